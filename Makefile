@@ -1,0 +1,94 @@
+# imis-gateway: two commands on a fresh Debian/Ubuntu machine:
+#   make demo    bring up PostgreSQL and Redis (project-local), build, seed demo data, serve
+#   make test    bring up the same services if needed, run go test -race ./...
+# The services are private instances (127.0.0.1:55432 and :56379, data in .local/), see
+# scripts/services.sh --help. A system PostgreSQL or Redis is never used or touched.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# A Go installed from the go.dev tarball but not yet on PATH still works.
+ifeq ($(shell command -v go 2>/dev/null),)
+ifneq ($(wildcard /usr/local/go/bin/go),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
+endif
+
+SERVICES    := scripts/services.sh
+# Loads DATABASE_URL, REDIS_URL, IMIS_TEST_PG_URL and IMIS_TEST_REDIS_URL into the recipe's shell.
+# (Assigning first makes a failure of 'services.sh env' stop the recipe; 'eval "$(...)"' would not.)
+LOAD_ENV    := services_env=$$($(SERVICES) env); eval "$$services_env"
+
+LISTEN_ADDR ?= :8080
+PKGS        ?= ./...
+TESTFLAGS   ?=
+BENCH       ?= .
+FUZZTIME    ?= 30s
+LOAD_PORT   ?= 18080
+LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT)
+
+.PHONY: help services services-down services-status build demo test bench load lint fuzz clean
+
+help: ## list the targets (default)
+	@echo 'Usage: make <target> [VAR=value]'
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo 'Variables: LISTEN_ADDR (demo, default :8080), PKGS and TESTFLAGS (test), BENCH (bench),'
+	@echo '           FUZZTIME (fuzz, default 30s), LOAD_PORT and LOAD_ARGS (load),'
+	@echo '           IMIS_PG_PORT, IMIS_REDIS_PORT, IMIS_STATE_DIR (services; see scripts/services.sh --help)'
+
+services: ## install if missing and start project-local PostgreSQL and Redis
+	@$(SERVICES) up
+
+services-down: ## stop the project-local PostgreSQL and Redis (data is kept)
+	@$(SERVICES) down
+
+services-status: ## show the state of the project-local services
+	@$(SERVICES) status
+
+build: ## build bin/imis-gateway (and bin/imis-loadgen when present)
+	@$(SERVICES) toolchain
+	go build -o bin/imis-gateway ./cmd/imis-gateway
+	@if [ -d cmd/imis-loadgen ]; then echo 'go build -o bin/imis-loadgen ./cmd/imis-loadgen'; go build -o bin/imis-loadgen ./cmd/imis-loadgen; fi
+
+demo: services build ## serve the gateway with demo data on LISTEN_ADDR (default :8080)
+	@$(LOAD_ENV); \
+	set -x; \
+	bin/imis-gateway migrate --dev-schema; \
+	bin/imis-gateway seed-demo --reset; \
+	LISTEN_ADDR='$(LISTEN_ADDR)' exec bin/imis-gateway serve --dev
+
+test: ## run the whole suite: go test -race -count=1 ./... against the project services
+	@start=$$(date +%s); \
+	$(SERVICES) up; \
+	$(SERVICES) toolchain --race; \
+	$(LOAD_ENV); \
+	echo "==> go test -race -count=1 $(TESTFLAGS) $(PKGS)"; \
+	rc=0; go test -race -count=1 $(TESTFLAGS) $(PKGS) || rc=$$?; \
+	echo "==> make test: exit $$rc after $$(( $$(date +%s) - start ))s"; \
+	exit $$rc
+
+bench: services ## run the benchmarks (BENCH=regexp) against the project services
+	@$(SERVICES) toolchain
+	@$(LOAD_ENV); set -x; go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
+
+load: services build ## run bin/imis-loadgen against a gateway on LOAD_PORT with database imis_load
+	@LOAD_PORT='$(LOAD_PORT)' LOAD_ARGS='$(LOAD_ARGS)' scripts/load.sh
+
+lint: ## gofmt check and go vet
+	@$(SERVICES) toolchain
+	@rc=0; \
+	unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path './.local/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo '==> gofmt -w needed on:'; echo "$$unformatted"; rc=1; fi; \
+	echo '==> go vet $(PKGS)'; go vet $(PKGS) || rc=1; \
+	exit $$rc
+
+fuzz: services ## run every Fuzz* function for FUZZTIME (default 30s) each
+	@$(SERVICES) toolchain
+	@$(LOAD_ENV); FUZZTIME='$(FUZZTIME)' scripts/fuzz.sh
+
+clean: ## remove bin/ (the services and their data stay; see scripts/services.sh destroy)
+	rm -rf bin

@@ -1,0 +1,63 @@
+package menus
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+// BenchmarkNextMenu is one navigation step: main menu → "Check membership".
+func BenchmarkNextMenu(b *testing.B) {
+	e := newTestEngine(staticSource{})
+	ctx := context.Background()
+	st := State{Node: NodeMain}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.Next(ctx, stranger, st, "1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNextAnswer renders a membership answer from a fake store: the
+// caller's and two stored phone numbers parsed, four policies filtered,
+// sorted and fitted.
+func BenchmarkNextAnswer(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		caller Caller
+	}{{"owner", insuree}, {"head", head}, {"stranger", stranger}, {"no caller phone", Caller{}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newTestEngine(staticSource(amina("101000006", basicExpired, basicCovered, oldExpired, extraCovered)))
+			ctx := context.Background()
+			st := State{Node: NodeMembershipAsk, Back: []string{NodeMain}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, scr, err := e.Next(ctx, bc.caller, st, "101000006"); err != nil || !scr.End {
+					b.Fatal(scr, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParsePhone measures the phonenumbers parse every answer pays up
+// to three times.
+func BenchmarkParsePhone(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := parsePhone("0712 345 678", "TZ"); !ok {
+			b.Fatal("unparsed")
+		}
+	}
+}
+
+// staticSource answers every number with the same coverage, recording
+// nothing, so a benchmark measures the engine alone.
+type staticSource policystore.Coverage
+
+func (s staticSource) Coverage(context.Context, string, time.Time) (policystore.Coverage, error) {
+	return policystore.Coverage(s), nil
+}

@@ -1,0 +1,64 @@
+package menus_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+type sourceFunc func(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error)
+
+func (f sourceFunc) Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+	return f(ctx, chfid, today)
+}
+
+func Example() {
+	src := sourceFunc(func(_ context.Context, chfid string, _ time.Time) (policystore.Coverage, error) {
+		if chfid != "101000001" {
+			return policystore.Coverage{}, policystore.ErrInsureeNotFound
+		}
+		return policystore.Coverage{CHFID: chfid, OtherNames: "Amina", LastName: "Juma", Phone: "0712 345 678",
+			Policies: []policystore.PolicyCoverage{{ProductCode: "BASIC", ProductName: "Basic Cover",
+				Status: policystore.Covered, ExpiryDate: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}}}, nil
+	})
+	e := menus.New(src, menus.Options{PhoneRegion: "TZ", CHFIDMaxLen: 12})
+	ctx := context.Background()
+	caller := menus.Caller{Phone: "+255712345678", Lang: "en"}
+
+	show := func(st menus.State, scr menus.Screen, err error) menus.State {
+		if err != nil {
+			fmt.Println("error:", err)
+		}
+		kind := "CON"
+		if scr.End {
+			kind = "END"
+		}
+		fmt.Printf("[%s %s, %d chars]\n%s\n\n", kind, st.Node, len([]rune(scr.Text)), scr.Text)
+		return st
+	}
+	st := show(e.Begin(ctx, caller, nil))
+	st = show(e.Next(ctx, caller, st, "1"))
+	st = show(e.Next(ctx, caller, st, "101000002"))
+	show(e.Next(ctx, caller, st, "101000001"))
+	// Output:
+	// [CON main, 38 chars]
+	// openIMIS insurance
+	// 1. Check membership
+	//
+	// [CON membership.ask, 42 chars]
+	// Enter the insurance number:
+	// 0 Back 00 Menu
+	//
+	// [CON membership.ask, 75 chars]
+	// No insuree has number 101000002.
+	// Enter the insurance number:
+	// 0 Back 00 Menu
+	//
+	// [END membership.ask, 63 chars]
+	// Amina Juma
+	// No. 101000001
+	// Basic Cover: covered until 31 Dec 2026
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Load run (make load): a gateway on 127.0.0.1:$LOAD_PORT over a fresh database imis_load (Redis
+# database 1, so demo sessions in database 0 are not disturbed), driven by bin/imis-loadgen.
+# Expects 'make services build' to have run. LOAD_ARGS are passed to imis-loadgen (word-split);
+# GATEWAY_URL, DATABASE_URL and REDIS_URL are in its environment too.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO_ROOT"
+SERVICES=scripts/services.sh
+LOAD_PORT=${LOAD_PORT:-18080}
+LOAD_DB=imis_load
+STATE_DIR=${IMIS_STATE_DIR:-$REPO_ROOT/.local}
+SERVER_LOG=$STATE_DIR/load-server.log
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() {
+	printf 'load.sh: error: %s\n' "$*" >&2
+	exit 1
+}
+
+[ -x bin/imis-gateway ] || die "bin/imis-gateway is missing; run: make build"
+[ -x bin/imis-loadgen ] || die "bin/imis-loadgen is missing (is there a cmd/imis-loadgen yet?); run: make build"
+
+# http_status PATH prints the HTTP status code the server answers on PATH (bash only, no curl).
+http_status() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+	IFS= read -r -t 5 line <&3 || line=
+	exec 3<&- 3>&-
+	line=${line#HTTP/* }
+	printf '%s\n' "${line%% *}"
+}
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT") 2>/dev/null; then
+	die "port $LOAD_PORT is already in use; choose another: make load LOAD_PORT=<port>"
+fi
+
+services_env=$(IMIS_DB_NAME=$LOAD_DB IMIS_REDIS_DB=1 "$SERVICES" env)
+eval "$services_env"
+export GATEWAY_URL=http://127.0.0.1:$LOAD_PORT
+
+# A fresh database per run keeps runs comparable.
+"$SERVICES" dropdb "$LOAD_DB"
+"$SERVICES" createdb "$LOAD_DB"
+say "flushing Redis database 1"
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
+say "bin/imis-gateway migrate --dev-schema"
+bin/imis-gateway migrate --dev-schema
+say "bin/imis-gateway seed-demo --reset"
+bin/imis-gateway seed-demo --reset
+
+mkdir -p "$STATE_DIR"
+say "starting bin/imis-gateway serve --dev on 127.0.0.1:$LOAD_PORT (log: $SERVER_LOG)"
+LISTEN_ADDR=127.0.0.1:$LOAD_PORT bin/imis-gateway serve --dev >"$SERVER_LOG" 2>&1 &
+server_pid=$!
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_server() {
+	if kill -0 "$server_pid" 2>/dev/null; then
+		say "stopping the gateway (pid $server_pid)"
+		kill -TERM "$server_pid" 2>/dev/null || true
+		local i
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$server_pid" 2>/dev/null || true
+	fi
+	wait "$server_pid" 2>/dev/null || true
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+ready=0
+for ((i = 0; i < 150; i++)); do
+	kill -0 "$server_pid" 2>/dev/null || break
+	if [ "$(http_status /readyz 2>/dev/null || true)" = 200 ]; then
+		ready=1
+		break
+	fi
+	sleep 0.2
+done
+if [ "$ready" -ne 1 ]; then
+	tail -n 30 "$SERVER_LOG" >&2 || true
+	die "the gateway did not become ready on 127.0.0.1:$LOAD_PORT (GET /readyz)"
+fi
+
+# shellcheck disable=SC2086 # LOAD_ARGS is a list of flags on purpose
+set -- ${LOAD_ARGS:--url $GATEWAY_URL}
+say "bin/imis-loadgen $*"
+rc=0
+bin/imis-loadgen "$@" || rc=$?
+say "imis-loadgen exit $rc (gateway log: $SERVER_LOG)"
+exit "$rc"
