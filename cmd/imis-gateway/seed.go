@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/policystore/demo"
+)
+
+func seedDemo(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "seed-demo",
+		"Load the deterministic demo data (locations, products, officers, families, policies in every\n"+
+			"state, claims) into a development database made by 'migrate --dev-schema'. Dates are computed\n"+
+			"from today, so the demo shows the same cases whenever it is loaded.",
+		[][2]string{
+			{"DATABASE_URL", "PostgreSQL URL of the development database (required)"},
+			{"TIME_ZONE", "the scheme's time zone, deciding \"today\" (default UTC)"},
+		})
+	reset := fs.Bool("reset", false, "empty the openIMIS tables first (only on a database made by --dev-schema)")
+	todayFlag := fs.String("today", "", "compute dates from this day (YYYY-MM-DD) instead of today")
+	quiet := fs.Bool("quiet", false, "do not print the table of demo insurance numbers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	url := env.getenv("DATABASE_URL")
+	if url == "" {
+		return errors.New("DATABASE_URL is required")
+	}
+	loc, err := time.LoadLocation(firstNonEmpty(env.getenv("TIME_ZONE"), "UTC"))
+	if err != nil {
+		return fmt.Errorf("TIME_ZONE: %w", err)
+	}
+	today := time.Now().In(loc)
+	if *todayFlag != "" {
+		if today, err = time.Parse(time.DateOnly, *todayFlag); err != nil {
+			return fmt.Errorf("--today: want YYYY-MM-DD: %w", err)
+		}
+	}
+
+	store, err := policystore.Open(ctx, url, policystore.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	summary, err := demo.Seed(ctx, store.Pool(), today, *reset)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, summary)
+	if *quiet {
+		return nil
+	}
+	fmt.Fprintln(env.stdout, "\nDemo insurance numbers:")
+	tw := tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CHFID\tname\tshows")
+	for _, c := range demo.Catalogue {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.CHFID, c.Name, c.Shows)
+	}
+	tw.Flush() //nolint:errcheck
+	fmt.Fprintln(env.stdout, "\nEnrolment officers:")
+	for _, o := range demo.Officers {
+		state := "current"
+		if !o.Current {
+			state = "left"
+		}
+		fmt.Fprintf(env.stdout, "  %-8s %-24s %-16s %s\n", o.Code, o.Name, o.Phone, state)
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/sessions"
+)
+
+// ussdWire is how one aggregator speaks USSD: parse a request into a hop,
+// render a reply into the exact bytes to send (stored for replay).
+type ussdWire struct {
+	parse       func(*http.Request) (providers.Hop, error)
+	render      func(providers.Reply) []byte
+	contentType string
+}
+
+// ussdHop is the handler of a provider's USSD callback.
+func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hop, err := wire.parse(r)
+		if err != nil {
+			s.rejectRequest(w, r, err)
+			return
+		}
+		body := s.hops.serve(r.Context(), hop, wire.render)
+		w.Header().Set("Content-Type", wire.contentType)
+		w.WriteHeader(http.StatusOK)
+		w.Write(body) //nolint:errcheck // the aggregator hung up; nothing left to do
+	}
+}
+
+// rejectRequest answers a request that cannot come from a genuine
+// aggregator: 413 when too large, 400 otherwise, with a one-line reason.
+func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	s.log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
+		"status", status, "err", err)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// pipeline runs one USSD hop: load and lock the session (sessions), step the
+// menu (menus), save and unlock (sessions), all within the hop deadline.
+type pipeline struct {
+	sessions *sessions.Store
+	menus    *menus.Engine
+	deadline time.Duration
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// hop outcomes, for logs and metrics.
+const (
+	outcomeAnswered    = "answered"
+	outcomeReplayed    = "replayed"
+	outcomeRefused     = "refused"
+	outcomeUnavailable = "unavailable"
+)
+
+// serve always returns a well-formed reply, also when Redis or PostgreSQL
+// fail, the deadline passes or a bug panics: aggregators end the session on
+// anything else (protocols.md §1.3).
+func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte) (body []byte) {
+	start := time.Now()
+	outcome, lang, node := outcomeUnavailable, "", ""
+	defer func() {
+		if v := recover(); v != nil {
+			p.log.Error("panic in hop", "req", middleware.GetReqID(ctx), "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			outcome, body = outcomeUnavailable, render(screenReply(p.menus.Unavailable(lang)))
+		}
+		took := time.Since(start)
+		p.metrics.observeHop(hop.Provider, outcome, took)
+		if p.log.Enabled(ctx, slog.LevelInfo) {
+			p.log.LogAttrs(ctx, slog.LevelInfo, "hop",
+				slog.String("req", middleware.GetReqID(ctx)),
+				slog.String("provider", hop.Provider),
+				slog.String("session", hop.SessionID),
+				slog.String("phone", maskPhone(hop.Phone)),
+				slog.String("outcome", outcome),
+				slog.String("node", node),
+				slog.Duration("took", took),
+			)
+		}
+	}()
+
+	// Everything below shares one deadline; a small reserve is kept so that
+	// the reply still goes out in time when a dependency hangs to the end.
+	ctx, cancel := context.WithTimeout(ctx, p.deadline-p.deadline/10)
+	defer cancel()
+
+	var err error
+	outcome, node, body, err = p.step(ctx, hop, render, &lang)
+	if err != nil {
+		p.log.Warn("hop failed", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
+			"session", hop.SessionID, "err", err)
+		return render(screenReply(p.menus.Unavailable(lang)))
+	}
+	return body
+}
+
+func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
+	lease, err := p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, hop.ReplayKey)
+	if err != nil {
+		return outcomeUnavailable, "", nil, err
+	}
+	rec := lease.Record
+	*lang = rec.Lang
+	first := !lease.Found
+	// A session stays bound to the phone and service code it began with.
+	if !first && (rec.Phone != hop.Phone || rec.ServiceCode != hop.ServiceCode) {
+		p.release(ctx, lease)
+		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+	}
+	if lease.Replay {
+		return outcomeReplayed, "", rec.Reply, nil
+	}
+	inputs, err := hop.Inputs(rec.Transcript, first)
+	if err != nil {
+		// A late or reordered hop: answer it, but leave the session as the
+		// newer hop left it.
+		p.release(ctx, lease)
+		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+	}
+
+	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang}
+	var (
+		st     menus.State
+		screen menus.Screen
+	)
+	if first {
+		st, screen, err = p.menus.Begin(ctx, caller, inputs)
+	} else {
+		if err = json.Unmarshal(rec.State, &st); err != nil {
+			p.release(ctx, lease)
+			return outcomeUnavailable, "", nil, fmt.Errorf("decode menu state: %w", err)
+		}
+		st, screen, err = p.menus.Next(ctx, caller, st, inputs[0])
+	}
+	if err != nil {
+		p.release(ctx, lease)
+		return outcomeUnavailable, st.Node, nil, err
+	}
+
+	body = render(screenReply(screen))
+	state, err := json.Marshal(st)
+	if err != nil {
+		p.release(ctx, lease)
+		return outcomeUnavailable, st.Node, nil, fmt.Errorf("encode menu state: %w", err)
+	}
+	if first {
+		rec.Provider, rec.Phone, rec.ServiceCode = hop.Provider, hop.Phone, hop.ServiceCode
+	}
+	rec.Transcript = hop.Text
+	rec.LastKey = hop.ReplayKey
+	rec.Reply = body
+	rec.Hops++
+	rec.State = state
+	// Final screens are saved too, so that a retried last hop replays them.
+	if err := p.sessions.Save(ctx, lease, rec); err != nil {
+		return outcomeUnavailable, st.Node, nil, err
+	}
+	return outcomeAnswered, st.Node, body, nil
+}
+
+// release gives the session lock back; a failure only delays the next hop
+// until the lock expires, so it is logged, not returned.
+func (p *pipeline) release(ctx context.Context, lease *sessions.Lease) {
+	if err := p.sessions.Release(ctx, lease); err != nil {
+		p.log.Warn("release session lock", "err", err)
+	}
+}
+
+func screenReply(s menus.Screen) providers.Reply {
+	return providers.Reply{Text: s.Text, End: s.End}
+}

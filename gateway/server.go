@@ -1,0 +1,93 @@
+// Package gateway is the HTTP side of imis-gateway: routes, middleware, the
+// USSD hop pipeline, health and metrics. It wires the aggregator packages
+// (providers/...) to the session store, the menus and the policy store.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/sessions"
+)
+
+// Config holds the server's tunables; zero values take the defaults.
+type Config struct {
+	// HopDeadline bounds every USSD hop, whatever fails below
+	// (protocols.md §5.3: aggregators give up after about 10 s).
+	HopDeadline time.Duration
+	// BodyLimit caps request bodies; larger ones get 413.
+	BodyLimit int64
+	// Tokens maps a provider name to the secret path segment of its callback
+	// URLs. A provider without a token has no routes.
+	Tokens map[string]string
+}
+
+const (
+	defaultHopDeadline = 5 * time.Second
+	defaultBodyLimit   = 64 << 10
+)
+
+// Checker is a dependency /readyz reports on.
+type Checker struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Deps are the server's collaborators, built and owned by the caller.
+type Deps struct {
+	Logger   *slog.Logger
+	Sessions *sessions.Store
+	Menus    *menus.Engine
+	Ready    []Checker
+	// Registry receives the gateway's metrics and is served on /metrics;
+	// nil makes a private registry.
+	Registry *prometheus.Registry
+}
+
+// Server is the gateway's http.Handler.
+type Server struct {
+	http.Handler
+	log     *slog.Logger
+	cfg     Config
+	hops    *pipeline
+	ready   []Checker
+	metrics *metrics
+}
+
+// NewServer builds the router with every route of DESIGN.md §2.2 that the
+// configured providers need.
+func NewServer(deps Deps, cfg Config) *Server {
+	if cfg.HopDeadline <= 0 {
+		cfg.HopDeadline = defaultHopDeadline
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = defaultBodyLimit
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	m := newMetrics(deps.Registry)
+	s := &Server{
+		log:     deps.Logger,
+		cfg:     cfg,
+		ready:   deps.Ready,
+		metrics: m,
+		hops: &pipeline{
+			sessions: deps.Sessions,
+			menus:    deps.Menus,
+			deadline: cfg.HopDeadline,
+			log:      deps.Logger,
+			metrics:  m,
+		},
+	}
+	s.Handler = s.routes(deps.Registry)
+	return s
+}

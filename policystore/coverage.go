@@ -1,0 +1,179 @@
+package policystore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// coverageSQL answers a membership check in one round trip. Its text is a
+// constant, so pgx's default QueryExecModeCacheStatement prepares it once
+// per connection and afterwards only binds and executes it.
+//
+// It follows openimis.md §2.5 (the legacy uspPolicyInquiry, member-aware:
+// the dates come from the insuree's own "tblInsureePolicy" rows), with two
+// changes:
+//   - LEFT JOINs from the insuree, so that an unknown number (no row) and an
+//     insuree without policies (one row, NULL policy columns) differ;
+//   - the family head's phone, for deciding whether the caller may see the
+//     name unmasked.
+//
+// Only current rows count: "ValidityTo" IS NULL on every table. History rows
+// share the CHFID (insurees) or the PolicyId (insuree policies), so without
+// the filter an edited insuree would be answered twice.
+//
+// The status is decided in Go (EnquiryStatus), so no "today" is sent; the
+// covered lines are moved first there too. Should several current insurees
+// share a number (openIMIS checks uniqueness only in code), the oldest
+// registration answers.
+const coverageSQL = `
+WITH ins AS (
+  SELECT "InsureeID", "FamilyID", "CHFID", "LastName", "OtherNames", "Phone"
+  FROM "tblInsuree"
+  WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
+  ORDER BY "InsureeID"
+  LIMIT 1
+)
+SELECT ins."CHFID", ins."LastName", ins."OtherNames", ins."Phone", head."Phone",
+       pr."ProductCode", pr."ProductName", p."PolicyStatus", ip."EffectiveDate", ip."ExpiryDate"
+FROM ins
+LEFT JOIN "tblFamilies" f ON f."FamilyID" = ins."FamilyID" AND f."ValidityTo" IS NULL
+LEFT JOIN "tblInsuree" head ON head."InsureeID" = f."InsureeID" AND head."ValidityTo" IS NULL
+LEFT JOIN ("tblInsureePolicy" ip
+           JOIN "tblPolicy" p ON p."PolicyID" = ip."PolicyId" AND p."ValidityTo" IS NULL
+           JOIN "tblProduct" pr ON pr."ProdID" = p."ProdID" AND pr."ValidityTo" IS NULL)
+       ON ip."InsureeID" = ins."InsureeID" AND ip."ValidityTo" IS NULL
+ORDER BY ip."ExpiryDate" DESC NULLS LAST, pr."ProductCode", p."PolicyID"`
+
+// Coverage answers "is this insurance number covered today?" for every
+// current policy of the insuree, covered lines first, then by expiry date
+// (latest first, unknown last). today is the scheme-local date. An unknown
+// number gives ErrInsureeNotFound; an insuree without policies gives a
+// Coverage with no Policies.
+func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Coverage, error) {
+	chfid = strings.TrimSpace(chfid)
+	// PostgreSQL rejects NUL bytes and invalid UTF-8 in text parameters; such
+	// input cannot be an insurance number, and is no database error either.
+	if chfid == "" || !utf8.ValidString(chfid) || strings.ContainsRune(chfid, 0) ||
+		(s.cols.CHFIDMaxLen > 0 && utf8.RuneCountInString(chfid) > s.cols.CHFIDMaxLen) {
+		return Coverage{}, ErrInsureeNotFound
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, coverageSQL, chfid)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
+	}
+	defer rows.Close()
+
+	var (
+		c     Coverage
+		found bool
+	)
+	for rows.Next() {
+		var (
+			phone, headPhone, code, name *string
+			status                       *int16
+			effective, expiry            *time.Time
+		)
+		if err := rows.Scan(&c.CHFID, &c.LastName, &c.OtherNames, &phone, &headPhone,
+			&code, &name, &status, &effective, &expiry); err != nil {
+			return Coverage{}, fmt.Errorf("policystore: coverage scan: %w", err)
+		}
+		found = true
+		c.Phone, c.HeadPhone = deref(phone), deref(headPhone)
+		if code == nil { // the insuree has no current policy
+			continue
+		}
+		pc := PolicyCoverage{
+			ProductCode:   *code,
+			ProductName:   deref(name),
+			EffectiveDate: derefTime(effective),
+			ExpiryDate:    derefTime(expiry),
+		}
+		if status != nil {
+			pc.PolicyStatus = int(*status)
+		}
+		pc.Status = EnquiryStatus(today, pc.EffectiveDate, pc.ExpiryDate, pc.PolicyStatus)
+		c.Policies = append(c.Policies, pc)
+	}
+	if err := rows.Err(); err != nil {
+		return Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
+	}
+	if !found {
+		return Coverage{}, ErrInsureeNotFound
+	}
+	// The SQL already ordered by expiry; a stable sort keeps that order
+	// within the covered and the other lines.
+	slices.SortStableFunc(c.Policies, func(a, b PolicyCoverage) int {
+		return cmp.Compare(coveredRank(a.Status), coveredRank(b.Status))
+	})
+	return c, nil
+}
+
+func coveredRank(s CoverageStatus) int {
+	if s == Covered {
+		return 0
+	}
+	return 1
+}
+
+// EnquiryStatus decides one policy line as the legacy uspPolicyInquiry does
+// (openimis.md §2.1): dates from "tblInsureePolicy" first, because the
+// PolicyStatus 2 → 8 flip is a batch job that may not have run (§2.4);
+// then the policy status. A zero time stands for NULL. Only the calendar
+// dates of today, effective and expiry count, each in its own location.
+//
+//	EffectiveDate NULL or today < EffectiveDate → NotYetActive
+//	today > ExpiryDate                          → Expired
+//	PolicyStatus 1 (Idle), 16 (Ready)           → NotYetActive
+//	PolicyStatus 2 (Active)                     → Covered
+//	PolicyStatus 4 (Suspended)                  → Suspended
+//	anything else (8 Expired, NULL, unknown)    → Expired
+//
+// A NULL ExpiryDate does not expire the line, as in the legacy SQL, where
+// the comparison with NULL is not true.
+func EnquiryStatus(today, effective, expiry time.Time, policyStatus int) CoverageStatus {
+	d := civil(today)
+	switch {
+	case effective.IsZero() || d < civil(effective):
+		return NotYetActive
+	case !expiry.IsZero() && d > civil(expiry):
+		return Expired
+	}
+	switch policyStatus {
+	case 1, 16:
+		return NotYetActive
+	case 2:
+		return Covered
+	case 4:
+		return Suspended
+	default:
+		return Expired
+	}
+}
+
+// civil turns a time into a comparable calendar date, yyyymmdd.
+func civil(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

@@ -1,0 +1,100 @@
+package sessions_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/openimis/imis-gateway/sessions"
+	"github.com/openimis/imis-gateway/sessions/redistest"
+)
+
+// benchRecord is a session as large as a real one: a full screen and a few fields of menu state.
+var benchRecord = sessions.Record{
+	Provider: "at", Phone: "+255700000001", ServiceCode: "*384*1#", Lang: "sw",
+	Reply: []byte("CON Policy of Juma Hamisi (070707070)\nCHF Basic: expired 2025-12-31\n" +
+		"Amount due: 10,000 TZS\nEnter receipt number:\n0 Back  00 Menu"),
+	State: json.RawMessage(`{"menu":"renew.receipt","chfid":"070707070","product":"CHF1","family":1042,"due":10000}`),
+}
+
+// hop is one navigation hop on a fresh key: Acquire (lock) and Save (unlock), two round trips.
+func benchHop(b *testing.B, store *sessions.Store, id string, n int) {
+	ctx := context.Background()
+	key := "1*" + strconv.Itoa(n)
+	l, err := store.Acquire(ctx, "at", id, key)
+	if err != nil || l.Replay {
+		b.Fatalf("Acquire: replay %v, err %v", l != nil && l.Replay, err)
+	}
+	rec := benchRecord
+	rec.LastKey, rec.Transcript, rec.Hops = key, key, l.Record.Hops+1
+	if err := store.Save(ctx, l, rec); err != nil {
+		b.Fatalf("Save: %v", err)
+	}
+}
+
+func BenchmarkAcquireSave(b *testing.B) {
+	store := redistest.Store(b)
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n++
+			benchHop(b, store, "serial", n)
+		}
+	})
+	var sessionsStarted atomic.Int64 // across the runs of the sub-benchmark: each plays new sessions
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			id := "parallel-" + strconv.FormatInt(sessionsStarted.Add(1), 10)
+			n := 0
+			for pb.Next() {
+				n++
+				benchHop(b, store, id, n)
+			}
+		})
+	})
+}
+
+func BenchmarkReplay(b *testing.B) {
+	store := redistest.Store(b)
+	ctx := context.Background()
+	benchHop(b, store, "s", 1)
+	replay := func(b *testing.B) {
+		l, err := store.Acquire(ctx, "at", "s", "1*1")
+		if err != nil || !l.Replay {
+			b.Fatalf("Acquire: replay %v, err %v", l != nil && l.Replay, err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			replay(b)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				replay(b)
+			}
+		})
+	})
+}
+
+// BenchmarkRecordJSON is the encoding's share of a hop: a Save's encode and an Acquire's decode.
+func BenchmarkRecordJSON(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := json.Marshal(&benchRecord)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rec sessions.Record
+		if err := json.Unmarshal(data, &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

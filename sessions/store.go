@@ -1,0 +1,364 @@
+// Package sessions keeps USSD sessions in Redis: the record a menu needs to take its next step, a
+// per-session lock so two concurrent hops of one session never both advance it, and the exact bytes
+// last answered so that a retried hop is replayed byte for byte (protocols.md §5.4).
+//
+// A navigation hop costs two round trips: Acquire loads the record and takes the lock in one Lua
+// script, Save stores the new record and releases the lock in another. A replayed hop costs one
+// (Acquire alone, read-only). The store works on any redis.UniversalClient: both keys of a session
+// carry the same hash tag, so the scripts also run on Redis Cluster.
+//
+// Keys, for a provider "at" and a session "ATUid_1" under the default prefix:
+//
+//	imisgw:{at:ATUid_1}:s   hash {k: replay key of the last answered hop, r: Record as JSON}; TTL
+//	imisgw:{at:ATUid_1}:l   lock, holding the random token of the hop that owns it; LockTTL
+package sessions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrLockLost reports that a hop held its session's lock longer than LockTTL and another hop took it
+// over: the hop's result was not stored and the caller must not answer as if it had been.
+var ErrLockLost = errors.New("session lock lost")
+
+// MaxSessionIDLen bounds the session IDs providers may send, which become part of Redis keys.
+const MaxSessionIDLen = 256
+
+// Record is what the gateway remembers of a USSD session between hops.
+type Record struct {
+	Provider    string          `json:"p"`
+	Phone       string          `json:"ph"` // first phone number of the session (sessions are bound to it)
+	ServiceCode string          `json:"sc"`
+	Transcript  string          `json:"t,omitempty"` // the accumulated input text last answered (AT)
+	LastKey     string          `json:"k"`           // replay key of the last answered hop
+	Reply       []byte          `json:"r"`           // the exact bytes last answered (replayed byte for byte)
+	Hops        int             `json:"h"`
+	Lang        string          `json:"l,omitempty"`
+	State       json.RawMessage `json:"s,omitempty"` // menu state, opaque to this package
+}
+
+// Options tune a Store. Zero values take the defaults.
+type Options struct {
+	TTL      time.Duration // session lifetime after its last hop; default 5m
+	LockTTL  time.Duration // lock expiry so a crashed process never blocks a session; default 10s
+	LockWait time.Duration // poll interval while another hop of the session holds the lock; default 5ms
+	Prefix   string        // key prefix, default "imisgw"
+}
+
+const (
+	DefaultTTL      = 5 * time.Minute
+	DefaultLockTTL  = 10 * time.Second
+	DefaultLockWait = 5 * time.Millisecond
+	DefaultPrefix   = "imisgw"
+)
+
+// Store is the Redis session store. It is safe for concurrent use.
+type Store struct {
+	rdb redis.UniversalClient
+	opt Options
+
+	// Script arguments that never change, boxed once.
+	ttlArg, lockTTLArg any
+
+	tokenPrefix string
+	tokenSeq    atomic.Uint64
+}
+
+// New returns a Store on rdb. It does not contact Redis; use Ping for that.
+func New(rdb redis.UniversalClient, opt Options) *Store {
+	if opt.TTL <= 0 {
+		opt.TTL = DefaultTTL
+	}
+	if opt.LockTTL <= 0 {
+		opt.LockTTL = DefaultLockTTL
+	}
+	if opt.LockWait <= 0 {
+		opt.LockWait = DefaultLockWait
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = DefaultPrefix
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	return &Store{
+		rdb:         rdb,
+		opt:         opt,
+		ttlArg:      strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
+		lockTTLArg:  strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
+		tokenPrefix: hex.EncodeToString(b[:]) + "-",
+	}
+}
+
+// Lease is one hop's hold on a session: the record as loaded, and for a non-replay lease the lock,
+// which the hop gives back with Save or Release. A Lease belongs to one goroutine.
+type Lease struct {
+	Record Record
+	Found  bool // a record existed (always true for a replay)
+	Replay bool // the hop was answered before: Record.Reply is the answer; no lock is held
+
+	sessionID string
+	keys      [2]string // session hash, lock
+	token     string
+	done      bool // the lock was released (or lost); Save and Release have nothing left to do
+}
+
+// The scripts below are the only writers of session keys besides End. Each runs in one round trip and
+// touches only the two keys of one session, which share a hash slot.
+//
+// Every script is safe to run twice with the same arguments: go-redis retries a command whose reply
+// was lost to a broken connection, after Redis may already have executed it.
+
+// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms).
+// Returns {1, record} for a replay, {2, record or ""} when the lock is ours, {0, ""} while another hop
+// holds it.
+var acquireScript = redis.NewScript(`
+local s = redis.call('HMGET', KEYS[1], 'k', 'r')
+if s[1] == ARGV[1] then
+	return {1, s[2] or ''}
+end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) or redis.call('GET', KEYS[2]) == ARGV[2] then
+	return {2, s[2] or ''}
+end
+return {0, ''}
+`)
+
+// saveScript: KEYS = session, lock; ARGV = token, replay key, record, TTL (ms).
+// Returns 1 when the record is stored (by this call or by an earlier run of the same save), 0 when
+// the lock belongs to someone else.
+var saveScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3])
+	redis.call('PEXPIRE', KEYS[1], ARGV[4])
+	redis.call('DEL', KEYS[2])
+	return 1
+end
+if redis.call('HGET', KEYS[1], 'r') == ARGV[3] then
+	return 1
+end
+return 0
+`)
+
+// releaseScript: KEYS = lock; ARGV = token. Deletes the lock only if it is still ours.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+const (
+	statusBusy   = 0
+	statusReplay = 1
+	statusLocked = 2
+)
+
+// Acquire loads the session (provider, sessionID) in one round trip.
+//   - If the stored record's LastKey equals replayKey, it returns a Lease with Replay=true and the
+//     record, without taking the lock: the reply is already stored and replaying it is read-only.
+//   - Otherwise it takes the session's lock and returns the record (Found=false when there is none).
+//     While another hop holds the lock it polls every LockWait until the lock frees (then checks the
+//     replay condition again: the holder may have just answered this very hop) or ctx ends, and then
+//     returns an error wrapping ctx's; callers answer "please retry".
+//
+// The empty replayKey is a valid key (AT's first hop has an empty transcript).
+func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey string) (*Lease, error) {
+	l := &Lease{sessionID: sessionID}
+	var err error
+	if l.keys, err = s.keyNames(provider, sessionID); err != nil {
+		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+	}
+	l.token = s.newToken()
+
+	var wait *time.Timer
+	for {
+		status, raw, err := s.tryAcquire(ctx, l, replayKey)
+		if err != nil {
+			if mayHaveRun(err) {
+				s.releaseLater(ctx, l)
+			}
+			return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+		}
+		if status != statusBusy {
+			l.Replay = status == statusReplay
+			l.done = l.Replay
+			if raw == "" && !l.Replay {
+				return l, nil
+			}
+			if err := decodeRecord(raw, &l.Record); err != nil {
+				if !l.Replay {
+					_ = s.Release(ctx, l)
+				}
+				return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+			}
+			l.Found = true
+			return l, nil
+		}
+
+		if wait == nil {
+			wait = time.NewTimer(s.opt.LockWait)
+			defer wait.Stop()
+		} else {
+			wait.Reset(s.opt.LockWait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("acquire session %q: another hop holds the lock: %w", sessionID, context.Cause(ctx))
+		case <-wait.C:
+		}
+	}
+}
+
+func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string) (status int64, raw string, err error) {
+	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg).Slice()
+	if err != nil {
+		return 0, "", err
+	}
+	if len(res) == 2 {
+		status, ok1 := res[0].(int64)
+		raw, ok2 := res[1].(string)
+		if ok1 && ok2 && status >= statusBusy && status <= statusLocked {
+			return status, raw, nil
+		}
+	}
+	return 0, "", fmt.Errorf("unexpected script reply %v", res)
+}
+
+func decodeRecord(raw string, rec *Record) error {
+	if raw == "" {
+		return errors.New("decode record: empty")
+	}
+	if err := json.Unmarshal([]byte(raw), rec); err != nil {
+		return fmt.Errorf("decode record: %w", err)
+	}
+	return nil
+}
+
+// Save stores rec for TTL and releases the lock, in one round trip, if the lease still holds the lock.
+// If the lock was lost (it expired and another hop took it), Save stores nothing and returns an error
+// wrapping ErrLockLost. rec.LastKey must be the replay key of the hop being answered.
+func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
+	if l == nil || l.token == "" {
+		return errors.New("save session: no lease")
+	}
+	if l.Replay {
+		return fmt.Errorf("save session %q: a replay holds no lock", l.sessionID)
+	}
+	if l.done {
+		return fmt.Errorf("save session %q: lease already saved or released", l.sessionID)
+	}
+	data, err := json.Marshal(&rec)
+	if err != nil {
+		return fmt.Errorf("save session %q: encode record: %w", l.sessionID, err)
+	}
+	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg).Int()
+	if err != nil {
+		if mayHaveRun(err) {
+			s.releaseLater(ctx, l)
+		}
+		return fmt.Errorf("save session %q: %w", l.sessionID, err)
+	}
+	l.done = true
+	if n != 1 {
+		return fmt.Errorf("save session %q: %w", l.sessionID, ErrLockLost)
+	}
+	return nil
+}
+
+// Release gives the lock back without saving (a divergent hop, an error screen). It is a no-op for a
+// replay lease and for a lease already saved or released, so `defer store.Release(ctx, lease)` is
+// safe after Acquire. Releasing a lock that already expired is not an error.
+func (s *Store) Release(ctx context.Context, l *Lease) error {
+	if l == nil || l.Replay || l.done || l.token == "" {
+		return nil
+	}
+	if err := releaseScript.Run(ctx, s.rdb, l.keys[1:], l.token).Err(); err != nil {
+		return fmt.Errorf("release session %q: %w", l.sessionID, err)
+	}
+	l.done = true
+	return nil
+}
+
+// End deletes the session and its lock (end-of-session events). A session that does not exist is
+// not an error. A hop still running on the session then gets ErrLockLost from Save.
+func (s *Store) End(ctx context.Context, provider, sessionID string) error {
+	keys, err := s.keyNames(provider, sessionID)
+	if err != nil {
+		return fmt.Errorf("end session %q: %w", sessionID, err)
+	}
+	if err := s.rdb.Del(ctx, keys[0], keys[1]).Err(); err != nil {
+		return fmt.Errorf("end session %q: %w", sessionID, err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers, for readiness.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// keyNames returns the session and lock keys: <prefix>:{<provider>:<sessionID>}:s and :l. The braces
+// make Redis Cluster hash only the part between them, so both keys live in one slot. A provider name
+// never contains ':', so distinct sessions never share a key; a '}' inside a session ID ends the hash
+// tag early, but identically for both keys.
+func (s *Store) keyNames(provider, sessionID string) ([2]string, error) {
+	switch {
+	case provider == "" || strings.ContainsAny(provider, ":{}"):
+		return [2]string{}, fmt.Errorf("invalid provider name %q", provider)
+	case sessionID == "":
+		return [2]string{}, errors.New("empty session id")
+	case len(sessionID) > MaxSessionIDLen:
+		return [2]string{}, fmt.Errorf("session id longer than %d bytes", MaxSessionIDLen)
+	}
+	// Both keys in one allocation.
+	var b strings.Builder
+	n := len(s.opt.Prefix) + len(provider) + len(sessionID) + len(":{:}:s")
+	b.Grow(2 * n)
+	for _, suffix := range [2]string{"}:s", "}:l"} {
+		b.WriteString(s.opt.Prefix)
+		b.WriteString(":{")
+		b.WriteString(provider)
+		b.WriteByte(':')
+		b.WriteString(sessionID)
+		b.WriteString(suffix)
+	}
+	both := b.String()
+	return [2]string{both[:n], both[n:]}, nil
+}
+
+// newToken returns a lock token unique to this hop: a random per-Store prefix and a sequence number.
+func (s *Store) newToken() string {
+	return s.tokenPrefix + strconv.FormatUint(s.tokenSeq.Add(1), 36)
+}
+
+// mayHaveRun reports whether a failed script call may nevertheless have run in Redis: anything but an
+// error reply from Redis itself (the connection broke, or the caller's deadline passed first).
+func mayHaveRun(err error) bool {
+	var rerr redis.Error
+	return !errors.As(err, &rerr)
+}
+
+// releaseLater frees, in the background, a lock the lease may hold after a call whose outcome is
+// unknown, so that the user's retry need not wait out LockTTL. The token check makes it harmless if
+// the lock is not ours.
+func (s *Store) releaseLater(ctx context.Context, l *Lease) {
+	lock, token := l.keys[1], l.token
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = releaseScript.Run(ctx, s.rdb, []string{lock}, token).Err()
+	}()
+}
