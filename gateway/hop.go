@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -80,7 +81,7 @@ func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render func(pro
 	defer func() {
 		if v := recover(); v != nil {
 			p.log.Error("panic in hop", "req", middleware.GetReqID(ctx), "panic", fmt.Sprint(v),
-				"stack", string(debug.Stack()))
+				"at", panicSite())
 			outcome, body = outcomeUnavailable, render(screenReply(p.menus.Unavailable(lang)))
 		}
 		took := time.Since(start)
@@ -118,12 +119,14 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	if err != nil {
 		return outcomeUnavailable, "", nil, err
 	}
+	// A no-op once saved; on every other way out (refusal, failure, panic)
+	// it frees the session at once rather than after the lock's TTL.
+	defer p.release(ctx, lease)
 	rec := lease.Record
 	*lang = rec.Lang
 	first := !lease.Found
 	// A session stays bound to the phone and service code it began with.
 	if !first && (rec.Phone != hop.Phone || rec.ServiceCode != hop.ServiceCode) {
-		p.release(ctx, lease)
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
 	}
 	if lease.Replay {
@@ -133,7 +136,6 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	if err != nil {
 		// A late or reordered hop: answer it, but leave the session as the
 		// newer hop left it.
-		p.release(ctx, lease)
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
 	}
 
@@ -146,20 +148,17 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		st, screen, err = p.menus.Begin(ctx, caller, inputs)
 	} else {
 		if err = json.Unmarshal(rec.State, &st); err != nil {
-			p.release(ctx, lease)
 			return outcomeUnavailable, "", nil, fmt.Errorf("decode menu state: %w", err)
 		}
 		st, screen, err = p.menus.Next(ctx, caller, st, inputs[0])
 	}
 	if err != nil {
-		p.release(ctx, lease)
 		return outcomeUnavailable, st.Node, nil, err
 	}
 
 	body = render(screenReply(screen))
 	state, err := json.Marshal(st)
 	if err != nil {
-		p.release(ctx, lease)
 		return outcomeUnavailable, st.Node, nil, fmt.Errorf("encode menu state: %w", err)
 	}
 	if first {
@@ -187,4 +186,24 @@ func (p *pipeline) release(ctx context.Context, lease *sessions.Lease) {
 
 func screenReply(s menus.Screen) providers.Reply {
 	return providers.Reply{Text: s.Text, End: s.End}
+}
+
+// panicSite names the function and line that panicked, for a one-line log
+// entry instead of a stack dump.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	afterPanic := false
+	for {
+		f, more := frames.Next()
+		if afterPanic && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)
+		}
+		if f.Function == "runtime.gopanic" {
+			afterPanic = true
+		}
+		if !more {
+			return "unknown"
+		}
+	}
 }

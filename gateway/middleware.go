@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -81,7 +80,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
-					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					"panic", fmt.Sprint(v), "at", panicSite())
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
