@@ -28,7 +28,7 @@ const token = "s3cret-token"
 // served over real HTTP.
 type testGateway struct {
 	*httptest.Server
-	t        *testing.T
+	t        testing.TB
 	store    *policystore.Store
 	sessions *sessions.Store
 }
@@ -40,7 +40,7 @@ type harness struct {
 	source      menus.CoverageSource // default: the policy store
 }
 
-func newGateway(t *testing.T, h harness) *testGateway {
+func newGateway(t testing.TB, h harness) *testGateway {
 	t.Helper()
 	ctx := context.Background()
 	if h.databaseURL == "" {
@@ -73,7 +73,7 @@ func newGateway(t *testing.T, h harness) *testGateway {
 	return &testGateway{Server: ts, t: t, store: store, sessions: sess}
 }
 
-func seededDatabase(t *testing.T) string {
+func seededDatabase(t testing.TB) string {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	store, err := policystore.Open(context.Background(), dbURL, policystore.Options{})
@@ -144,9 +144,25 @@ func mustPrefix(t *testing.T, r reply, prefix string) string {
 	return strings.TrimPrefix(r.body, prefix)
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// serveHop runs one hop through the server in-process, without the network
+// (for benchmarks).
+func (g *testGateway) serveHop(session, text string) int {
+	form := url.Values{
+		"sessionId":   {session},
+		"serviceCode": {"*384*1234#"},
+		"phoneNumber": {stranger},
+		"text":        {text},
+	}
+	r := httptest.NewRequest(http.MethodPost, "/ussd/africastalking/"+token, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	g.Config.Handler.ServeHTTP(w, r)
+	return w.Code
 }
