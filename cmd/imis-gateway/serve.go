@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ var serveEnv = [][2]string{
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
+	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 }
 
 type serveConfig struct {
@@ -107,6 +109,9 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		WriteTimeout:      cfg.hopDeadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if addr := env.getenv("PPROF_ADDR"); addr != "" {
+		go servePprof(addr, log)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
 	printBanner(env, ln.Addr(), cfg)
@@ -255,4 +260,18 @@ Try a hop:
 Or dial it like a phone:  imis-gateway sim --url %s
 
 `, base, base, token, base, token, base, token, base)
+}
+
+// servePprof exposes profiles on their own listener, never on the public
+// one: they reveal internals and cost CPU.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("pprof", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("pprof server", "err", err)
+	}
 }

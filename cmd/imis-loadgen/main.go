@@ -5,6 +5,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,13 +96,10 @@ type result struct {
 }
 
 func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) {
-	transport := &http.Transport{
-		MaxIdleConns:        cfg.clients,
-		MaxIdleConnsPerHost: cfg.clients,
-		DialContext:         (&net.Dialer{Timeout: cfg.timeout}).DialContext,
+	target, err := url.Parse(cfg.endpoint)
+	if err != nil || target.Scheme != "http" || target.Host == "" {
+		return nil, fmt.Errorf("--url must be an http:// URL (got %q)", cfg.endpoint)
 	}
-	client := &http.Client{Transport: transport, Timeout: cfg.timeout}
-	defer transport.CloseIdleConnections()
 
 	var (
 		measuring atomic.Bool
@@ -114,13 +114,15 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 	)
 	for c := range cfg.clients {
 		wg.Go(func() {
+			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout}
+			defer conn.close()
 			local := make([]time.Duration, 0, 1<<16)
 			for n := 0; !stop.Load(); n++ {
 				id := fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
 				chfid := cfg.chfids[(c+n)%len(cfg.chfids)]
 				for _, text := range []string{"", "1", "1*" + chfid} {
 					start := time.Now()
-					err := hop(ctx, client, cfg.endpoint, id, text)
+					err := conn.hop(ctx, id, text)
 					took := time.Since(start)
 					if !measuring.Load() {
 						continue
@@ -170,31 +172,101 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func hop(ctx context.Context, client *http.Client, endpoint, session, text string) error {
-	form := "sessionId=" + url.QueryEscape(session) +
-		"&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255700000001&networkCode=99999&text=" + url.QueryEscape(text)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form))
-	if err != nil {
+// httpConn is one keep-alive HTTP/1.1 connection speaking just enough of the
+// protocol for a USSD hop. net/http's client costs several times more CPU
+// per request, and on a 2-core machine shared with the gateway, Redis and
+// PostgreSQL every cycle the generator spends is taken from what it measures.
+type httpConn struct {
+	host, path string
+	timeout    time.Duration
+	conn       net.Conn
+	r          *bufio.Reader
+	req        []byte
+}
+
+func (c *httpConn) hop(ctx context.Context, session, text string) error {
+	if err := c.roundTrip(ctx, session, text); err != nil {
+		c.close() // the next hop reconnects
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %s", resp.Status)
-	}
-	// The final hop must be a real answer, not the "unavailable" screen.
-	if strings.Contains(string(body), "unavailable") {
-		return fmt.Errorf("gateway answered %q", body)
 	}
 	return nil
+}
+
+func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
+	if c.conn == nil {
+		d := net.Dialer{Timeout: c.timeout}
+		conn, err := d.DialContext(ctx, "tcp", c.host)
+		if err != nil {
+			return err
+		}
+		c.conn, c.r = conn, bufio.NewReaderSize(conn, 4096)
+	}
+	body := "sessionId=" + url.QueryEscape(session) +
+		"&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255700000001&networkCode=99999&text=" + url.QueryEscape(text)
+	c.req = fmt.Appendf(c.req[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: %d\r\n\r\n%s", c.path, c.host, len(body), body)
+	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
+		return err
+	}
+	if _, err := c.conn.Write(c.req); err != nil {
+		return err
+	}
+	status, reply, err := c.readResponse()
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d", status)
+	}
+	// The final hop must be a real answer, not the "unavailable" screen.
+	if bytes.Contains(reply, []byte("unavailable")) {
+		return fmt.Errorf("gateway answered %q", reply)
+	}
+	return nil
+}
+
+// readResponse reads a response with a Content-Length body, which is what
+// the gateway sends for its short replies.
+func (c *httpConn) readResponse() (status int, body []byte, err error) {
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, nil, fmt.Errorf("malformed status line %q", line)
+	}
+	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return 0, nil, fmt.Errorf("malformed status line %q", line)
+	}
+	length := -1
+	for {
+		line, err = c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, nil, err
+		}
+		header := bytes.TrimRight(line, "\r\n")
+		if len(header) == 0 {
+			break
+		}
+		if name, value, ok := bytes.Cut(header, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, nil, fmt.Errorf("malformed Content-Length %q", value)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, nil, errors.New("response without Content-Length")
+	}
+	body = make([]byte, length)
+	_, err = io.ReadFull(c.r, body)
+	return status, body, err
+}
+
+func (c *httpConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn, c.r = nil, nil
+	}
 }
 
 func (r *result) print(w io.Writer, cfg config) {
