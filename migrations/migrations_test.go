@@ -29,9 +29,10 @@ func TestDevSchemaThenMigrationsAreIdempotent(t *testing.T) {
 				t.Fatalf("pending=%v err=%v", pending, err)
 			}
 			var indexes int
-			err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'imisgw_%'`).Scan(&indexes)
+			err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes
+				WHERE indexname IN ('imisgw_insuree_chfid_current', 'imisgw_insureepolicy_insuree_current')`).Scan(&indexes)
 			if err != nil || indexes != 2 {
-				t.Fatalf("gateway indexes: %d, %v", indexes, err)
+				t.Fatalf("enquiry indexes: %d, %v", indexes, err)
 			}
 			var chfidWidth int
 			err = db.QueryRowContext(ctx, `SELECT character_maximum_length FROM information_schema.columns

@@ -1,11 +1,24 @@
 // Package providers holds what every aggregator package shares: the normalised
 // USSD hop, the reply to render, and the rules for turning an aggregator's input
 // field into the user's newest input. Each aggregator lives in its own
-// sub-package (providers/africastalking, ...) and knows nothing of menus.
+// sub-package (providers/africastalking, providers/hubtel, ...) and knows
+// nothing of menus.
+//
+// Aggregators send input in one of two ways (protocols.md §3):
+//
+//   - accumulated: every hop carries the whole '*'-joined input history (Africa's
+//     Talking). The first hop's text is a pre-dialled route ("1*12345678").
+//   - last-only: every hop carries only the newest input (Hubtel, Nalo, Arkesel,
+//     Infobip, Beem). The first hop carries the full dialled string instead
+//     ("*714*5*3#"), from which Route takes the pre-dialled route.
+//
+// Both come out of Hop.Inputs as the same thing: the route on the first hop,
+// one new input on every later one.
 package providers
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -14,46 +27,115 @@ import (
 // it with a 4xx; genuine requests always get a well-formed reply.
 var ErrMalformed = errors.New("malformed request")
 
-// ErrDivergent marks an accumulated transcript that neither repeats nor extends
-// the one the session last answered (a late or reordered hop).
+// ErrDivergent marks a hop that cannot follow what the session last answered:
+// an accumulated transcript that neither repeats nor extends the stored one, or
+// a second session start for a session already under way (a late or reordered
+// hop).
 var ErrDivergent = errors.New("transcript does not extend the session")
+
+// ErrEnded is what Inputs returns for an end-of-session signal. Such a hop only
+// closes the session; it has no input to apply (protocols.md §5.4, rule 5).
+var ErrEnded = errors.New("hop ends the session")
+
+// ReplayKeyStart is the replay key of an aggregator-marked session start
+// (Hop.Start) when the aggregator numbers nothing: a retried start is then
+// replayed like any other retried hop.
+const ReplayKeyStart = "start"
 
 // Hop is one USSD request from an aggregator, normalised.
 type Hop struct {
-	Provider    string // "africastalking", ...
-	SessionID   string
-	Phone       string // as the aggregator sent it, decoded (AT: "+255712345678")
+	Provider  string // "africastalking", "hubtel", ...
+	SessionID string
+	// Phone is the subscriber's number: as AT sends it ("+255712345678"), and
+	// for aggregators that send international digits without '+'
+	// ("233246912184") with the '+' added. A national number ("0244123456") is
+	// kept as sent. Empty only on End hops that carry none (Infobip /end).
+	Phone string
+	// ServiceCode is the code the session was dialled on, as the aggregator
+	// writes it ("*384*1234#", Hubtel "714*5"). Empty when the wire does not
+	// carry it (Nalo, Arkesel, Beem; Infobip hops without shortCode): the
+	// gateway fills in its configured code, which Inputs needs to find a
+	// pre-dialled route.
 	ServiceCode string
-	Network     string // MCC+MNC when the aggregator sends it
+	// Network is the operator as the aggregator names it: MCC+MNC ("64004",
+	// AT) or a name ("mtn-gh" Hubtel, "MTN" Nalo). Empty when not sent.
+	Network string
 	// Text is the aggregator's input field: the whole '*'-joined input history
-	// when Accumulated (Africa's Talking), otherwise only the newest input.
+	// when Accumulated (Africa's Talking), otherwise only the newest input
+	// (empty on Start and End hops).
 	Text        string
 	Accumulated bool
 	// ReplayKey is equal for a retried hop and different for every new one
-	// (protocols.md §5.4: the transcript for AT, Sequence for Hubtel, ...).
+	// (protocols.md §5.4): "t:"+transcript for AT, "seq:"+Sequence for Hubtel,
+	// ReplayKeyStart for a start that carries no number. Empty means the
+	// aggregator gives the hop no key of its own: the gateway derives one with
+	// KeyAt.
 	ReplayKey string
+
+	// Start is set when the aggregator marks the hop as the session's first
+	// (Hubtel Initiation, Nalo MSGTYPE true, Arkesel newSession, Infobip
+	// /start, Beem initiate). AT does not say; its Start is always false.
+	Start bool
+	// Dialled is, on a last-only Start hop, the full string the user dialled
+	// ("*714*5*3#"). Inputs takes the pre-dialled route from it.
+	Dialled string
+	// End marks an end-of-session signal (Hubtel Release and Timeout, Infobip
+	// /end, Beem terminate). It must only close the session, never step a menu
+	// or write anything; the provider's Body still renders the acknowledgement
+	// the aggregator expects.
+	End bool
+	// Seq is the aggregator's own hop number when it sends one (Hubtel
+	// Sequence, 1 on Initiation), 0 otherwise. See Stale.
+	Seq int
+	// Echo is what the provider's reply must repeat from the request.
+	Echo Echo
+}
+
+// Echo holds request fields that a provider's reply must repeat verbatim. Only
+// the provider packages read it, when rendering.
+type Echo struct {
+	Account   string // aggregator-issued account or app id (Nalo USERID, Arkesel userID)
+	MSISDN    string // the subscriber number exactly as sent (Nalo, Arkesel, Beem)
+	RequestID string // the request's own id (Beem payload.request_id)
 }
 
 // Reply is what the gateway answers to a hop.
 type Reply struct {
 	Text string
-	End  bool // close the session (AT "END")
+	End  bool // close the session (AT "END", Hubtel "Release", Nalo MSGTYPE false, ...)
 }
 
 // Inputs returns the user's new inputs in this hop, given the transcript the
-// session last answered (prev) and whether the session is new.
+// session last answered (prev, only meaningful for accumulated input) and
+// whether the session is new.
 //
-// On the first hop an accumulated text is a pre-dialled route
+// Accumulated: on the first hop the text is a pre-dialled route
 // ("*384*1*12345678#" arrives as "1*12345678") and splits on '*'. After that
 // the newest input is the suffix after prev+"*", never split("*")[last]: the
 // user may type a '*' inside free text (the suffix method of vumi's Safaricom
 // transport).
+//
+// Last-only: on the first hop the route is what Route finds in Dialled after
+// the service code. A first hop that is not a Start (the session expired or was
+// lost while the aggregator's went on) has no Dialled, so the user lands on the
+// main menu and that hop's input is dropped. After the first hop the newest
+// input is Text, whatever it contains; a Start for a session already under way
+// is a late duplicate and returns ErrDivergent.
+//
+// End hops return ErrEnded: they carry no input to apply.
 func (h Hop) Inputs(prev string, first bool) ([]string, error) {
+	if h.End {
+		return nil, ErrEnded
+	}
 	if !h.Accumulated {
-		if first {
-			return nil, nil
+		switch {
+		case first:
+			return Route(h.Dialled, h.ServiceCode), nil
+		case h.Start:
+			return nil, ErrDivergent
+		default:
+			return []string{h.Text}, nil
 		}
-		return []string{h.Text}, nil
 	}
 	if first {
 		if h.Text == "" {
@@ -69,4 +151,89 @@ func (h Hop) Inputs(prev string, first bool) ([]string, error) {
 	default:
 		return nil, ErrDivergent
 	}
+}
+
+// Route returns the pre-dialled route in a full dial string: the '*'-separated
+// parts after the service code ("*714*5*3*100#" on code "714*5" → ["3",
+// "100"]). The service code may be written with or without its leading '*' and
+// trailing '#'. There is no route when the code is unknown (empty), when the
+// dial string does not start with the code followed by '*', or when nothing
+// follows it; empty parts ("**") are skipped.
+//
+// This is ussd-menu-builder's text.slice(serviceCode.length+2, -1) made
+// strict: a dial string on another code (a shared callback URL) or a code that
+// merely shares digits ("*7145#" on "714") yields no route rather than a wrong
+// one.
+func Route(dialled, serviceCode string) []string {
+	code, dial := bareCode(serviceCode), bareCode(dialled)
+	if code == "" || dial == "" {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(dial, code)
+	if !ok {
+		return nil
+	}
+	if rest, ok = strings.CutPrefix(rest, "*"); !ok {
+		return nil
+	}
+	var route []string
+	for part := range strings.SplitSeq(rest, "*") {
+		if part != "" {
+			route = append(route, part)
+		}
+	}
+	return route
+}
+
+// bareCode strips the surrounding space, one leading '*' and one trailing '#'
+// from a service code or dial string: "*714*5#", "714*5#", "*714*5" and
+// "714*5" all become "714*5".
+func bareCode(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "*")
+	return strings.TrimSuffix(s, "#")
+}
+
+// KeyAt returns the replay key the gateway checks and stores for h, given
+// answered, the number of hops the session had answered when h arrived: read
+// before h waits for the session lock.
+//
+// A hop with its own ReplayKey keeps it. A hop without one (last-only
+// aggregators that number nothing: Nalo, Arkesel, Infobip, Beem after their
+// start) gets "n:<answered>:<Text>". A retry that arrives while the original
+// is still being answered saw the same count and the same input, waits on the
+// lock, and then finds its key stored: it is replayed. The user's next input
+// can only arrive after that answer, so it sees a higher count and is new even
+// when the user types the same thing twice ("98", "98"). What no key can tell
+// apart is a retry that arrives after its original was answered from a user
+// repeating the same input: it is applied as new. Writes stay single because
+// every business write carries its own idempotency key (protocols.md §5.4,
+// rule 3).
+func (h Hop) KeyAt(answered int) string {
+	if h.ReplayKey != "" {
+		return h.ReplayKey
+	}
+	return "n:" + strconv.Itoa(answered) + ":" + h.Text
+}
+
+// Stale reports whether h is older than the session's next hop: its
+// aggregator numbers hops (Seq > 0) and h's number is not beyond the count the
+// session has answered. A stale hop that is not a replay (its key differs from
+// the last answered one) is a late or reordered hop, to be refused like
+// ErrDivergent. Aggregators that number nothing are never stale.
+func (h Hop) Stale(answered int) bool {
+	return h.Seq > 0 && h.Seq <= answered
+}
+
+// BoundTo reports whether h may continue a session that began with phone and
+// serviceCode (protocols.md §4.4: a session stays bound to its first phone
+// number and service code). Service codes are compared only when both are
+// known: some wires carry the code on the first hop alone (Infobip shortCode).
+// End hops are not checked: they only close the session, and some carry
+// neither (Infobip /end).
+func (h Hop) BoundTo(phone, serviceCode string) bool {
+	if h.End {
+		return true
+	}
+	return h.Phone == phone && (h.ServiceCode == "" || serviceCode == "" || h.ServiceCode == serviceCode)
 }

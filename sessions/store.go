@@ -106,6 +106,9 @@ type Lease struct {
 	Record Record
 	Found  bool // a record existed (always true for a replay)
 	Replay bool // the hop was answered before: Record.Reply is the answer; no lock is held
+	// Key is the hop's replay key: the one given to Acquire, or the one AcquireCounted derived. Save
+	// it as the record's LastKey.
+	Key string
 
 	sessionID string
 	keys      [2]string // session hash, lock
@@ -119,26 +122,32 @@ type Lease struct {
 // Every script is safe to run twice with the same arguments: go-redis retries a command whose reply
 // was lost to a broken connection, after Redis may already have executed it.
 
-// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms).
-// Returns {1, record} for a replay, {2, record or ""} when the lock is ours, {0, ""} while another hop
-// holds it.
+// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted.
+// With counted = "1", ARGV[1] is the hop's input and the replay key is derived from it and the number
+// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted).
+// Returns {1, record, key} for a replay, {2, record or "", key} when the lock is ours, {0, "", key}
+// while another hop holds it.
 var acquireScript = redis.NewScript(`
-local s = redis.call('HMGET', KEYS[1], 'k', 'r')
-if s[1] == ARGV[1] then
-	return {1, s[2] or ''}
+local s = redis.call('HMGET', KEYS[1], 'k', 'r', 'h')
+local key = ARGV[1]
+if ARGV[4] == '1' then
+	key = 'n:' .. (s[3] or '0') .. ':' .. ARGV[1]
+end
+if s[1] == key then
+	return {1, s[2] or '', key}
 end
 if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) or redis.call('GET', KEYS[2]) == ARGV[2] then
-	return {2, s[2] or ''}
+	return {2, s[2] or '', key}
 end
-return {0, ''}
+return {0, '', key}
 `)
 
-// saveScript: KEYS = session, lock; ARGV = token, replay key, record, TTL (ms).
+// saveScript: KEYS = session, lock; ARGV = token, replay key, record, TTL (ms), hops answered.
 // Returns 1 when the record is stored (by this call or by an earlier run of the same save), 0 when
 // the lock belongs to someone else.
 var saveScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then
-	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3])
+	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3], 'h', ARGV[5])
 	redis.call('PEXPIRE', KEYS[1], ARGV[4])
 	redis.call('DEL', KEYS[2])
 	return 1
@@ -173,6 +182,22 @@ const (
 //
 // The empty replayKey is a valid key (AT's first hop has an empty transcript).
 func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey string) (*Lease, error) {
+	return s.acquire(ctx, provider, sessionID, replayKey, false)
+}
+
+// AcquireCounted is Acquire for aggregators that give a hop no key of its own (protocols.md §5.4:
+// Nalo, Arkesel, Infobip and Beem after their start): the replay key is "n:<hops>:<input>", with the
+// number of hops the session had answered when this one arrived, read in the same round trip and
+// kept while the hop waits for the lock. A retry that arrives while its original is being answered
+// saw the same count, waits, and is replayed; the user's next input can only come after that answer,
+// so it sees a higher count and is new even when it repeats the same text ("98", "98"). A retry that
+// arrives after its original was answered cannot be told from a deliberate repeat; it is applied as
+// new, and business writes stay single through their own idempotency keys.
+func (s *Store) AcquireCounted(ctx context.Context, provider, sessionID, input string) (*Lease, error) {
+	return s.acquire(ctx, provider, sessionID, input, true)
+}
+
+func (s *Store) acquire(ctx context.Context, provider, sessionID, replayKey string, counted bool) (*Lease, error) {
 	l := &Lease{sessionID: sessionID}
 	var err error
 	if l.keys, err = s.keyNames(provider, sessionID); err != nil {
@@ -182,13 +207,15 @@ func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey stri
 
 	var wait *time.Timer
 	for {
-		status, raw, err := s.tryAcquire(ctx, l, replayKey)
+		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted)
 		if err != nil {
 			if mayHaveRun(err) {
 				s.releaseLater(ctx, l)
 			}
 			return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 		}
+		// Later polls check the key derived now, from the count before the wait.
+		l.Key, replayKey, counted = key, key, false
 		if status != statusBusy {
 			l.Replay = status == statusReplay
 			l.done = l.Replay
@@ -219,19 +246,24 @@ func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey stri
 	}
 }
 
-func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string) (status int64, raw string, err error) {
-	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg).Slice()
-	if err != nil {
-		return 0, "", err
+func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool) (status int64, raw, key string, err error) {
+	countedArg := "0"
+	if counted {
+		countedArg = "1"
 	}
-	if len(res) == 2 {
+	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg).Slice()
+	if err != nil {
+		return 0, "", "", err
+	}
+	if len(res) == 3 {
 		status, ok1 := res[0].(int64)
 		raw, ok2 := res[1].(string)
-		if ok1 && ok2 && status >= statusBusy && status <= statusLocked {
-			return status, raw, nil
+		key, ok3 := res[2].(string)
+		if ok1 && ok2 && ok3 && status >= statusBusy && status <= statusLocked {
+			return status, raw, key, nil
 		}
 	}
-	return 0, "", fmt.Errorf("unexpected script reply %v", res)
+	return 0, "", "", fmt.Errorf("unexpected script reply %v", res)
 }
 
 func decodeRecord(raw string, rec *Record) error {
@@ -261,7 +293,7 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("save session %q: encode record: %w", l.sessionID, err)
 	}
-	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg).Int()
+	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
 	if err != nil {
 		if mayHaveRun(err) {
 			s.releaseLater(ctx, l)

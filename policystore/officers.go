@@ -1,0 +1,277 @@
+package policystore
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Defaults for OfficerOptions.
+const (
+	DefaultPhoneRegion    = "TZ"
+	DefaultOfficerRefresh = 60 * time.Second
+	// officerRetry bounds how often a failing refresh is retried while a
+	// stale index keeps answering.
+	officerRetry = 5 * time.Second
+)
+
+// OfficerOptions tunes officer recognition. Zero values take the defaults.
+type OfficerOptions struct {
+	// Region is the ISO 3166 country of numbers written without a country
+	// code ("0712 345 678"); PHONE_REGION, default "TZ".
+	Region string
+	// Refresh is how old the in-memory index of officers' phones may get
+	// before a look-up reloads it; default 60s. An officer added, edited or
+	// retired in openIMIS is seen at most this late (Renew re-checks the
+	// officer's row itself).
+	Refresh time.Duration
+	// Now is the clock of the refresh, for tests; default time.Now.
+	Now func() time.Time
+}
+
+func (o OfficerOptions) withDefaults() OfficerOptions {
+	if strings.TrimSpace(o.Region) == "" {
+		o.Region = DefaultPhoneRegion
+	}
+	o.Region = strings.ToUpper(strings.TrimSpace(o.Region))
+	if o.Refresh <= 0 {
+		o.Refresh = DefaultOfficerRefresh
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Officer is a current enrolment officer ("tblOfficer", openimis.md §1.2).
+type Officer struct {
+	ID                 int
+	UUID               string
+	Code               string
+	Name               string // other names, then last name
+	Phone              string // as stored, free text
+	PhoneCommunication bool   // accepts SMS
+	LocationID         int    // district; 0 when NULL
+	WorksTo            time.Time
+	// E164 is Phone normalised, e.g. "+255712345678".
+	E164 string
+}
+
+// Active reports whether the officer still works on today: "WorksTo" NULL,
+// or its date (UTC, as openIMIS writes it) not before today's.
+func (o Officer) Active(today time.Time) bool {
+	return o.WorksTo.IsZero() || !DateOf(o.WorksTo.UTC()).Before(DateOf(today))
+}
+
+// NormalizePhone turns a free-text phone number into E.164 ("0712 345 678",
+// "+255 712 345 678", "255712345678" and "0712-345-678" all give
+// "+255712345678" with region "TZ"). Empty, unparsable and impossibly short
+// or long numbers give false. openIMIS enforces no format (openimis.md §5.2).
+func NormalizePhone(raw, region string) (string, bool) {
+	if strings.TrimSpace(raw) == "" {
+		return "", false
+	}
+	var n phonenumbers.PhoneNumber
+	if err := phonenumbers.ParseToNumber(raw, region, &n); err != nil || !phonenumbers.IsPossibleNumber(&n) {
+		return "", false
+	}
+	return phonenumbers.Format(&n, phonenumbers.E164), true
+}
+
+// SetOfficerOptions sets the phone region and the refresh of the officer
+// index; call it once, before the first look-up (a later call drops the
+// index, which is then reloaded).
+func (s *Store) SetOfficerOptions(o OfficerOptions) {
+	x := s.ext()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.opt = o.withDefaults()
+	x.index = nil
+	x.loadedAt = time.Time{}
+	x.retryAt = time.Time{}
+}
+
+// PhoneRegion is the region set by SetOfficerOptions, default "TZ".
+func (s *Store) PhoneRegion() string {
+	x := s.ext()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.opt.Region
+}
+
+// OfficerByPhone finds the enrolment officer calling from phone: a current
+// "tblOfficer" row ("ValidityTo" IS NULL) whose "Phone" is the same number
+// once both are normalised to E.164, and who still works on today. When
+// several officers share the number, the one with the lowest "OfficerID"
+// that is still working answers. An unparsable phone is simply no officer.
+//
+// It reads an in-memory index, never "tblOfficer" per call: the index is
+// reloaded when older than OfficerOptions.Refresh, by one caller at a time;
+// meanwhile, and when a reload fails, the previous index answers. An error
+// comes back only when there is no index at all.
+func (s *Store) OfficerByPhone(ctx context.Context, phone string, today time.Time) (Officer, bool, error) {
+	region := s.PhoneRegion()
+	e164, ok := NormalizePhone(phone, region)
+	if !ok {
+		return Officer{}, false, nil
+	}
+	idx, err := s.officerIndex(ctx)
+	if err != nil {
+		return Officer{}, false, err
+	}
+	for _, o := range idx[e164] {
+		if o.Active(today) {
+			return o, true, nil
+		}
+	}
+	return Officer{}, false, nil
+}
+
+// storeExt is state of a Store kept outside store.go: the officer index.
+type storeExt struct {
+	mu       sync.Mutex
+	opt      OfficerOptions
+	index    map[string][]Officer // E.164 → officers, by "OfficerID"
+	loadedAt time.Time
+	retryAt  time.Time     // no reload before, after a failed one
+	loading  chan struct{} // closed when the reload in flight ends
+	loadErr  error         // of the last reload
+	loads    int           // reloads started, for tests
+}
+
+// exts maps a Store to its storeExt without keeping the Store alive.
+var exts sync.Map // weak.Pointer[Store] → *storeExt
+
+func (s *Store) ext() *storeExt {
+	k := weak.Make(s)
+	if v, ok := exts.Load(k); ok {
+		return v.(*storeExt)
+	}
+	v, loaded := exts.LoadOrStore(k, &storeExt{opt: OfficerOptions{}.withDefaults()})
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { exts.Delete(k) }, k)
+	}
+	return v.(*storeExt)
+}
+
+// officerIndex returns a fresh enough index, reloading it under a
+// singleflight guard: one reload at a time; other callers keep using the
+// stale index meanwhile, or wait for the reload when there is none yet.
+func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) {
+	x := s.ext()
+	for {
+		x.mu.Lock()
+		now := x.opt.Now()
+		idx := x.index
+		switch {
+		case idx != nil && now.Sub(x.loadedAt) < x.opt.Refresh:
+			x.mu.Unlock()
+			return idx, nil
+		case idx != nil && (x.loading != nil || now.Before(x.retryAt)):
+			x.mu.Unlock()
+			return idx, nil // stale, while another caller reloads or after a failure
+		case x.loading != nil:
+			wait := x.loading
+			x.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("policystore: officer index: %w", ctx.Err())
+			}
+			x.mu.Lock()
+			idx, err := x.index, x.loadErr
+			x.mu.Unlock()
+			if idx != nil {
+				return idx, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		done := make(chan struct{})
+		x.loading = done
+		x.loads++
+		region := x.opt.Region
+		x.mu.Unlock()
+
+		// The reload outlives a caller that gives up: others may wait for it.
+		go func() {
+			loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.queryTimeout)
+			defer cancel()
+			fresh, err := s.loadOfficers(loadCtx, region)
+			x.mu.Lock()
+			defer x.mu.Unlock()
+			x.loading, x.loadErr = nil, err
+			if err == nil && x.opt.Region == region {
+				x.index, x.loadedAt = fresh, x.opt.Now()
+			} else if err != nil {
+				x.retryAt = x.opt.Now().Add(min(officerRetry, x.opt.Refresh))
+			}
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("policystore: officer index: %w", ctx.Err())
+		}
+		x.mu.Lock()
+		idx, err := x.index, x.loadErr
+		x.mu.Unlock()
+		if idx != nil {
+			return idx, nil // the fresh index, or the stale one after a failure
+		}
+		return nil, err
+	}
+}
+
+const officersSQL = `
+SELECT "OfficerID", "OfficerUUID", "Code", "LastName", "OtherNames", "Phone",
+       COALESCE("PhoneCommunication", false), COALESCE("LocationId", 0), "WorksTo"
+FROM "tblOfficer"
+WHERE "ValidityTo" IS NULL AND "Phone" IS NOT NULL AND btrim("Phone") <> ''`
+
+// loadOfficers reads every current officer with a phone. Officers whose
+// phone does not parse are left out: nobody can call from it.
+func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]Officer, error) {
+	rows, err := s.pool.Query(ctx, officersSQL)
+	if err != nil {
+		return nil, fmt.Errorf("policystore: load officers: %w", err)
+	}
+	defer rows.Close()
+	idx := map[string][]Officer{}
+	for rows.Next() {
+		var (
+			o           Officer
+			last, other string
+			worksTo     *time.Time
+		)
+		if err := rows.Scan(&o.ID, &o.UUID, &o.Code, &last, &other, &o.Phone, &o.PhoneCommunication, &o.LocationID, &worksTo); err != nil {
+			return nil, fmt.Errorf("policystore: load officers: %w", err)
+		}
+		e164, ok := NormalizePhone(o.Phone, region)
+		if !ok {
+			continue
+		}
+		o.Name = strings.TrimSpace(other + " " + last)
+		o.E164 = e164
+		if worksTo != nil {
+			o.WorksTo = *worksTo
+		}
+		idx[e164] = append(idx[e164], o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("policystore: load officers: %w", err)
+	}
+	for _, list := range idx {
+		slices.SortFunc(list, func(a, b Officer) int { return a.ID - b.ID })
+	}
+	return idx, nil
+}
