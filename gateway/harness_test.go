@@ -67,7 +67,7 @@ func newGateway(t testing.TB, h harness) *testGateway {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sess.Ping},
 		},
-	}, gateway.Config{HopDeadline: h.deadline, Tokens: map[string]string{"africastalking": token}})
+	}, gateway.Config{HopDeadline: h.deadline, Providers: allProviders()})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &testGateway{Server: ts, t: t, store: store, sessions: sess}
@@ -165,4 +165,14 @@ func (g *testGateway) serveHop(session, text string) int {
 	w := httptest.NewRecorder()
 	g.Config.Handler.ServeHTTP(w, r)
 	return w.Code
+}
+
+// allProviders enables every aggregator with the test token; the wires
+// without a service code get the demo's.
+func allProviders() map[string]gateway.ProviderConfig {
+	cfg := map[string]gateway.ProviderConfig{}
+	for _, name := range gateway.USSDProviders {
+		cfg[name] = gateway.ProviderConfig{Token: token, ServiceCode: "*384*1234#"}
+	}
+	return cfg
 }

@@ -18,14 +18,6 @@ import (
 	"github.com/openimis/imis-gateway/sessions"
 )
 
-// ussdWire is how one aggregator speaks USSD: parse a request into a hop,
-// render a reply into the exact bytes to send (stored for replay).
-type ussdWire struct {
-	parse       func(*http.Request) (providers.Hop, error)
-	render      func(providers.Reply) []byte
-	contentType string
-}
-
 // ussdHop is the handler of a provider's USSD callback.
 func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +26,7 @@ func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
 			s.rejectRequest(w, r, err)
 			return
 		}
-		body := s.hops.serve(r.Context(), hop, wire.render)
+		body := s.hops.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.render(hop, rep) })
 		w.Header().Set("Content-Type", wire.contentType)
 		w.WriteHeader(http.StatusOK)
 		w.Write(body) //nolint:errcheck // the aggregator hung up; nothing left to do
@@ -60,6 +52,7 @@ type pipeline struct {
 	sessions *sessions.Store
 	menus    *menus.Engine
 	deadline time.Duration
+	cfg      map[string]ProviderConfig
 	log      *slog.Logger
 	metrics  *metrics
 }
@@ -69,6 +62,7 @@ const (
 	outcomeAnswered    = "answered"
 	outcomeReplayed    = "replayed"
 	outcomeRefused     = "refused"
+	outcomeEnded       = "ended"
 	outcomeUnavailable = "unavailable"
 )
 
@@ -115,7 +109,26 @@ func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render func(pro
 }
 
 func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
-	lease, err := p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, hop.ReplayKey)
+	// End-of-session signals only clean up; they never step a menu or write
+	// (protocols.md §5.4).
+	if hop.End {
+		if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
+			p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)
+		}
+		return outcomeEnded, "", render(providers.Reply{End: true}), nil
+	}
+	if hop.ServiceCode == "" {
+		hop.ServiceCode = p.cfg[hop.Provider].ServiceCode
+	}
+
+	var lease *sessions.Lease
+	if hop.ReplayKey != "" {
+		lease, err = p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, hop.ReplayKey)
+	} else {
+		// The aggregator numbers nothing: the key comes from the session's count
+		// of answered hops (providers.Hop.KeyAt).
+		lease, err = p.sessions.AcquireCounted(ctx, hop.Provider, hop.SessionID, hop.Text)
+	}
 	if err != nil {
 		return outcomeUnavailable, "", nil, err
 	}
@@ -126,14 +139,14 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	*lang = rec.Lang
 	first := !lease.Found
 	// A session stays bound to the phone and service code it began with.
-	if !first && (rec.Phone != hop.Phone || rec.ServiceCode != hop.ServiceCode) {
+	if !first && !hop.BoundTo(rec.Phone, rec.ServiceCode) {
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
 	}
 	if lease.Replay {
 		return outcomeReplayed, "", rec.Reply, nil
 	}
 	inputs, err := hop.Inputs(rec.Transcript, first)
-	if err != nil {
+	if err != nil || (!first && hop.Stale(rec.Hops)) {
 		// A late or reordered hop: answer it, but leave the session as the
 		// newer hop left it.
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
@@ -164,8 +177,10 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	if first {
 		rec.Provider, rec.Phone, rec.ServiceCode = hop.Provider, hop.Phone, hop.ServiceCode
 	}
-	rec.Transcript = hop.Text
-	rec.LastKey = hop.ReplayKey
+	if hop.Accumulated {
+		rec.Transcript = hop.Text
+	}
+	rec.LastKey = lease.Key
 	rec.Reply = body
 	rec.Hops++
 	rec.State = state

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers/infobip"
 )
 
 // routes maps the whole HTTP surface in one place.
@@ -24,11 +25,25 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	if token := s.cfg.Tokens[africastalking.Name]; token != "" {
-		r.Route("/ussd/"+africastalking.Name+"/{token}", func(r chi.Router) {
-			r.Use(requireToken(token), s.limitBody)
-			r.Post("/", s.ussdHop(atUSSD))
-			r.Post("/events", s.atSessionEvent)
+	for _, name := range USSDProviders {
+		pc := s.cfg.Providers[name]
+		if pc.Token == "" {
+			continue
+		}
+		wire := ussdWires[name]
+		r.Route("/ussd/"+name+"/{token}", func(r chi.Router) {
+			r.Use(requireToken(pc.Token), allowFrom(pc.AllowFrom, s.cfg.TrustedProxies), s.limitBody)
+			switch name {
+			case africastalking.Name:
+				r.Post("/", s.ussdHop(wire))
+				r.Post("/events", s.atSessionEvent)
+			case infobip.Name:
+				r.Post("/session/{session}/{action:start|response|end}", s.ussdHop(wire))
+				r.Put("/session/{session}/{action:end}", s.ussdHop(wire))
+				r.Get("/session/{session}/status", s.infobipStatus)
+			default:
+				r.Post("/", s.ussdHop(wire))
+			}
 		})
 	}
 	return r

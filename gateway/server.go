@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,9 +23,24 @@ type Config struct {
 	HopDeadline time.Duration
 	// BodyLimit caps request bodies; larger ones get 413.
 	BodyLimit int64
-	// Tokens maps a provider name to the secret path segment of its callback
-	// URLs. A provider without a token has no routes.
-	Tokens map[string]string
+	// Providers configures each enabled aggregator by name (USSDProviders);
+	// a provider absent or without a token has no routes.
+	Providers map[string]ProviderConfig
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when checking allow-lists.
+	TrustedProxies []netip.Prefix
+}
+
+// ProviderConfig is one aggregator's settings.
+type ProviderConfig struct {
+	// Token is the secret path segment of its callback URLs, compared in
+	// constant time; a wrong one gets 404.
+	Token string
+	// AllowFrom, when set, restricts its callbacks to these client addresses.
+	AllowFrom []netip.Prefix
+	// ServiceCode is the USSD code the aggregator serves, for wires that do not
+	// carry it (Nalo, Arkesel, Beem): it finds pre-dialled routes.
+	ServiceCode string
 }
 
 const (
@@ -84,6 +100,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 			sessions: deps.Sessions,
 			menus:    deps.Menus,
 			deadline: cfg.HopDeadline,
+			cfg:      cfg.Providers,
 			log:      deps.Logger,
 			metrics:  m,
 		},

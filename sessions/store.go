@@ -394,3 +394,16 @@ func (s *Store) releaseLater(ctx context.Context, l *Lease) {
 		_ = releaseScript.Run(ctx, s.rdb, []string{lock}, token).Err()
 	}()
 }
+
+// Active reports whether the session exists (Infobip asks).
+func (s *Store) Active(ctx context.Context, provider, sessionID string) (bool, error) {
+	keys, err := s.keyNames(provider, sessionID)
+	if err != nil {
+		return false, fmt.Errorf("session status %q: %w", sessionID, err)
+	}
+	n, err := s.rdb.Exists(ctx, keys[0]).Result()
+	if err != nil {
+		return false, fmt.Errorf("session status %q: %w", sessionID, err)
+	}
+	return n == 1, nil
+}

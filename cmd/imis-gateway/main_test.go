@@ -137,6 +137,13 @@ func TestMigrateSeedServeAndDial(t *testing.T) {
 		}
 	}
 
+	// The same walk in another aggregator's wire format.
+	vars["USSD_PROVIDERS"] = "africastalking,hubtel"
+	simOut, _, err = runCmd(t, ctx, vars, "1\n48213\nq\n", "sim", "--url", base, "--provider", "hubtel")
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("hubtel is not enabled on this server, yet the simulator got: %v\n%s", err, simOut)
+	}
+
 	stop()
 	select {
 	case err := <-done:

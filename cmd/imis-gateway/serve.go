@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +29,12 @@ var serveEnv = [][2]string{
 	{"DATABASE_URL", "PostgreSQL URL of the openIMIS database (required)"},
 	{"REDIS_URL", "Redis URL: redis://, rediss://, cluster and sentinel forms in README (required)"},
 	{"LISTEN_ADDR", "HTTP listen address (default :8080)"},
+	{"USSD_PROVIDERS", "aggregators to serve: africastalking, hubtel, nalo, arkesel, infobip, beem (default africastalking)"},
 	{"AT_CALLBACK_TOKEN", "secret path segment of Africa's Talking callbacks (required unless --dev)"},
+	{"<NAME>_CALLBACK_TOKEN", "the same for each other provider: HUBTEL_, NALO_, ARKESEL_, INFOBIP_, BEEM_ (required unless --dev)"},
+	{"<NAME>_SERVICE_CODE", "the USSD code a provider serves, for wires that do not send it (NALO_, ARKESEL_, BEEM_)"},
+	{"<NAME>_ALLOW_FROM", "optional comma-separated CIDR allow-list of a provider's callers (AT_ALLOW_FROM, ...)"},
+	{"TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{"DEFAULT_LANGUAGE", "en, fr, sw or ne (default en)"},
 	{"PHONE_REGION", "ISO country for local phone numbers (default TZ)"},
 	{"TIME_ZONE", "the scheme's time zone, deciding \"today\" for coverage (default UTC)"},
@@ -39,13 +46,15 @@ var serveEnv = [][2]string{
 }
 
 type serveConfig struct {
-	databaseURL, redisURL, listen, atToken string
-	lang, region                           string
-	location                               *time.Location
-	hopDeadline, sessionTTL                time.Duration
-	logLevel                               slog.Level
-	logFormat                              string
-	dev                                    bool
+	databaseURL, redisURL, listen string
+	providers                     map[string]gateway.ProviderConfig
+	trustedProxies                []netip.Prefix
+	lang, region                  string
+	location                      *time.Location
+	hopDeadline, sessionTTL       time.Duration
+	logLevel                      slog.Level
+	logFormat                     string
+	dev                           bool
 }
 
 func serve(ctx context.Context, env *environment, args []string) error {
@@ -94,8 +103,9 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
 	}, gateway.Config{
-		HopDeadline: cfg.hopDeadline,
-		Tokens:      map[string]string{africastalking.Name: cfg.atToken},
+		HopDeadline:    cfg.hopDeadline,
+		Providers:      cfg.providers,
+		TrustedProxies: cfg.trustedProxies,
 	})
 
 	ln, err := net.Listen("tcp", cfg.listen)
@@ -140,7 +150,6 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		databaseURL: getenv("DATABASE_URL"),
 		redisURL:    getenv("REDIS_URL"),
 		listen:      firstNonEmpty(listen, getenv("LISTEN_ADDR"), ":8080"),
-		atToken:     getenv("AT_CALLBACK_TOKEN"),
 		lang:        firstNonEmpty(getenv("DEFAULT_LANGUAGE"), "en"),
 		region:      strings.ToUpper(firstNonEmpty(getenv("PHONE_REGION"), "TZ")),
 		logFormat:   firstNonEmpty(getenv("LOG_FORMAT"), map[bool]string{true: "text", false: "json"}[dev]),
@@ -153,12 +162,10 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	if cfg.redisURL == "" {
 		problems = append(problems, "REDIS_URL is required")
 	}
-	if cfg.atToken == "" {
-		if dev {
-			cfg.atToken = devToken
-		} else {
-			problems = append(problems, "AT_CALLBACK_TOKEN is required (or run with --dev)")
-		}
+	cfg.providers = loadProviders(getenv, dev, &problems)
+	var err error
+	if cfg.trustedProxies, err = gateway.ParsePrefixes(getenv("TRUSTED_PROXIES")); err != nil {
+		problems = append(problems, fmt.Sprintf("TRUSTED_PROXIES: %v", err))
 	}
 	switch cfg.lang {
 	case "en", "fr", "sw", "ne":
@@ -182,6 +189,48 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		return cfg, fmt.Errorf("configuration:\n  %s\nRun 'imis-gateway serve --help' for the variables", strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
+}
+
+// envPrefix is how a provider's variables are named: AT_CALLBACK_TOKEN,
+// HUBTEL_CALLBACK_TOKEN, ...
+func envPrefix(provider string) string {
+	if provider == africastalking.Name {
+		return "AT_"
+	}
+	return strings.ToUpper(provider) + "_"
+}
+
+// loadProviders reads USSD_PROVIDERS and each enabled provider's settings. A
+// provider enabled without a callback token is refused outside --dev: its
+// callbacks would be open to anyone who guesses the URL.
+func loadProviders(getenv func(string) string, dev bool, problems *[]string) map[string]gateway.ProviderConfig {
+	out := map[string]gateway.ProviderConfig{}
+	for _, name := range strings.Split(firstNonEmpty(getenv("USSD_PROVIDERS"), africastalking.Name), ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			continue
+		}
+		if !slices.Contains(gateway.USSDProviders, name) {
+			*problems = append(*problems, fmt.Sprintf("USSD_PROVIDERS: unknown provider %q (known: %s)", name, strings.Join(gateway.USSDProviders, ", ")))
+			continue
+		}
+		env := envPrefix(name)
+		pc := gateway.ProviderConfig{Token: getenv(env + "CALLBACK_TOKEN"), ServiceCode: getenv(env + "SERVICE_CODE")}
+		if pc.Token == "" {
+			if dev {
+				pc.Token = devToken
+			} else {
+				*problems = append(*problems, env+"CALLBACK_TOKEN is required for provider "+name+" (or run with --dev)")
+			}
+		}
+		allow, err := gateway.ParsePrefixes(getenv(env + "ALLOW_FROM"))
+		if err != nil {
+			*problems = append(*problems, fmt.Sprintf("%sALLOW_FROM: %v", env, err))
+		}
+		pc.AllowFrom = allow
+		out[name] = pc
+	}
+	return out
 }
 
 func parseDuration(getenv func(string) string, name string, def time.Duration, problems *[]string) time.Duration {
@@ -244,22 +293,34 @@ func printBanner(env *environment, addr net.Addr, cfg serveConfig) {
 		}
 	}
 	base := "http://" + net.JoinHostPort(host, port)
-	token := cfg.atToken
-	if !cfg.dev {
-		token = "<AT_CALLBACK_TOKEN>"
+	token := func(provider string) string {
+		if cfg.dev {
+			return cfg.providers[provider].Token
+		}
+		return "<" + envPrefix(provider) + "CALLBACK_TOKEN>"
 	}
-	fmt.Fprintf(env.stdout, `imis-gateway is serving on %s
-
-Africa's Talking callback URLs (set them in the AT dashboard, behind HTTPS):
-  USSD:          %s/ussd/africastalking/%s
-  USSD events:   %s/ussd/africastalking/%s/events
-
+	fmt.Fprintf(env.stdout, "imis-gateway is serving on %s\n\nCallback URLs (set them in each aggregator's dashboard, behind HTTPS):\n", base)
+	for _, name := range gateway.USSDProviders {
+		if _, on := cfg.providers[name]; !on {
+			continue
+		}
+		path := "/ussd/" + name + "/" + token(name)
+		switch name {
+		case africastalking.Name:
+			fmt.Fprintf(env.stdout, "  %-15s %s%s   (events: %s%s/events)\n", name, base, path, base, path)
+		case "infobip":
+			fmt.Fprintf(env.stdout, "  %-15s %s%s   (Infobip adds /session/{id}/start|response|end)\n", name, base, path)
+		default:
+			fmt.Fprintf(env.stdout, "  %-15s %s%s\n", name, base, path)
+		}
+	}
+	if at, on := cfg.providers[africastalking.Name]; on {
+		fmt.Fprintf(env.stdout, `
 Try a hop:
   curl -s -d sessionId=demo-1 -d serviceCode='*384*1234#' --data-urlencode phoneNumber=+255712111222 -d text= %s/ussd/africastalking/%s
-
-Or dial it like a phone:  imis-gateway sim --url %s
-
-`, base, base, token, base, token, base, token, base)
+`, base, map[bool]string{true: at.Token, false: token(africastalking.Name)}[cfg.dev])
+	}
+	fmt.Fprintf(env.stdout, "\nOr dial it like a phone:  imis-gateway sim --url %s\n\n", base)
 }
 
 // servePprof exposes profiles on their own listener, never on the public

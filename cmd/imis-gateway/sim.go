@@ -3,48 +3,53 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers/simphone"
 )
 
-// simulate dials the running gateway as Africa's Talking would for a phone:
-// every line typed is one USSD input, appended to the session's transcript.
+// simulate dials the running gateway as an aggregator would for a phone:
+// every line typed is one USSD input, sent in the chosen aggregator's format.
 func simulate(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "sim",
 		"Dial the running gateway like a feature phone. Type the digits of each screen's choice and\n"+
 			"press Enter; an empty line after a final screen dials again; 'q' (or end of input) quits.",
-		[][2]string{{"AT_CALLBACK_TOKEN", "callback token to use when --token is not given"}})
+		[][2]string{{"<NAME>_CALLBACK_TOKEN", "callback token to use when --token is not given (AT_CALLBACK_TOKEN, HUBTEL_...)"}})
 	base := fs.String("url", "http://localhost:8080", "base URL of the gateway")
-	token := fs.String("token", "", "Africa's Talking callback token (default AT_CALLBACK_TOKEN, else \""+devToken+"\")")
-	phone := fs.String("phone", "+255712111222", "phone number that dials (E.164)")
+	provider := fs.String("provider", "africastalking", "wire format to speak: "+strings.Join(simphone.Providers, ", "))
+	token := fs.String("token", "", "the provider's callback token (default <NAME>_CALLBACK_TOKEN, else \""+devToken+"\")")
+	msisdn := fs.String("phone", "+255712111222", "phone number that dials (E.164)")
 	code := fs.String("code", "*384*1234#", "USSD service code dialled")
-	route := fs.String("route", "", "pre-dialled route after the service code, e.g. 1*101000001 for *384*1234*1*101000001#")
+	route := fs.String("route", "", "pre-dialled route after the service code, e.g. 1*48213 for *384*1234*1*48213#")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each screen")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *token == "" {
-		*token = firstNonEmpty(env.getenv("AT_CALLBACK_TOKEN"), devToken)
+		*token = firstNonEmpty(env.getenv(envPrefix(*provider)+"CALLBACK_TOKEN"), devToken)
 	}
-	d := &dialer{
-		endpoint: strings.TrimRight(*base, "/") + "/ussd/africastalking/" + url.PathEscape(*token),
-		phone:    *phone,
-		code:     *code,
-		client:   &http.Client{Timeout: *timeout},
-		out:      env.stdout,
+	phone, err := simphone.New(*provider, *base, *token, *msisdn, *code, &http.Client{Timeout: *timeout})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(env.stdout, "Dialling %s from %s (gateway %s)\n", *code, *phone, *base)
+	fmt.Fprintf(env.stdout, "Dialling %s from %s through %s (gateway %s)\n", *code, *msisdn, *provider, *base)
 
 	in := bufio.NewScanner(env.stdin)
 	for {
-		end, err := d.dial(ctx, *route)
-		for err == nil && !end {
+		screen, err := phone.Dial(ctx, *route)
+		if err != nil {
+			// Nothing a retry would fix: the wrong URL, token or provider.
+			return err
+		}
+		for err == nil {
+			show(env.stdout, screen)
+			if screen.End {
+				break
+			}
 			fmt.Fprint(env.stdout, "> ")
 			if !in.Scan() {
 				return in.Err()
@@ -53,7 +58,7 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 			if line == "q" {
 				return nil
 			}
-			end, err = d.send(ctx, line)
+			screen, err = phone.Send(ctx, line)
 		}
 		if err != nil {
 			fmt.Fprintf(env.stdout, "!! %v\n", err)
@@ -66,84 +71,17 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 	}
 }
 
-// dialer keeps one simulated session's transcript.
-type dialer struct {
-	endpoint, phone, code string
-	client                *http.Client
-	out                   io.Writer
-
-	session    string
-	transcript string
-}
-
-// dial starts a new session, with an optional pre-dialled route.
-func (d *dialer) dial(ctx context.Context, route string) (end bool, err error) {
-	b := make([]byte, 8)
-	rand.Read(b) //nolint:errcheck // never fails
-	d.session = "sim-" + hex.EncodeToString(b)
-	d.transcript = route
-	return d.post(ctx)
-}
-
-func (d *dialer) send(ctx context.Context, input string) (end bool, err error) {
-	if d.transcript == "" {
-		d.transcript = input
-	} else {
-		d.transcript += "*" + input
-	}
-	return d.post(ctx)
-}
-
-func (d *dialer) post(ctx context.Context) (end bool, err error) {
-	form := url.Values{
-		"sessionId":   {d.session},
-		"serviceCode": {d.code},
-		"phoneNumber": {d.phone},
-		"networkCode": {"99999"},
-		"text":        {d.transcript},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return true, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return true, fmt.Errorf("gateway unreachable: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return true, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return true, fmt.Errorf("gateway answered %s (wrong --token or --url?)", resp.Status)
-	}
-	text := string(body)
-	switch {
-	case strings.HasPrefix(text, "CON "):
-		d.show(text[4:], false)
-		return false, nil
-	case strings.HasPrefix(text, "END "):
-		d.show(text[4:], true)
-		return true, nil
-	default:
-		return true, fmt.Errorf("malformed reply %q", text)
-	}
-}
-
 // show draws the screen as a phone would, with its length: aggregators cut
 // screens longer than about 160 characters.
-func (d *dialer) show(text string, end bool) {
-	const width = 32
-	rule := strings.Repeat("-", width)
-	fmt.Fprintln(d.out, "+"+rule+"+")
-	for _, line := range strings.Split(text, "\n") {
-		fmt.Fprintln(d.out, "| "+line)
+func show(w io.Writer, s simphone.Screen) {
+	rule := strings.Repeat("-", 32)
+	fmt.Fprintln(w, "+"+rule+"+")
+	for _, line := range strings.Split(s.Text, "\n") {
+		fmt.Fprintln(w, "| "+line)
 	}
 	state := "waiting for input"
-	if end {
+	if s.End {
 		state = "session ended"
 	}
-	fmt.Fprintf(d.out, "+%s+ %d chars, %s\n", rule, len([]rune(text)), state)
+	fmt.Fprintf(w, "+%s+ %d chars, %s\n", rule, len([]rune(s.Text)), state)
 }

@@ -1,0 +1,120 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openimis/imis-gateway/providers/simphone"
+)
+
+func phone(t *testing.T, g *testGateway, provider string) *simphone.Phone {
+	t.Helper()
+	p, err := simphone.New(provider, g.URL, token, stranger, "*384*1234#", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// screenOf fails t on a transport error and returns the screen.
+func screenOf(t *testing.T) func(simphone.Screen, error) simphone.Screen {
+	return func(s simphone.Screen, err error) simphone.Screen {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
+// TestMembershipCheckThroughEveryWireFormat walks the same membership check
+// through each aggregator's own format: dial, "1", the insurance number, and
+// a pre-dialled route.
+func TestMembershipCheckThroughEveryWireFormat(t *testing.T) {
+	g := newGateway(t, harness{})
+	ctx := context.Background()
+	for _, provider := range simphone.Providers {
+		t.Run(provider, func(t *testing.T) {
+			p, must := phone(t, g, provider), screenOf(t)
+			if s := must(p.Dial(ctx, "")); s.End || !strings.Contains(s.Text, "1. Check membership") {
+				t.Fatalf("dial: %+v", s)
+			}
+			if s := must(p.Send(ctx, "1")); s.End || !strings.Contains(s.Text, "insurance number") {
+				t.Fatalf("1: %+v", s)
+			}
+			s := must(p.Send(ctx, "101203401"))
+			if !s.End || !strings.Contains(s.Text, "101203401") || !strings.Contains(s.Text, "covered until") {
+				t.Fatalf("answer: %+v", s)
+			}
+
+			if provider == "beem" {
+				return // Beem's initiate carries no dial string, so no route
+			}
+			s = must(p.Dial(ctx, "1*48213"))
+			// Infobip keeps the first screen of a session open whatever we say.
+			if (!s.End && provider != "infobip") || !strings.Contains(s.Text, "48213") {
+				t.Fatalf("pre-dialled route: %+v", s)
+			}
+		})
+	}
+}
+
+// TestRetriesReplayAndEndSignalsOnlyCleanUp: a start or a hop sent twice is
+// answered once; an end signal deletes the session and writes nothing.
+func TestRetriesReplayAndEndSignalsOnlyCleanUp(t *testing.T) {
+	g := newGateway(t, harness{})
+	ctx := context.Background()
+	for _, provider := range simphone.Providers {
+		t.Run(provider, func(t *testing.T) {
+			p, must := phone(t, g, provider), screenOf(t)
+			first := must(p.Dial(ctx, ""))
+			if again := must(p.Retry(ctx)); again != first {
+				t.Fatalf("retried start: %+v vs %+v", again, first)
+			}
+			ask := must(p.Send(ctx, "1"))
+			if !strings.Contains(ask.Text, "insurance number") {
+				t.Fatalf("after a retried start, 1 gave %+v", ask)
+			}
+			if provider == "africastalking" || provider == "hubtel" {
+				// Their hops carry a key of their own (transcript, Sequence): a
+				// retry after the answer still replays.
+				if again := must(p.Retry(ctx)); again != ask {
+					t.Fatalf("retried hop: %+v vs %+v", again, ask)
+				}
+			}
+			if err := p.Hangup(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if provider == "infobip" {
+				r := g.get("/ussd/infobip/" + token + "/session/" + p.Session() + "/status")
+				if !strings.Contains(r.body, `"sessionActive":false`) {
+					t.Fatalf("status after end: %q", r.body)
+				}
+			}
+		})
+	}
+}
+
+// TestHubtelLateSequenceIsRefused: a hop whose Sequence the session has
+// already passed, with other content, is late and must not step the menu.
+func TestHubtelLateSequenceIsRefused(t *testing.T) {
+	g := newGateway(t, harness{})
+	hop := func(typ string, seq int, msg string) string {
+		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
+			`{"SessionId":"late-hubtel","Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
+			typ, msg, seq))
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		return r.body
+	}
+	hop("Initiation", 1, "*384*1234#")
+	hop("Response", 2, "1")
+	hop("Response", 3, "0")
+	if late := hop("Response", 2, "7"); !strings.Contains(late, `"Type":"Release"`) || !strings.Contains(late, "dial again") {
+		t.Fatalf("late hop: %s", late)
+	}
+}
