@@ -28,7 +28,7 @@ func BenchmarkNextAnswer(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		caller Caller
-	}{{"owner", insuree}, {"head", head}, {"stranger", stranger}, {"no caller phone", Caller{}}} {
+	}{{"owner", insuree}, {"head", head}, {"stranger", stranger}, {"no caller phone", Caller{}}, {"ne", Caller{Lang: "ne"}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newTestEngine(staticSource(amina("101000006", basicExpired, basicCovered, oldExpired, extraCovered)))
 			ctx := context.Background()
@@ -40,6 +40,36 @@ func BenchmarkNextAnswer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkClaimsPage lays out the last page of the demo's five claims,
+// which lays out every page before it.
+func BenchmarkClaimsPage(b *testing.B) {
+	for _, lang := range languages {
+		b.Run(lang, func(b *testing.B) {
+			e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
+			ctx := context.Background()
+			st := State{Node: NodeClaimsList, Back: []string{NodeMain, NodeClaimsAsk}, Lang: lang, ID: "101203401", Page: 2}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := e.Next(ctx, stranger, st, "98"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSMS answers CLAIMS in one SMS part.
+func BenchmarkSMS(b *testing.B) {
+	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := e.SMS(ctx, "+255712345678", "CLAIMS 101203401"); err != nil || r.Parts != 1 {
+			b.Fatal(r, err)
+		}
 	}
 }
 

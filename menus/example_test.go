@@ -44,8 +44,8 @@ func Example() {
 	st = show(e.Next(ctx, caller, st, "101000002"))
 	show(e.Next(ctx, caller, st, "101000001"))
 	// Output:
-	// [CON main, 38 chars]
-	// openIMIS insurance
+	// [CON main, 36 chars]
+	// Health insurance
 	// 1. Check membership
 	//
 	// [CON membership.ask, 42 chars]
@@ -61,4 +61,30 @@ func Example() {
 	// Amina Juma
 	// No. 101000001
 	// Basic Cover: covered until 31 Dec 2026
+}
+
+type claimsFunc func(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error)
+
+func (f claimsFunc) Claims(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error) {
+	return f(ctx, chfid, limit)
+}
+
+func ExampleEngine_SMS() {
+	claims := claimsFunc(func(_ context.Context, chfid string, _ int) ([]policystore.Claim, error) {
+		return []policystore.Claim{{Code: "DRH00871", FacilityName: "Dodoma Regional Referral Hospital",
+			DateClaimed: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), Status: policystore.ClaimValuated,
+			Valuated: policystore.Amount{Cents: 17250000, Valid: true}}}, nil
+	})
+	e := menus.New(nil, menus.Options{Claims: claims, DefaultLang: "fr"})
+	r, err := e.SMS(context.Background(), "+255712345678", "claims 101203401")
+	if err != nil {
+		fmt.Println("error:", err)
+	}
+	fmt.Printf("[%s, %s, %d septets, %d part]\n%s\n", r.Command, r.Encoding, r.Length, r.Parts, r.Text)
+	// Output:
+	// [CLAIMS, GSM-7, 100 septets, 1 part]
+	// Dernière prestation :
+	// DRH00871 du 20 févr. 2026
+	// Dodoma Regional Referral ...
+	// Valorisée : 172 500 TZS
 }

@@ -95,3 +95,102 @@ func newFake() *fakeSource {
 func newTestEngine(src CoverageSource) *Engine {
 	return New(src, Options{Now: func() time.Time { return testNow }, Location: eat})
 }
+
+// fakeClaims is a ClaimsSource over a map, recording its calls.
+type fakeClaims struct {
+	mu      sync.Mutex
+	byCHFID map[string][]policystore.Claim
+	err     error
+	calls   []string
+}
+
+func (f *fakeClaims) Claims(_ context.Context, chfid string, limit int) ([]policystore.Claim, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, chfid)
+	if f.err != nil {
+		return nil, f.err
+	}
+	c, ok := f.byCHFID[chfid]
+	if !ok {
+		return nil, policystore.ErrInsureeNotFound
+	}
+	return c[:min(limit, len(c))], nil
+}
+
+func (f *fakeClaims) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// fakeLanguages is a LanguageStore over a map.
+type fakeLanguages struct {
+	mu     sync.Mutex
+	byKey  map[string]string
+	err    error
+	writes int
+}
+
+func (f *fakeLanguages) Language(_ context.Context, phone string) (string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return "", false, f.err
+	}
+	l, ok := f.byKey[phone]
+	return l, ok, nil
+}
+
+func (f *fakeLanguages) SetLanguage(_ context.Context, phone, lang string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if f.byKey == nil {
+		f.byKey = map[string]string{}
+	}
+	f.byKey[phone] = lang
+	f.writes++
+	return nil
+}
+
+func money(units int64) policystore.Amount {
+	return policystore.Amount{Cents: units * 100, Valid: true}
+}
+
+// The demo's claims (policystore/demo): every status, newest first.
+var (
+	claimEntered = policystore.Claim{Code: "MKH00342", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 6, 11), Status: policystore.ClaimEntered, Claimed: money(15000)}
+	claimChecked = policystore.Claim{Code: "MKH00318", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 5, 28), Status: policystore.ClaimChecked, Claimed: money(28500), Approved: money(28500)}
+	claimRejected = policystore.Claim{Code: "MKH00290", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 5, 8), Status: policystore.ClaimRejected, Claimed: money(15000), Approved: money(0)}
+	claimProcessed = policystore.Claim{Code: "DRH01022", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
+		DateClaimed: date(2026, 4, 17), Status: policystore.ClaimProcessed, Claimed: money(45000), Approved: money(42000)}
+	claimValuated = policystore.Claim{Code: "DRH00871", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
+		DateClaimed: date(2026, 2, 20), Status: policystore.ClaimValuated, Claimed: money(185000), Approved: money(172500),
+		Valuated: money(172500)}
+	gaspar = "Hospitali Teule ya Rufaa ya Mtakatifu Gaspar Del Bufalo na Chuo cha Wauguzi na Wakunga, Kisesa, Magu"
+)
+
+func newFakeClaims() *fakeClaims {
+	return &fakeClaims{byCHFID: map[string][]policystore.Claim{
+		"101203401": {claimEntered, claimChecked, claimRejected, claimProcessed, claimValuated},
+		"120507726": {{Code: "BSW00131", FacilityCode: "BSW001", FacilityName: "Buswelu Dispensary",
+			DateClaimed: date(2026, 6, 12), Status: policystore.ClaimEntered, Claimed: money(8500)}},
+		"310482231": {{Code: "BUF00412", FacilityCode: "GDB001", FacilityName: gaspar,
+			DateClaimed: date(2026, 5, 28), Status: policystore.ClaimRejected, Claimed: money(22000), Approved: money(0)}},
+		"101203402": nil,
+	}}
+}
+
+// newFullEngine has every feature: claims and languages.
+func newFullEngine(src CoverageSource, claims ClaimsSource, langs LanguageStore, opt Options) *Engine {
+	opt.Now = func() time.Time { return testNow }
+	opt.Location = eat
+	opt.Claims, opt.Languages = claims, langs
+	return New(src, opt)
+}

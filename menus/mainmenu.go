@@ -5,22 +5,17 @@ import "strings"
 // The main menu (DESIGN.md §2.3): a title, then the items that apply to the
 // caller, numbered from 1 in Engine.items order.
 
-func (e *Engine) mainPrompt(h *hop) string {
-	var b strings.Builder
-	b.WriteString(t(h.lang, msgMainTitle))
-	n := 0
+func (e *Engine) mainView(h *hop, _ *State) (view, error) {
+	var items []string
 	for _, it := range e.items {
-		if !it.applies(h.caller) {
-			continue
+		if it.applies(h.caller) {
+			items = append(items, h.item(len(items)+1, h.t(it.label, nil)))
 		}
-		n++
-		b.WriteByte('\n')
-		b.WriteString(t(h.lang, msgMainItem, n, t(h.lang, it.label)))
 	}
-	return b.String()
+	return view{title: h.t(msgMainTitle, nil), body: strings.Join(items, "\n")}, nil
 }
 
-func (e *Engine) mainInput(h *hop, in string) (step, error) {
+func (e *Engine) mainInput(h *hop, _ State, in string) (step, error) {
 	choice := menuChoice(in)
 	n := 0
 	for _, it := range e.items {
@@ -31,7 +26,12 @@ func (e *Engine) mainInput(h *hop, in string) (step, error) {
 			return step{to: it.node}, nil
 		}
 	}
-	return step{notice: t(h.lang, msgInvalidChoice)}, nil
+	return step{notice: h.t(msgInvalidChoice, nil)}, nil
+}
+
+// item renders one numbered menu line.
+func (h *hop) item(n int, label string) string {
+	return h.t(msgMainItem, vars{"Number": n, "Label": label})
 }
 
 // menuChoice reads a one- or two-digit item number; anything else is 0,

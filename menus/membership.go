@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,23 +27,47 @@ const (
 	shownCHFIDMax = 50
 )
 
-func (e *Engine) membershipPrompt(h *hop) string {
-	return t(h.lang, msgAskCHFID)
+// askView asks for an insurance number (membership and claims alike).
+func (e *Engine) askView(h *hop, _ *State) (view, error) {
+	return view{body: h.t(msgAskCHFID, nil), nav: h.t(msgNav, nil)}, nil
 }
 
-func (e *Engine) membershipInput(h *hop, in string) (step, error) {
+func (e *Engine) membershipInput(h *hop, _ State, in string) (step, error) {
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
-		return step{notice: t(h.lang, msgCHFIDFormat, e.opt.CHFIDMaxLen)}, nil
+		return step{notice: h.chfidFormat()}, nil
 	}
-	today := e.today()
-	cov, err := e.src.Coverage(h.ctx, in, today)
+	text, err := e.membership(h, in)
 	if errors.Is(err, policystore.ErrInsureeNotFound) {
-		return step{notice: t(h.lang, msgNoInsuree, truncate(in, shownCHFIDMax))}, nil
+		return step{notice: h.noInsuree(in)}, nil
 	}
 	if err != nil {
-		return step{}, fmt.Errorf("check membership: %w", err)
+		return step{}, err
 	}
-	return step{end: e.coverageAnswer(h, cov, in, today)}, nil
+	return step{end: text}, nil
+}
+
+// membership answers a membership check of a valid insurance number, for
+// USSD and SMS alike.
+func (e *Engine) membership(h *hop, chfid string) (string, error) {
+	today := e.today()
+	cov, err := e.src.Coverage(h.ctx, chfid, today)
+	if err != nil {
+		return "", fmt.Errorf("check membership: %w", err)
+	}
+	return e.coverageAnswer(h, cov, chfid, today), nil
+}
+
+func (h *hop) chfidFormat() string {
+	return h.t(msgCHFIDFormat, vars{"Max": h.e.opt.CHFIDMaxLen})
+}
+
+// noInsuree says that no insuree has the number, echoing as much of it as
+// leaves room for the question under it.
+func (h *hop) noInsuree(chfid string) string {
+	rest := "\n" + lines(h.t(msgAskCHFID, nil), h.t(msgNav, nil))
+	return h.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
+		return h.t(msgNoInsuree, vars{"Number": number})
+	})
 }
 
 // validCHFID accepts 1..max ASCII letters and digits. openIMIS does not
@@ -61,26 +86,51 @@ func validCHFID(s string, max int) bool {
 	return true
 }
 
-// coverageAnswer renders the END screen for a found insuree.
+// coverageAnswer renders the END screen for a found insuree: the name, the
+// number, then as many policy lines as fit. On a short budget the name gives
+// way first, so that the number and at least "+N more" stay.
 func (e *Engine) coverageAnswer(h *hop, cov policystore.Coverage, asked string, today time.Time) string {
 	number := cov.CHFID
 	if number == "" {
 		number = asked
 	}
-	var head []string
-	if name := e.insureeName(h, cov); name != "" {
-		head = append(head, name)
-	}
-	head = append(head, t(h.lang, msgNumber, truncate(clean(number), shownCHFIDMax)))
-
+	numberLine := h.t(msgNumber, vars{"Number": truncate(clean(number), shownCHFIDMax)})
 	shown := policiesToShow(cov.Policies)
-	if len(shown) == 0 {
-		return strings.Join(append(head, t(h.lang, msgNoPolicy)), "\n")
+	least := h.t(msgNoPolicy, nil)
+	if len(shown) > 0 {
+		least = h.tn(msgMore, len(shown), nil)
 	}
-	return fitLines(strings.Join(head, "\n"), len(shown),
-		func(i int) string { return policyLine(h.lang, shown[i], today) },
-		func(n int) string { return t(h.lang, msgMore, n) },
-		screenBudget)
+	name := e.insureeName(h, cov)
+	if name != "" {
+		if name = h.fit.shrink(name, "", "\n"+numberLine+"\n"+least); name == ellipsis {
+			name = ""
+		}
+	}
+	head := lines(name, numberLine)
+	if len(shown) == 0 {
+		return lines(head, least)
+	}
+	more := func(n int) string { return h.tn(msgMore, n, nil) }
+	// A first line too long for the screen gives up its product name
+	// before its status and date.
+	first := policyLine(h, shown[0], today, productMax)
+	tail := ""
+	if len(shown) > 1 {
+		tail = "\n" + more(len(shown)-1)
+	}
+	if !h.fit.fits(head + "\n" + first + tail) {
+		fits := func(k int) bool { return h.fit.fits(head + "\n" + policyLine(h, shown[0], today, k) + tail) }
+		if k := sort.Search(productMax+1, func(k int) bool { return !fits(k) }) - 1; k >= minCut {
+			first = policyLine(h, shown[0], today, k)
+		}
+	}
+	return h.fit.fitLines(head, len(shown),
+		func(i int) string {
+			if i == 0 {
+				return first
+			}
+			return policyLine(h, shown[i], today, productMax)
+		}, more)
 }
 
 // insureeName is "OtherNames LastName" for the insuree or the family head
@@ -94,7 +144,7 @@ func (e *Engine) insureeName(h *hop, cov policystore.Coverage) string {
 	if !h.phone.matchesAny(cov.Phone, cov.HeadPhone) {
 		for i, w := range words {
 			first, _ := utf8.DecodeRuneInString(w)
-			words[i] = t(h.lang, msgMaskedWord, string(first))
+			words[i] = h.t(msgMaskedWord, vars{"Initial": string(first)})
 		}
 	}
 	return truncate(strings.Join(words, " "), nameMax)
@@ -129,28 +179,30 @@ func policiesToShow(all []policystore.PolicyCoverage) []policystore.PolicyCovera
 	return shown
 }
 
-func policyLine(lang string, p policystore.PolicyCoverage, today time.Time) string {
-	product := productLabel(p)
+// policyLine renders one policy, its product label cut to product runes.
+func policyLine(h *hop, p policystore.PolicyCoverage, today time.Time, product int) string {
+	v := vars{"Product": truncate(productLabel(p), product)}
+	id := msgNotCovered
 	switch p.Status {
 	case policystore.Covered:
-		if p.ExpiryDate.IsZero() {
-			return t(lang, msgCovered, product)
+		id = msgCovered
+		if !p.ExpiryDate.IsZero() {
+			id, v["Date"] = msgCoveredUntil, h.date(p.ExpiryDate)
 		}
-		return t(lang, msgCoveredUntil, product, formatDate(lang, p.ExpiryDate))
 	case policystore.NotYetActive:
+		id = msgNotYetActive
 		if !p.EffectiveDate.IsZero() && cmpDate(p.EffectiveDate, today) > 0 {
-			return t(lang, msgNotYetActiveFrom, product, formatDate(lang, p.EffectiveDate))
+			id, v["Date"] = msgNotYetActiveFrom, h.date(p.EffectiveDate)
 		}
-		return t(lang, msgNotYetActive, product)
 	case policystore.Expired:
-		if p.ExpiryDate.IsZero() {
-			return t(lang, msgExpired, product)
+		id = msgExpired
+		if !p.ExpiryDate.IsZero() {
+			id, v["Date"] = msgExpiredOn, h.date(p.ExpiryDate)
 		}
-		return t(lang, msgExpiredOn, product, formatDate(lang, p.ExpiryDate))
 	case policystore.Suspended:
-		return t(lang, msgSuspended, product)
+		id = msgSuspended
 	}
-	return t(lang, msgNotCovered, product)
+	return h.t(id, v)
 }
 
 // productLabel is the product's name, or its code when the name is too long
@@ -164,14 +216,6 @@ func productLabel(p policystore.PolicyCoverage) string {
 		return truncate(code, productMax)
 	}
 	return truncate(name, productMax)
-}
-
-// formatDate writes a calendar date ("31 Dec 2026"). Dates from PostgreSQL
-// "date" columns are midnight UTC; their fields are used as they are, never
-// converted to another zone (which could move them a day).
-func formatDate(lang string, d time.Time) string {
-	y, m, day := d.Date()
-	return t(lang, msgDate, day, t(lang, monthMsgs[m-1]), y)
 }
 
 // cmpDate compares the calendar dates of a and b, ignoring clock and zone.

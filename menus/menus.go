@@ -1,9 +1,14 @@
-// Package menus runs the USSD state machines: pure logic over the interfaces it
-// declares, with no HTTP and no knowledge of aggregators.
+// Package menus runs the USSD state machines and the SMS command grammar:
+// pure logic over the interfaces it declares, with no HTTP and no knowledge
+// of aggregators.
 //
-// A menu is a set of nodes (name → prompt and input handler) plus the list of
-// main-menu items. Adding a screen is adding a node to Engine.nodes; adding a
-// main-menu entry is adding a menuItem to Engine.items (both in New).
+// A menu is a set of nodes (name → view and input handler) plus the list of
+// main-menu items; the SMS grammar is a list of commands. Adding a screen is
+// adding a node to Engine.nodes, a main-menu entry a menuItem to
+// Engine.items, an SMS command an smsCommand to Engine.commands (all in New).
+//
+// Every text comes from the message catalogs (messages.go) in the session's
+// language, and every screen is laid out within its budget (fit.go).
 package menus
 
 import (
@@ -22,16 +27,34 @@ type CoverageSource interface {
 	Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error)
 }
 
+// ClaimsSource is what "Claim status" needs from the policy store.
+type ClaimsSource interface {
+	// Claims returns the insuree's latest claims, newest first, at most
+	// limit, or an error wrapping policystore.ErrInsureeNotFound.
+	Claims(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error)
+}
+
+// LanguageStore remembers the language each phone number chose. Phone
+// numbers are E.164 strings ("+255712345678").
+type LanguageStore interface {
+	// Language returns the phone's language; ok is false when it chose none.
+	Language(ctx context.Context, phone string) (lang string, ok bool, err error)
+	SetLanguage(ctx context.Context, phone, lang string) error
+}
+
 // Screen is what the phone shows after a hop.
 type Screen struct {
 	Text string
 	End  bool // the session ends with this screen
 }
 
-// Caller is who dialled.
+// Caller is who dialled, and through what.
 type Caller struct {
 	Phone string // as the aggregator sent it
-	Lang  string // "en", "fr", "sw", "ne"; empty means the engine's default
+	Lang  string // the phone's language (LanguageOf); empty means the engine's default
+	// Budget is the longest screen the caller's aggregator carries; zero
+	// means Options.Budget.
+	Budget Budget
 }
 
 // State is a session's position in the menu tree. It is stored by the
@@ -39,6 +62,11 @@ type Caller struct {
 type State struct {
 	Node string   `json:"n"`           // current node, e.g. "main", "membership.ask"
 	Back []string `json:"b,omitempty"` // nodes to return to on "0"
+	// Lang is the session's language: the caller's at the start, then what
+	// the Language menu chose, so that a change applies at once.
+	Lang string `json:"l,omitempty"`
+	ID   string `json:"id,omitempty"` // the insurance number a paged list shows
+	Page int    `json:"pg,omitempty"` // the page of that list, from 0
 }
 
 // Node names. They are stored in sessions (State.Node, State.Back), so a
@@ -46,6 +74,9 @@ type State struct {
 const (
 	NodeMain          = "main"
 	NodeMembershipAsk = "membership.ask"
+	NodeClaimsAsk     = "claims.ask"
+	NodeClaimsList    = "claims.list"
+	NodeLanguage      = "language"
 )
 
 // Navigation keys (protocols.md §5.5). Never '*': it separates inputs in
@@ -53,12 +84,10 @@ const (
 const (
 	keyBack = "0"
 	keyHome = "00"
+	keyMore = "98"
 )
 
 const (
-	// screenBudget is the longest screen in characters: 160 GSM-7 septets
-	// (protocols.md §5.1). English texts are plain ASCII, one septet each.
-	screenBudget = 160
 	// maxBack bounds State.Back; the menu tree is shallow, so hitting it
 	// means a loop, and the oldest entries go.
 	maxBack = 8
@@ -67,38 +96,64 @@ const (
 	maxRoute = 8
 )
 
-// Options configure an Engine. Zero values take the defaults.
+// Options configure an Engine. Zero values take the defaults; a nil
+// dependency hides the feature that needs it.
 type Options struct {
 	Now         func() time.Time // default time.Now
 	Location    *time.Location   // the scheme's time zone; "today" is computed in it (default time.UTC)
 	PhoneRegion string           // ISO region for local phone numbers, default "TZ"
 	CHFIDMaxLen int              // longest insurance number the database allows (12 in the openIMIS 1.4.2 dump, 50 after Django migration); default 12
-	DefaultLang string           // default "en"
+	DefaultLang string           // en, fr, sw or ne (Supported); default "en"
+
+	Claims    ClaimsSource  // "Claim status" and SMS CLAIMS; nil hides them
+	Languages LanguageStore // the "Language" menu and SMS LANG; nil hides them
+
+	// Catalog holds the messages; nil means the built-in catalogs.
+	// LoadCatalog adds an implementer's overrides (MESSAGES_DIR).
+	Catalog *Catalog
+	// Budget is the longest screen; default DefaultBudget. Caller.Budget
+	// overrides it per aggregator.
+	Budget Budget
+	// Transliterate lists the languages whose screens and SMS replace
+	// accented letters GSM-7 lacks by their base letters (ê → e) when that
+	// keeps a text in GSM-7, whose room is more than twice UCS-2's. Nil
+	// means French only: its accents are readable without, and one ê
+	// would otherwise cut a screen to 70 characters.
+	Transliterate map[string]bool
+	// Currency is written with amounts; default "TZS".
+	Currency string
 }
 
-// Engine runs the USSD menu. It holds no per-session data and is safe for
-// concurrent use.
+// Engine runs the USSD menu and answers SMS commands. It holds no
+// per-session data and is safe for concurrent use.
 type Engine struct {
-	src   CoverageSource
-	opt   Options
-	nodes map[string]node
-	items []menuItem
+	src      CoverageSource
+	opt      Options
+	cat      *Catalog
+	nodes    map[string]node
+	items    []menuItem
+	commands []smsCommand
 }
 
 // node is one screen of the menu tree and what its inputs do.
 type node struct {
-	prompt func(h *hop) string
-	// nav shows the "0 Back 00 Menu" line under the prompt.
-	nav bool
+	// view renders the screen of st, adjusting st.Page to an existing page.
+	// An error is an infrastructure failure.
+	view func(h *hop, st *State) (view, error)
 	// input applies one trimmed input that is not a navigation key. An error
 	// is an infrastructure failure, never a user mistake.
-	input func(h *hop, in string) (step, error)
+	input func(h *hop, st State, in string) (step, error)
+	// paged nodes take "98" (next page) and, past the first page, "0"
+	// (previous page).
+	paged bool
 }
 
 // step is what an input leads to.
 type step struct {
 	to     string // enter this node, remembering the current one for "0"; "" stays
-	notice string // a line shown above the prompt (a mistake, a retry reason)
+	id     string // State.ID of the node entered
+	home   bool   // go to the main menu
+	notice string // a line shown above the screen (a mistake, a retry reason, a confirmation)
 	end    string // when set, the session ends with this text
 }
 
@@ -109,16 +164,8 @@ type menuItem struct {
 	node    string
 }
 
-// hop carries one Begin or Next call's context to the node handlers; it
-// lives no longer than that call.
-type hop struct {
-	ctx    context.Context
-	caller Caller
-	lang   string
-	phone  callerPhone
-}
-
-// New returns an Engine over src.
+// New returns an Engine over src. It panics when the built-in catalogs are
+// broken, which the package's tests rule out.
 func New(src CoverageSource, opt Options) *Engine {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -132,21 +179,46 @@ func New(src CoverageSource, opt Options) *Engine {
 	if opt.CHFIDMaxLen <= 0 {
 		opt.CHFIDMaxLen = 12
 	}
-	if !hasCatalog(opt.DefaultLang) {
+	if !Supported(opt.DefaultLang) {
 		opt.DefaultLang = "en"
 	}
-	e := &Engine{src: src, opt: opt}
+	opt.Budget = opt.Budget.orDefault(DefaultBudget)
+	if opt.Transliterate == nil {
+		opt.Transliterate = map[string]bool{"fr": true}
+	}
+	if opt.Currency = strings.TrimSpace(opt.Currency); opt.Currency == "" {
+		opt.Currency = "TZS"
+	}
+	if opt.Catalog == nil {
+		cat, err := builtinCatalog()
+		if err != nil {
+			panic(err)
+		}
+		opt.Catalog = cat
+	}
+	e := &Engine{src: src, opt: opt, cat: opt.Catalog}
 	e.nodes = map[string]node{
-		NodeMain:          {prompt: e.mainPrompt, input: e.mainInput},
-		NodeMembershipAsk: {prompt: e.membershipPrompt, nav: true, input: e.membershipInput},
+		NodeMain:          {view: e.mainView, input: e.mainInput},
+		NodeMembershipAsk: {view: e.askView, input: e.membershipInput},
 	}
-	e.items = []menuItem{
-		{label: msgItemCheck, applies: always, node: NodeMembershipAsk},
+	e.items = []menuItem{{label: msgItemCheck, applies: always, node: NodeMembershipAsk}}
+	if opt.Claims != nil {
+		e.nodes[NodeClaimsAsk] = node{view: e.askView, input: e.claimsInput}
+		e.nodes[NodeClaimsList] = node{view: e.claimsListView, input: stay, paged: true}
+		e.items = append(e.items, menuItem{label: msgItemClaims, applies: always, node: NodeClaimsAsk})
 	}
+	if opt.Languages != nil {
+		e.nodes[NodeLanguage] = node{view: e.languageView, input: e.languageInput}
+		e.items = append(e.items, menuItem{label: msgItemLanguage, applies: always, node: NodeLanguage})
+	}
+	e.commands = e.smsCommands()
 	return e
 }
 
 func always(Caller) bool { return true }
+
+// stay ignores an input a node has no use for, showing the same screen.
+func stay(*hop, State, string) (step, error) { return step{}, nil }
 
 // Begin starts a session: the main menu, or, when the user pre-dialled a
 // route (*384*1*<insurance no># arrives as route ["1", "<insurance no>"]),
@@ -154,10 +226,10 @@ func always(Caller) bool { return true }
 // session. Inputs after the first eight (maxRoute) are ignored: each
 // insurance number in a route may cost a database query.
 func (e *Engine) Begin(ctx context.Context, c Caller, route []string) (State, Screen, error) {
-	h := e.newHop(ctx, c)
-	st := State{Node: NodeMain}
+	h := e.newHop(ctx, c, c.Lang)
+	st := State{Node: NodeMain, Lang: h.lang}
 	if len(route) == 0 {
-		return st, e.show(h, st, ""), nil
+		return e.render(h, st, "")
 	}
 	if len(route) > maxRoute {
 		route = route[:maxRoute]
@@ -172,32 +244,75 @@ func (e *Engine) Begin(ctx context.Context, c Caller, route []string) (State, Sc
 	return st, scr, nil
 }
 
-// Next applies one input to a session.
+// Next applies one input to a session, in the session's language
+// (State.Lang, else the caller's).
 func (e *Engine) Next(ctx context.Context, c Caller, st State, input string) (State, Screen, error) {
-	return e.apply(e.newHop(ctx, c), st, input)
+	lang := st.Lang
+	if !Supported(lang) {
+		lang = c.Lang
+	}
+	return e.apply(e.newHop(ctx, c, lang), st, input)
 }
 
 // Unavailable is the END screen the gateway shows when Redis or PostgreSQL
 // fails or the hop deadline passes.
 func (e *Engine) Unavailable(lang string) Screen {
-	return Screen{Text: t(e.lang(lang), msgUnavailable), End: true}
+	return e.endScreen(lang, msgUnavailable)
 }
 
 // SessionError is the END screen for a hop that cannot belong to the session
 // (divergent transcript, changed phone).
 func (e *Engine) SessionError(lang string) Screen {
-	return Screen{Text: t(e.lang(lang), msgSessionError), End: true}
+	return e.endScreen(lang, msgSessionError)
 }
 
-func (e *Engine) lang(l string) string {
-	if hasCatalog(l) {
-		return l
+func (e *Engine) endScreen(lang string, id msg) Screen {
+	return e.newHop(context.Background(), Caller{}, lang).endScreen(id)
+}
+
+func (h *hop) endScreen(id msg) Screen { return Screen{Text: h.fit.out(h.t(id, nil)), End: true} }
+
+func (h *hop) unavailable() Screen { return h.endScreen(msgUnavailable) }
+
+// hop carries one Begin, Next or SMS call's context to the handlers; it
+// lives no longer than that call.
+type hop struct {
+	ctx    context.Context
+	e      *Engine
+	caller Caller
+	lang   string
+	fit    fitter
+	phone  callerPhone
+	claims claimsCache
+}
+
+func (e *Engine) newHop(ctx context.Context, c Caller, lang string) *hop {
+	h := &hop{ctx: ctx, e: e, caller: c, phone: callerPhone{raw: c.Phone, region: e.opt.PhoneRegion}}
+	h.fit.budget = c.Budget.orDefault(e.opt.Budget)
+	h.setLang(lang)
+	return h
+}
+
+// setLang switches the hop to lang (the default language when lang is not
+// supported).
+func (h *hop) setLang(lang string) {
+	if !Supported(lang) {
+		lang = h.e.opt.DefaultLang
 	}
-	return e.opt.DefaultLang
+	h.lang = lang
+	h.fit.transliterate = h.e.opt.Transliterate[lang]
 }
 
-func (e *Engine) newHop(ctx context.Context, c Caller) *hop {
-	return &hop{ctx: ctx, caller: c, lang: e.lang(c.Lang), phone: callerPhone{raw: c.Phone, region: e.opt.PhoneRegion}}
+// t renders message id in the hop's language.
+func (h *hop) t(id msg, v vars) string { return h.e.cat.text(h.lang, id, v) }
+
+// tn renders the plural form of message id for count n.
+func (h *hop) tn(id msg, n int, v vars) string { return h.e.cat.plural(h.lang, id, n, v) }
+
+func (h *hop) date(d time.Time) string { return h.e.cat.date(h.lang, d) }
+
+func (h *hop) amount(a policystore.Amount) string {
+	return h.e.cat.amount(h.lang, a.Cents, h.e.opt.Currency)
 }
 
 func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
@@ -205,45 +320,66 @@ func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 	if !ok {
 		// A state from an older release, or none: the input was meant for a
 		// screen that no longer exists, so show the main menu without it.
-		st = State{Node: NodeMain}
-		return st, e.show(h, st, ""), nil
+		return e.render(h, home(st), "")
 	}
 	// Navigation keys win over a node's own inputs: no menu item and no
-	// insurance number is "0" or "00".
+	// insurance number is "0" or "00", and only paged nodes take "98".
 	in := strings.TrimSpace(input)
-	switch in {
-	case keyHome:
-		st = State{Node: NodeMain}
-		return st, e.show(h, st, ""), nil
-	case keyBack:
-		st = e.back(st)
-		return st, e.show(h, st, ""), nil
+	var next State
+	switch {
+	case in == keyHome:
+		next = home(st)
+	case in == keyBack && cur.paged && st.Page > 0:
+		next = st
+		next.Page--
+	case in == keyBack:
+		next = e.back(st)
+	case in == keyMore && cur.paged:
+		next = st
+		next.Page++
+	default:
+		s, err := cur.input(h, st, in)
+		if err != nil {
+			return st, h.unavailable(), err
+		}
+		st.Lang = h.lang // the Language menu may have changed it
+		switch {
+		case s.end != "":
+			return st, Screen{Text: h.fit.out(s.end), End: true}, nil
+		case s.home:
+			next = home(st)
+		case s.to != "":
+			next = push(st, s.to)
+			next.ID = s.id
+		default:
+			next = st
+		}
+		return e.renderOr(h, st, next, s.notice)
 	}
-	s, err := cur.input(h, in)
-	if err != nil {
-		return st, e.Unavailable(h.lang), err
-	}
-	if s.end != "" {
-		return st, Screen{Text: clip(s.end, screenBudget), End: true}, nil
-	}
-	if s.to != "" {
-		st = push(st, s.to)
-	}
-	return st, e.show(h, st, s.notice), nil
+	return e.renderOr(h, st, next, "")
 }
 
-// show renders the CON screen of st.Node, with notice above the prompt.
-func (e *Engine) show(h *hop, st State, notice string) Screen {
-	n := e.nodes[st.Node]
-	text := n.prompt(h)
-	if notice != "" {
-		text = notice + "\n" + text
+// renderOr shows next, or, when that fails, the Unavailable screen with
+// the session left at st.
+func (e *Engine) renderOr(h *hop, st, next State, notice string) (State, Screen, error) {
+	next, scr, err := e.render(h, next, notice)
+	if err != nil {
+		return st, scr, err
 	}
-	if n.nav {
-		text += "\n" + t(h.lang, msgNav)
-	}
-	return Screen{Text: clip(text, screenBudget)}
+	return next, scr, nil
 }
+
+// render shows the CON screen of st.Node, with notice above it.
+func (e *Engine) render(h *hop, st State, notice string) (State, Screen, error) {
+	v, err := e.nodes[st.Node].view(h, &st)
+	if err != nil {
+		return st, h.unavailable(), err
+	}
+	return st, Screen{Text: h.fit.out(h.fit.screen(notice, v))}, nil
+}
+
+// home is the main menu, in the session's language.
+func home(st State) State { return State{Node: NodeMain, Lang: st.Lang} }
 
 // push enters node to, remembering the current node. It never appends to
 // st.Back in place: the caller's State must not change under it.
@@ -254,24 +390,24 @@ func push(st State, to string) State {
 	}
 	back := make([]string, len(keep), len(keep)+1)
 	copy(back, keep)
-	return State{Node: to, Back: append(back, st.Node)}
+	return State{Node: to, Back: append(back, st.Node), Lang: st.Lang}
 }
 
 // back returns to the previous node; from the main menu (or an unknown
 // previous node) it is the main menu.
 func (e *Engine) back(st State) State {
 	if st.Node == NodeMain || len(st.Back) == 0 {
-		return State{Node: NodeMain}
+		return home(st)
 	}
 	prev := st.Back[len(st.Back)-1]
 	if _, ok := e.nodes[prev]; !ok {
-		return State{Node: NodeMain}
+		return home(st)
 	}
 	rest := st.Back[:len(st.Back)-1]
 	if len(rest) == 0 {
 		rest = nil
 	}
-	return State{Node: prev, Back: rest}
+	return State{Node: prev, Back: rest, Lang: st.Lang}
 }
 
 // today is the scheme-local calendar date, as UTC midnight (how pgx reads

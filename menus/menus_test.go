@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	mainMenu     = "openIMIS insurance\n1. Check membership"
+	mainMenu     = "Health insurance\n1. Check membership"
 	invalidMain  = "Invalid choice.\n" + mainMenu
 	askScreen    = "Enter the insurance number:\n0 Back 00 Menu"
 	formatScreen = "An insurance number has 1 to 12 letters or digits.\n" + askScreen
@@ -231,33 +231,43 @@ func TestCHFIDMaxLen(t *testing.T) {
 	}
 }
 
-// TestNavigation checks "0" and "00" on every node, so a new node gets
-// covered without touching this test.
+// TestNavigation checks "0" and "00" on every node of an engine with every
+// feature, so a new node gets covered without touching this test.
 func TestNavigation(t *testing.T) {
-	e := newTestEngine(newFake())
+	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
 	ctx := context.Background()
+	_, home, _ := e.Begin(ctx, stranger, nil)
 	for name, n := range e.nodes {
-		from := State{Node: name}
+		from := State{Node: name, Lang: "en"}
 		if name != NodeMain {
 			from.Back = []string{NodeMain}
 		}
+		if n.paged {
+			from.ID = "101203401"
+		}
 		t.Run(name, func(t *testing.T) {
-			scr := e.show(e.newHop(ctx, stranger), from, "")
-			if hasNav := strings.HasSuffix(scr.Text, "\n0 Back 00 Menu"); hasNav != n.nav {
-				t.Errorf("screen %q: navigation line shown = %v, want %v", scr.Text, hasNav, n.nav)
+			h := e.newHop(ctx, stranger, "en")
+			v, err := n.view(h, &from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, scr, _ := e.render(h, from, "")
+			lastLine := scr.Text[strings.LastIndexByte(scr.Text, '\n')+1:]
+			if v.nav != "" && lastLine != v.nav || v.nav == "" && strings.Contains(scr.Text, "0 Back 00 Menu") {
+				t.Errorf("screen %q: want navigation line %q", scr.Text, v.nav)
 			}
 			for _, key := range []string{"0", "00", " 0 ", "00\n"} {
 				st, scr, err := e.Next(ctx, stranger, from, key)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := State{Node: NodeMain}
-				if st.Node != want.Node || len(st.Back) != 0 || scr != (Screen{Text: mainMenu}) {
+				if st.Node != NodeMain || len(st.Back) != 0 || st.Lang != "en" || scr != home {
 					t.Errorf("%q: got %+v %q, want the main menu", key, st, scr.Text)
 				}
 			}
 		})
 	}
+	e = newTestEngine(newFake())
 	t.Run("back pops one level", func(t *testing.T) {
 		// A deeper tree (later issues) pops to the previous node, not home.
 		from := State{Node: NodeMembershipAsk, Back: []string{NodeMain, NodeMembershipAsk}}
@@ -372,31 +382,42 @@ func TestStoreError(t *testing.T) {
 
 func TestEndScreens(t *testing.T) {
 	e := newTestEngine(newFake())
-	for _, lang := range []string{"", "en", "sw", "xx"} {
-		if got, want := e.Unavailable(lang), (Screen{Text: "Service temporarily unavailable, please try again.", End: true}); got != want {
+	want := map[string][2]string{
+		"":   {"Service temporarily unavailable, please try again.", "Session error, please dial again."},
+		"en": {"Service temporarily unavailable, please try again.", "Session error, please dial again."},
+		"xx": {"Service temporarily unavailable, please try again.", "Session error, please dial again."},
+		"fr": {"Service momentanément indisponible, veuillez réessayer.", "Erreur de session, veuillez recomposer le numéro."},
+		"sw": {"Huduma haipatikani kwa sasa, tafadhali jaribu tena baadaye.", "Hitilafu imetokea, tafadhali piga tena."},
+		"ne": {"सेवा अहिले उपलब्ध छैन, कृपया फेरि प्रयास गर्नुहोस्।", "त्रुटि भयो, कृपया फेरि डायल गर्नुहोस्।"},
+	}
+	for lang, w := range want {
+		if got := e.Unavailable(lang); got != (Screen{Text: w[0], End: true}) {
 			t.Errorf("Unavailable(%q) = %+v", lang, got)
 		}
-		if got, want := e.SessionError(lang), (Screen{Text: "Session error, please dial again.", End: true}); got != want {
+		if got := e.SessionError(lang); got != (Screen{Text: w[1], End: true}) {
 			t.Errorf("SessionError(%q) = %+v", lang, got)
 		}
 	}
-	// A language without a catalog yet falls back to English.
-	_, screens := walk(t, e, Caller{Phone: stranger.Phone, Lang: "ne"}, nil)
-	if screens[0].Text != mainMenu {
-		t.Errorf("ne main menu = %q", screens[0].Text)
+	// An unknown default language is English.
+	if got := New(newFake(), Options{DefaultLang: "de"}).Unavailable(""); got.Text != want["en"][0] {
+		t.Errorf("default de: %q", got.Text)
+	}
+	if got := New(newFake(), Options{DefaultLang: "sw"}).Unavailable("xx"); got.Text != want["sw"][0] {
+		t.Errorf("default sw: %q", got.Text)
 	}
 }
 
 // TestStateJSON checks every node's state survives the gateway's JSON round
 // trip and stays small.
 func TestStateJSON(t *testing.T) {
-	e := newTestEngine(newFake())
+	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{CHFIDMaxLen: 50})
 	var states []State
 	for name := range e.nodes {
 		states = append(states, State{Node: name}, State{Node: name, Back: []string{NodeMain}},
-			State{Node: name, Back: []string{NodeMain, NodeMembershipAsk}})
+			State{Node: name, Back: []string{NodeMain, NodeMembershipAsk}, Lang: "ne"},
+			State{Node: name, Back: []string{NodeMain, NodeClaimsAsk}, Lang: "fr", ID: strings.Repeat("9", 50), Page: 9})
 	}
-	for _, inputs := range [][]string{{"1"}, {"1", "x"}, {"1", "999"}, {"1", "0"}, {"1", "00"}} {
+	for _, inputs := range [][]string{{"1"}, {"1", "x"}, {"1", "999"}, {"1", "0"}, {"1", "00"}, {"2", "101203401", "98"}, {"3", "2"}} {
 		s, _ := walk(t, e, stranger, nil, inputs...)
 		states = append(states, s...)
 	}
@@ -405,14 +426,14 @@ func TestStateJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) > 64 {
-			t.Errorf("%s is %d bytes, want at most 64", b, len(b))
+		if len(b) > 128 {
+			t.Errorf("%s is %d bytes, want at most 128", b, len(b))
 		}
 		var got State
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
-		if got.Node != st.Node || !slices.Equal(got.Back, st.Back) {
+		if got.Node != st.Node || !slices.Equal(got.Back, st.Back) || got.Lang != st.Lang || got.ID != st.ID || got.Page != st.Page {
 			t.Errorf("round trip of %+v gave %+v", st, got)
 		}
 	}

@@ -20,11 +20,8 @@ type e164 struct {
 // enforced) with region for numbers without a country code. Empty,
 // unparsable and impossibly short or long numbers never match anything.
 func parsePhone(s, region string) (e164, bool) {
-	if strings.TrimSpace(s) == "" {
-		return e164{}, false
-	}
 	var n phonenumbers.PhoneNumber
-	if err := phonenumbers.ParseToNumber(s, region, &n); err != nil || !phonenumbers.IsPossibleNumber(&n) {
+	if !parseNumber(s, region, &n) {
 		return e164{}, false
 	}
 	k := e164{country: n.GetCountryCode(), national: n.GetNationalNumber()}
@@ -32,6 +29,23 @@ func parsePhone(s, region string) (e164, bool) {
 		k.zeros = n.GetNumberOfLeadingZeros()
 	}
 	return k, true
+}
+
+// phoneKey is the E.164 string of a phone number ("+255712345678"): the key
+// under which a phone's choices, such as its language, are remembered.
+func phoneKey(s, region string) (string, bool) {
+	var n phonenumbers.PhoneNumber
+	if !parseNumber(s, region, &n) {
+		return "", false
+	}
+	return phonenumbers.Format(&n, phonenumbers.E164), true
+}
+
+func parseNumber(s, region string, n *phonenumbers.PhoneNumber) bool {
+	if strings.TrimSpace(s) == "" {
+		return false
+	}
+	return phonenumbers.ParseToNumber(s, region, n) == nil && phonenumbers.IsPossibleNumber(n)
 }
 
 // callerPhone is the caller's number, parsed at most once per engine call:

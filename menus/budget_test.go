@@ -1,0 +1,261 @@
+package menus
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openimis/imis-gateway/menus/gsm7"
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+// The budgets every screen is checked against: the default (160 GSM-7 / 70
+// UCS-2), Nalo's 120 characters, and a stricter one still.
+var testBudgets = map[string]Budget{
+	"default": DefaultBudget,
+	"nalo":    {GSM7: 120, UCS2: 70},
+	"tight":   {GSM7: 100, UCS2: 60},
+}
+
+// longest builds the longest realistic coverage: 100-character names (in
+// one word, four, or fifty), product names of 100 characters and codes of
+// 50, five policies, the insurance number as wide as the database allows.
+func longest(chfid string, status policystore.CoverageStatus, nameWords int) policystore.Coverage {
+	name := func(c string) string {
+		if nameWords <= 1 {
+			return strings.Repeat(c, 100)
+		}
+		w := strings.Repeat(c, 100/nameWords-1)
+		return strings.TrimSpace(strings.Repeat(w+" ", nameWords))
+	}
+	cov := policystore.Coverage{CHFID: chfid, LastName: name("L"), OtherNames: name("O"),
+		Phone: "+255 712 345 678", HeadPhone: "+255 754 000 111"}
+	for i := range 5 {
+		cov.Policies = append(cov.Policies, policystore.PolicyCoverage{
+			ProductCode: strings.Repeat(string(rune('A'+i)), 50), ProductName: strings.Repeat("P", 100),
+			Status: status, EffectiveDate: date(2026, 9, 30), ExpiryDate: date(2027, 9, 29)})
+	}
+	return cov
+}
+
+// longestClaims are ten claims in every status, with the widest codes, the
+// longest facility name (100 characters) and amounts of 99,999,999.99.
+func longestClaims(codeLen int) []policystore.Claim {
+	statuses := []policystore.ClaimStatus{policystore.ClaimEntered, policystore.ClaimChecked, policystore.ClaimProcessed,
+		policystore.ClaimValuated, policystore.ClaimRejected, 3}
+	big := policystore.Amount{Cents: 99999999_99, Valid: true}
+	var claims []policystore.Claim
+	for i := range 10 {
+		claims = append(claims, policystore.Claim{
+			Code: fmt.Sprintf("%0*d", codeLen, i), FacilityCode: "GDB00001", FacilityName: gaspar,
+			DateClaimed: date(2026, 9, 30-i), Status: statuses[i%len(statuses)], Claimed: big, Approved: big, Valuated: big})
+	}
+	return claims
+}
+
+type shot struct {
+	label string
+	scr   Screen
+}
+
+// everyScreen drives an engine through every node and every notice, with
+// the longest data, and returns every screen it showed.
+func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
+	t.Helper()
+	ctx := context.Background()
+	wide, unknown := strings.Repeat("9", width), strings.Repeat("8", width)
+	covs := map[string]policystore.Coverage{}
+	numbers := []string{}
+	for _, status := range []policystore.CoverageStatus{policystore.Covered, policystore.NotYetActive, policystore.Expired,
+		policystore.Suspended, policystore.CoverageStatus(42)} {
+		for _, words := range []int{1, 4, 50} {
+			n := fmt.Sprintf("%d%d%s", status, words, wide)[:width]
+			covs[n] = longest(n, status, words)
+			numbers = append(numbers, n)
+		}
+	}
+	covs["7"] = policystore.Coverage{CHFID: "7", LastName: strings.Repeat("L", 100)}
+	claims := &fakeClaims{byCHFID: map[string][]policystore.Claim{wide: longestClaims(min(width, 50)), "1": nil,
+		"2": longestClaims(8)[:1]}}
+	e := newFullEngine(&fakeSource{byCHFID: covs}, claims, &fakeLanguages{},
+		Options{CHFIDMaxLen: width, DefaultLang: lang, Budget: budget})
+
+	var shots []shot
+	add := func(label string, scr Screen) { shots = append(shots, shot{label, scr}) }
+	run := func(label string, c Caller, inputs ...string) (State, Screen) {
+		st, scr, err := e.Begin(ctx, c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(label+" begin", scr)
+		for _, in := range inputs {
+			if st, scr, err = e.Next(ctx, c, st, in); err != nil {
+				t.Fatalf("%s %q: %v", label, in, err)
+			}
+			add(fmt.Sprintf("%s %.12q", label, in), scr)
+		}
+		return st, scr
+	}
+	stranger := Caller{Phone: stranger.Phone, Lang: lang, Budget: budget}
+	owner := Caller{Phone: insuree.Phone, Lang: lang, Budget: budget}
+	run("main", stranger, "99", "1", "x!", unknown, wide+"9", strings.Repeat("7", 5000), "0", "2", "x!", unknown, "0", "3", "9")
+	for _, n := range numbers {
+		for _, c := range []Caller{stranger, owner} {
+			// The number and "+N more" stay, whatever else gives way.
+			_, scr := run("membership "+n, c, "1", n)
+			lines := strings.Split(scr.Text, "\n")
+			if !scr.End || !strings.Contains(scr.Text, n[:8]) || !strings.HasPrefix(lines[len(lines)-1], "+") {
+				t.Errorf("membership answer for %s:\n%s", n, scr.Text)
+			}
+		}
+	}
+	run("membership without policy", owner, "1", "7")
+	run("no claims", stranger, "2", "1")
+	run("one claim", stranger, "2", "2")
+	st, _ := run("claims", stranger, "2", wide)
+	for range 11 {
+		st, _ = runFrom(t, e, stranger, st, "98", add)
+	}
+	for range 11 {
+		st, _ = runFrom(t, e, stranger, st, "0", add)
+	}
+	for i := range languages {
+		run("choose language", stranger, "3", fmt.Sprint(i+1), "2", "x")
+	}
+	add("unavailable", e.Unavailable(lang))
+	add("session error", e.SessionError(lang))
+	return shots
+}
+
+func runFrom(t *testing.T, e *Engine, c Caller, st State, in string, add func(string, Screen)) (State, Screen) {
+	t.Helper()
+	st, scr, err := e.Next(context.Background(), c, st, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(fmt.Sprintf("claims page %d after %q", st.Page, in), scr)
+	return st, scr
+}
+
+// TestEveryScreenFitsItsBudget renders every state in every language with
+// the longest realistic data, for 12- and 50-character insurance numbers,
+// under each test budget: every screen fits, and a navigation line is
+// whole or absent, never cut.
+func TestEveryScreenFitsItsBudget(t *testing.T) {
+	cat := mustCatalog(t)
+	for name, budget := range testBudgets {
+		for _, lang := range languages {
+			navs := []string{cat.text(lang, msgNav, nil), cat.text(lang, msgNavMore, nil)}
+			for _, width := range []int{12, 50} {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, lang, width), func(t *testing.T) {
+					shots := everyScreen(t, budget, lang, width)
+					if len(shots) < 100 {
+						t.Fatalf("only %d screens", len(shots))
+					}
+					// Menus keep every item, whatever gives way.
+					for _, label := range []msg{msgItemCheck, msgItemClaims, msgItemLanguage} {
+						if item, _, _ := (fitter{}).encode(cat.text(lang, label, nil)); !strings.Contains(shots[0].scr.Text, item) {
+							t.Errorf("main menu without %q:\n%s", item, shots[0].scr.Text)
+						}
+					}
+					for _, s := range shots {
+						if s.scr.Text == "" || !withinBudget(s.scr.Text, budget) {
+							enc, n := gsm7.Measure(s.scr.Text)
+							t.Errorf("%s: %v %d, over %+v:\n%s", s.label, enc, n, budget, s.scr.Text)
+						}
+						for _, line := range strings.Split(s.scr.Text, "\n") {
+							for _, nav := range navs {
+								if line != nav && len(line) > 4 && strings.HasPrefix(nav, line[:4]) && !isNav(line, navs) {
+									t.Errorf("%s: cut navigation line %q:\n%s", s.label, line, s.scr.Text)
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func isNav(line string, navs []string) bool {
+	for _, n := range navs {
+		if line == n {
+			return true
+		}
+	}
+	return false
+}
+
+// TestClaimPagesKeepEveryClaim: paging through the longest claims shows
+// each claim exactly once, with its status and amount whole, in every
+// language and budget; only the facility name (and, on the tightest
+// budgets, nothing else) gives way.
+func TestClaimPagesKeepEveryClaim(t *testing.T) {
+	claims := longestClaims(8)
+	for name, budget := range testBudgets {
+		for _, lang := range languages {
+			t.Run(name+"/"+lang, func(t *testing.T) {
+				e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}},
+					&fakeLanguages{}, Options{Budget: budget})
+				c := Caller{Phone: stranger.Phone, Lang: lang}
+				h := e.newHop(context.Background(), c, lang)
+				st, scr, _ := e.Begin(context.Background(), c, []string{"2", "5"})
+				all := scr.Text + "\n"
+				for page := 0; ; page++ {
+					st, scr, _ = e.Next(context.Background(), c, st, "98")
+					if st.Page == page {
+						break
+					}
+					all += scr.Text + "\n"
+				}
+				for _, cl := range claims {
+					if n := strings.Count(all, cl.Code+" "); n != 1 {
+						t.Errorf("claim %s shown %d times", cl.Code, n)
+					}
+					status, _, _ := h.fit.encode(claimStatus(h, cl))
+					if !strings.Contains(all, "\n"+status+"\n") {
+						t.Errorf("status %q not shown whole:\n%s", status, all)
+					}
+				}
+			})
+		}
+	}
+	// The default budget leaves room for some of the facility name in
+	// every language.
+	for _, lang := range languages {
+		e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}}, &fakeLanguages{}, Options{})
+		_, scr, _ := e.Begin(context.Background(), Caller{Lang: lang}, []string{"2", "5"})
+		if !strings.Contains(scr.Text, "Hospitali") {
+			t.Errorf("%s: no facility name on the first page:\n%s", lang, scr.Text)
+		}
+	}
+}
+
+// TestNepaliAndFrenchScreens pins two screens and their sizes, as shown on
+// issue 4.
+func TestNepaliAndFrenchScreens(t *testing.T) {
+	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{Now: func() time.Time { return testNow }})
+	tests := []struct {
+		lang  string
+		route []string
+		want  string
+		enc   gsm7.Encoding
+		n     int
+	}{
+		{"ne", []string{"2", "101203401", "98"}, "MKH00318 2026/05/28\nMakole…\nजाँच भयो: TZS 28,500\n98 थप 0 पछाडि 00 मेनु", gsm7.UCS2, 70},
+		{"fr", []string{"2", "101203401", "98"}, "MKH00318 du 28 mai 2026\nMakole Health Centre\nVérifiée, approuvé : 28 500 TZS\n" +
+			"MKH00290 du 8 mai 2026\nMakole Health Centre\nRejetée\n98 Suite 0 Retour 00 Menu", gsm7.GSM7, 154},
+	}
+	for _, tt := range tests {
+		c := Caller{Phone: stranger.Phone, Lang: tt.lang}
+		st, scr, _ := e.Begin(context.Background(), c, tt.route[:2])
+		st, scr, _ = e.Next(context.Background(), c, st, tt.route[2])
+		enc, n := gsm7.Measure(scr.Text)
+		if scr.Text != tt.want || enc != tt.enc || n != tt.n {
+			t.Errorf("%s (%v, %d):\n%s\nwant (%v, %d):\n%s", tt.lang, enc, n, scr.Text, tt.enc, tt.n, tt.want)
+		}
+		t.Logf("%s page %d, %v, %d units:\n%s", tt.lang, st.Page, enc, n, scr.Text)
+	}
+}

@@ -1,0 +1,273 @@
+package menus
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+// "Claim status" (DESIGN.md §2.3, openimis.md §4): ask for the insurance
+// number, then list the insuree's latest claims, newest first: code, date
+// claimed, facility, and the status in plain words with the amount where it
+// means something. Never a diagnosis or an item: they are health data.
+//
+// When the list fits one screen it ends the session, as a membership answer
+// does; otherwise it is paged, "98" for the next page and "0" for the one
+// before. Pages are not stored: each hop asks the store again and lays the
+// list out from the first claim, which gives the same pages for the same
+// claims, language and budget.
+
+const (
+	claimsShown = 10 // claims asked of the store: the latest ones
+	// facilityMax caps a facility name in a claim (names run to 100
+	// characters); the first claim of a page gets less when it must.
+	facilityMax  = 30
+	claimCodeMax = 20 // "ClaimCode" is 8 characters in openIMIS 1.4.2, 50 after migration
+)
+
+func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
+	if !validCHFID(in, e.opt.CHFIDMaxLen) {
+		return step{notice: h.chfidFormat()}, nil
+	}
+	claims, err := h.loadClaims(in)
+	switch {
+	case errors.Is(err, policystore.ErrInsureeNotFound):
+		return step{notice: h.noInsuree(in)}, nil
+	case err != nil:
+		return step{}, err
+	case len(claims) == 0:
+		return step{end: h.noClaims(in, "")}, nil
+	}
+	if text, next, _ := claimsPage(h, newClaimTexts(h, claims), 0, noTail); next == len(claims) {
+		return step{end: text}, nil // all on one screen, without navigation
+	}
+	return step{to: NodeClaimsList, id: in}, nil
+}
+
+func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
+	claims, err := h.loadClaims(st.ID)
+	switch {
+	case errors.Is(err, policystore.ErrInsureeNotFound) || err == nil && len(claims) == 0:
+		// The insuree or the claims went away between two hops.
+		nav := h.t(msgNav, nil)
+		return view{body: h.noClaims(st.ID, "\n"+nav), nav: nav}, nil
+	case err != nil:
+		return view{}, err
+	}
+	pages := claimPages(h, claims)
+	st.Page = min(max(st.Page, 0), len(pages)-1)
+	p := pages[st.Page]
+	return view{body: p.text, nav: p.nav}, nil
+}
+
+// claimsCache keeps the claims a hop loaded: entering the list asks the
+// store once, although both the input and the view need them.
+type claimsCache struct {
+	chfid  string
+	claims []policystore.Claim
+	err    error
+	loaded bool
+}
+
+func (h *hop) loadClaims(chfid string) ([]policystore.Claim, error) {
+	if c := h.claims; c.loaded && c.chfid == chfid {
+		return c.claims, c.err
+	}
+	claims, err := h.e.opt.Claims.Claims(h.ctx, chfid, claimsShown)
+	if err != nil {
+		err = fmt.Errorf("claim status: %w", err)
+	}
+	h.claims = claimsCache{chfid: chfid, claims: claims, err: err, loaded: true}
+	return claims, err
+}
+
+// noClaims says that the insuree has no claims, echoing as much of the
+// number as leaves room for rest, which follows it on the screen.
+func (h *hop) noClaims(chfid, rest string) string {
+	return h.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
+		return h.t(msgNoClaims, vars{"Number": number})
+	})
+}
+
+func noTail(int) string { return "" }
+
+// claimsSMS is the SMS answer: the header and as many claims as fit one
+// part, then "+N more".
+func claimsSMS(h *hop, claims []policystore.Claim) string {
+	n := len(claims)
+	more := func(last int) string {
+		if last == n-1 {
+			return ""
+		}
+		return h.tn(msgMore, n-last-1, nil)
+	}
+	text, next, withTail := claimsPage(h, newClaimTexts(h, claims), 0, more)
+	if !withTail {
+		return text
+	}
+	return lines(text, more(next-1))
+}
+
+// claimPage is one page of a paged claims list.
+type claimPage struct {
+	text string // the claims, after the header on the first page
+	nav  string // "" when the claims left it no room
+}
+
+// claimPages lays the claims out on pages, each with as many claims as fit
+// above its navigation line ("98 More ..." but on the last page).
+func claimPages(h *hop, claims []policystore.Claim) []claimPage {
+	n := len(claims)
+	navMore, navLast := h.t(msgNavMore, nil), h.t(msgNav, nil)
+	nav := func(last int) string {
+		if last < n-1 {
+			return navMore
+		}
+		return navLast
+	}
+	texts := newClaimTexts(h, claims)
+	var pages []claimPage
+	for i := 0; i < n; {
+		text, next, withNav := claimsPage(h, texts, i, nav)
+		p := claimPage{text: text}
+		if withNav {
+			p.nav = nav(next - 1)
+		}
+		pages = append(pages, p)
+		i = next
+	}
+	return pages
+}
+
+// claimsPage fills one page with claims from the i-th, the page's last
+// claim followed by tail(index of that claim), and returns the page without
+// its tail, the index of the first claim left for the next page, and
+// whether the tail fits. The first page starts with the header when the
+// first claim fits whole beside it. A claim too long for a page of its own
+// gives way: its facility name first, down to nothing, then the tail, then
+// its own end.
+func claimsPage(h *hop, ct *claimTexts, i int, tail func(last int) string) (string, int, bool) {
+	head := ""
+	if i == 0 && h.fit.fits(lines(ct.header, ct.entry(0), tail(0))) {
+		head = ct.header
+	}
+	text := lines(head, ct.entry(i))
+	if !h.fit.fits(lines(text, tail(i))) {
+		var withTail bool
+		if text, withTail = shrinkClaim(h, ct.render[i], tail(i)); !withTail {
+			return text, i + 1, false
+		}
+	}
+	j := i + 1
+	for ; j < len(ct.render); j++ {
+		more := lines(text, ct.entry(j))
+		if !h.fit.fits(lines(more, tail(j))) {
+			break
+		}
+		text = more
+	}
+	return text, j, true
+}
+
+// shrinkClaim fits one claim (rendered for a facility width), alone, above
+// tail; false when only without the tail.
+func shrinkClaim(h *hop, render func(facility int) string, tail string) (string, bool) {
+	after := ""
+	if tail != "" {
+		after = "\n" + tail
+	}
+	fits := func(k int) bool { return h.fit.fits(render(k) + after) }
+	// The longest facility name that fits, if one worth reading does.
+	if k := sort.Search(facilityMax+1, func(k int) bool { return !fits(k) }) - 1; k >= minCut {
+		return render(k), true
+	}
+	bare := render(0)
+	switch {
+	case h.fit.fits(bare + after):
+		return bare, true
+	case h.fit.fits(bare):
+		return bare, false // the status and amount matter more than "98 More"
+	}
+	return h.fit.shrink(bare, "", after), true
+}
+
+// claimTexts are a hop's claims ready to lay out: the header, and each
+// claim rendered once per facility width asked.
+type claimTexts struct {
+	header string
+	render []func(facility int) string
+	full   []string // at facilityMax, rendered on first use
+}
+
+func newClaimTexts(h *hop, claims []policystore.Claim) *claimTexts {
+	ct := &claimTexts{header: h.tn(msgClaimsHeader, len(claims), nil), full: make([]string, len(claims))}
+	for _, c := range claims {
+		ct.render = append(ct.render, claimRenderer(h, c))
+	}
+	return ct
+}
+
+func (ct *claimTexts) entry(i int) string {
+	if ct.full[i] == "" {
+		ct.full[i] = ct.render[i](facilityMax)
+	}
+	return ct.full[i]
+}
+
+// claimRenderer renders one claim for any facility width (left out at 0),
+// localising its date and status once.
+func claimRenderer(h *hop, c policystore.Claim) func(facility int) string {
+	name := clean(c.FacilityName)
+	if name == "" {
+		name = clean(c.FacilityCode)
+	}
+	code, date, status := truncate(clean(c.Code), claimCodeMax), h.date(c.DateClaimed), claimStatus(h, c)
+	return func(facility int) string {
+		text := h.t(msgClaimEntry, vars{"Code": code, "Date": date, "Facility": truncate(name, facility), "Status": status})
+		if facility == 0 || name == "" {
+			text = withoutBlankLines(text)
+		}
+		return text
+	}
+}
+
+// withoutBlankLines drops the line a left-out value leaves empty.
+func withoutBlankLines(s string) string {
+	parts := strings.Split(s, "\n")
+	kept := parts[:0]
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// claimStatus is the status in plain words, with the approved amount from
+// "checked" on and the valued one at "valued" (openimis.md §4).
+func claimStatus(h *hop, c policystore.Claim) string {
+	switch c.Status {
+	case policystore.ClaimRejected:
+		return h.t(msgClaimRejected, nil)
+	case policystore.ClaimEntered:
+		return h.t(msgClaimEntered, nil)
+	case policystore.ClaimChecked, policystore.ClaimProcessed:
+		id := msgClaimChecked
+		if c.Status == policystore.ClaimProcessed {
+			id = msgClaimProcessed
+		}
+		if !c.Approved.Valid {
+			return h.t(id, nil)
+		}
+		return h.t(msgClaimApproved, vars{"Status": h.t(id, nil), "Amount": h.amount(c.Approved)})
+	case policystore.ClaimValuated:
+		if !c.Valuated.Valid {
+			return h.t(msgClaimValuated, nil)
+		}
+		return h.t(msgClaimValued, vars{"Status": h.t(msgClaimValuated, nil), "Amount": h.amount(c.Valuated)})
+	}
+	return h.t(msgClaimStatusCode, vars{"Code": int(c.Status)})
+}

@@ -1,0 +1,146 @@
+package policystore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ClaimStatus is "tblClaim"."ClaimStatus" (openimis.md §4).
+type ClaimStatus int
+
+const (
+	ClaimRejected  ClaimStatus = 1
+	ClaimEntered   ClaimStatus = 2
+	ClaimChecked   ClaimStatus = 4
+	ClaimProcessed ClaimStatus = 8
+	ClaimValuated  ClaimStatus = 16
+)
+
+// Amount is a "numeric(18,2)" amount of money, exactly, in cents; Valid is
+// false for NULL.
+type Amount struct {
+	Cents int64
+	Valid bool
+}
+
+// Claim is what an insuree may be shown of one claim (openimis.md §4): no
+// diagnosis and no items, which are health data.
+type Claim struct {
+	Code         string
+	FacilityCode string
+	FacilityName string
+	DateClaimed  time.Time
+	Status       ClaimStatus
+	Claimed      Amount
+	Approved     Amount // set from Checked on
+	Valuated     Amount // set at Valuated
+}
+
+// MaxClaims bounds the limit of Claims.
+const MaxClaims = 100
+
+// claimsSQL answers "the latest claims of this insurance number" in one
+// round trip: a row per claim, one row of NULL claim columns when the
+// insuree has none, and no row when no current insuree has the number.
+//
+// Only current claims count ("ValidityTo" IS NULL). "InsureeID" and "HFID"
+// always point at the current insuree and facility rows, since history rows
+// take new IDs (openimis.md §0.1); a facility deleted since still names its
+// claims, so "tblHF" is not filtered. As in coverageSQL, should several
+// current insurees share the number, the oldest registration answers.
+// Amounts come as cents: numeric(18,2) × 100 fits a bigint exactly.
+const claimsSQL = `
+WITH ins AS (
+  SELECT "InsureeID"
+  FROM "tblInsuree"
+  WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
+  ORDER BY "InsureeID"
+  LIMIT 1
+)
+SELECT cl."ClaimCode", cl."HFCode", cl."HFName", cl."DateClaimed", cl."ClaimStatus",
+       cl.claimed, cl.approved, cl.valuated
+FROM ins
+LEFT JOIN LATERAL (
+  SELECT c."ClaimID", c."ClaimCode", hf."HFCode", hf."HFName", c."DateClaimed", c."ClaimStatus",
+         (c."Claimed" * 100)::bigint AS claimed,
+         (c."Approved" * 100)::bigint AS approved,
+         (c."Valuated" * 100)::bigint AS valuated
+  FROM "tblClaim" c
+  JOIN "tblHF" hf ON hf."HfID" = c."HFID"
+  WHERE c."InsureeID" = ins."InsureeID" AND c."ValidityTo" IS NULL
+  ORDER BY c."DateClaimed" DESC, c."ClaimID" DESC
+  LIMIT $2
+) cl ON true
+ORDER BY cl."DateClaimed" DESC, cl."ClaimID" DESC`
+
+// Claims returns the latest claims of the insuree with number chfid, newest
+// first by "DateClaimed" (then by entry), at most limit (1 to MaxClaims). An
+// unknown number gives ErrInsureeNotFound; an insuree without claims, no
+// claims and no error.
+func (s *Store) Claims(ctx context.Context, chfid string, limit int) ([]Claim, error) {
+	chfid = strings.TrimSpace(chfid)
+	// As in Coverage: what PostgreSQL would reject cannot be a number.
+	if chfid == "" || !utf8.ValidString(chfid) || strings.ContainsRune(chfid, 0) ||
+		(s.cols.CHFIDMaxLen > 0 && utf8.RuneCountInString(chfid) > s.cols.CHFIDMaxLen) {
+		return nil, ErrInsureeNotFound
+	}
+	limit = min(max(limit, 1), MaxClaims)
+
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, claimsSQL, chfid, limit)
+	if err != nil {
+		return nil, fmt.Errorf("policystore: claims query: %w", err)
+	}
+	defer rows.Close()
+
+	var (
+		claims []Claim
+		found  bool
+	)
+	for rows.Next() {
+		var (
+			code, hfCode, hfName       *string
+			claimed                    *time.Time
+			status                     *int16
+			amount, approved, valuated *int64
+		)
+		if err := rows.Scan(&code, &hfCode, &hfName, &claimed, &status, &amount, &approved, &valuated); err != nil {
+			return nil, fmt.Errorf("policystore: claims scan: %w", err)
+		}
+		found = true
+		if code == nil { // the insuree has no current claim
+			continue
+		}
+		c := Claim{
+			Code:         *code,
+			FacilityCode: deref(hfCode),
+			FacilityName: deref(hfName),
+			DateClaimed:  derefTime(claimed),
+			Claimed:      amountOf(amount),
+			Approved:     amountOf(approved),
+			Valuated:     amountOf(valuated),
+		}
+		if status != nil {
+			c.Status = ClaimStatus(*status)
+		}
+		claims = append(claims, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("policystore: claims query: %w", err)
+	}
+	if !found {
+		return nil, ErrInsureeNotFound
+	}
+	return claims, nil
+}
+
+func amountOf(cents *int64) Amount {
+	if cents == nil {
+		return Amount{}
+	}
+	return Amount{Cents: *cents, Valid: true}
+}
