@@ -58,7 +58,11 @@ func newGateway(t testing.TB, h harness) *testGateway {
 	if h.source == nil {
 		h.source = store
 	}
-	engine := menus.New(h.source, menus.Options{CHFIDMaxLen: store.Columns().CHFIDMaxLen})
+	engine := menus.New(h.source, menus.Options{
+		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
+		Claims:      store,
+		Languages:   sessions.NewLanguageCache(h.redis, store, sessions.LanguageCacheOptions{Prefix: redistest.Prefix(t)}),
+	})
 	srv := gateway.NewServer(gateway.Deps{
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Sessions: sess,

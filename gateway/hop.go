@@ -152,7 +152,13 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
 	}
 
-	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang}
+	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget}
+	if first {
+		// A preference, not worth a failed session: on error the default applies.
+		if caller.Lang, err = p.menus.LanguageOf(ctx, hop.Phone); err != nil {
+			p.log.Warn("language of caller", "provider", hop.Provider, "session", hop.SessionID, "err", err)
+		}
+	}
 	var (
 		st     menus.State
 		screen menus.Screen
@@ -181,6 +187,7 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		rec.Transcript = hop.Text
 	}
 	rec.LastKey = lease.Key
+	rec.Lang = st.Lang
 	rec.Reply = body
 	rec.Hops++
 	rec.State = state

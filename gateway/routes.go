@@ -10,6 +10,7 @@ import (
 
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/infobip"
+	"github.com/openimis/imis-gateway/providers/twilio"
 )
 
 // routes maps the whole HTTP surface in one place.
@@ -44,6 +45,22 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 			default:
 				r.Post("/", s.ussdHop(wire))
 			}
+		})
+	}
+	if at := s.cfg.Providers[africastalking.Name]; at.Token != "" && s.sms != nil {
+		r.Route("/sms/"+africastalking.Name+"/{token}", func(r chi.Router) {
+			r.Use(requireToken(at.Token), allowFrom(at.AllowFrom, s.cfg.TrustedProxies), s.limitBody)
+			r.Method(http.MethodPost, "/inbound", NewInboundSMSHandler(ParseATInboundSMS, s.sms.Store, s.sms.Wake, s.log))
+			r.Method(http.MethodPost, "/delivery", NewDeliveryReportHandler(ParseATDeliveryReport, s.sms.Store, s.log))
+		})
+	}
+	if tw := s.cfg.Twilio; tw.Token != "" && s.sms != nil {
+		// No allow-list: Twilio publishes no fixed webhook addresses; its
+		// signature authenticates the request instead.
+		r.Route("/sms/"+twilio.Name+"/{token}", func(r chi.Router) {
+			r.Use(requireToken(tw.Token), s.limitBody, RequireTwilioSignature(tw.AuthToken, tw.PublicURL, s.log))
+			r.Method(http.MethodPost, "/inbound", NewTwilioInboundHandler(s.sms.Store, s.sms.Wake, s.log))
+			r.Method(http.MethodPost, "/status", NewDeliveryReportHandler(ParseTwilioDeliveryReport, s.sms.Store, s.log))
 		})
 	}
 	return r

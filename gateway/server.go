@@ -29,6 +29,15 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when checking allow-lists.
 	TrustedProxies []netip.Prefix
+	// Twilio configures Twilio's SMS callbacks; no routes when Token is empty.
+	Twilio TwilioConfig
+}
+
+// TwilioConfig is what Twilio's signed SMS webhooks need.
+type TwilioConfig struct {
+	Token     string // secret path segment, like every provider's
+	AuthToken string // signs X-Twilio-Signature
+	PublicURL string // the base URL Twilio calls, as configured in its console
 }
 
 // ProviderConfig is one aggregator's settings.
@@ -41,7 +50,14 @@ type ProviderConfig struct {
 	// ServiceCode is the USSD code the aggregator serves, for wires that do not
 	// carry it (Nalo, Arkesel, Beem): it finds pre-dialled routes.
 	ServiceCode string
+	// Budget is the longest screen the aggregator carries; zero takes the
+	// menus' default (160 GSM-7 / 70 UCS-2 characters).
+	Budget menus.Budget
 }
+
+// DefaultBudgets are the screen budgets of aggregators stricter than the
+// default (protocols.md §3.3: Nalo's MSG is at most 120 characters).
+var DefaultBudgets = map[string]menus.Budget{"nalo": {GSM7: 120, UCS2: 70}}
 
 const (
 	defaultHopDeadline = 5 * time.Second
@@ -63,6 +79,20 @@ type Deps struct {
 	// Registry receives the gateway's metrics and is served on /metrics;
 	// nil makes a private registry.
 	Registry *prometheus.Registry
+	// SMS, when set, serves the SMS callbacks of the providers that have a
+	// token: inbound messages are recorded for the inbound processor, delivery
+	// reports applied to the outbox.
+	SMS *SMSDeps
+}
+
+// SMSDeps are what the SMS callbacks need.
+type SMSDeps struct {
+	Store interface {
+		InboundStore
+		DeliveryStore
+	}
+	// Wake tells the inbound processor a new message is waiting.
+	Wake func()
 }
 
 // Server is the gateway's http.Handler.
@@ -73,6 +103,7 @@ type Server struct {
 	hops    *pipeline
 	ready   []Checker
 	metrics *metrics
+	sms     *SMSDeps
 }
 
 // NewServer builds the router with every route of DESIGN.md §2.2 that the
@@ -96,6 +127,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 		cfg:     cfg,
 		ready:   deps.Ready,
 		metrics: m,
+		sms:     deps.SMS,
 		hops: &pipeline{
 			sessions: deps.Sessions,
 			menus:    deps.Menus,

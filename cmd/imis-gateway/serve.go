@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openimis/imis-gateway/gateway"
@@ -18,6 +19,7 @@ import (
 	"github.com/openimis/imis-gateway/migrations"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers/twilio"
 	"github.com/openimis/imis-gateway/sessions"
 )
 
@@ -42,6 +44,17 @@ var serveEnv = [][2]string{
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
+	{"CURRENCY", "currency written with amounts (default TZS)"},
+	{"MESSAGES_DIR", "directory of <lang>.json files overriding any screen or SMS text (see README)"},
+	{"TRANSLITERATE", "languages whose accents are dropped to stay in GSM-7, comma-separated (default fr; \"none\" for none)"},
+	{"AT_USERNAME, AT_API_KEY", "Africa's Talking credentials for sending SMS (\"sandbox\" selects the sandbox); unset: SMS stay queued"},
+	{"AT_SENDER_ID", "registered sender id or short code for outgoing SMS (default: AT's shared sender)"},
+	{"AT_API_URL", "Africa's Talking API base URL (default: the live or sandbox endpoint)"},
+	{"<NAME>_SCREEN_BUDGET", "longest screen of a provider as GSM7/UCS2 characters, e.g. 120/70 (NALO_ default)"},
+	{"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN", "Twilio account for SMS (inbound webhooks are verified with the auth token)"},
+	{"TWILIO_FROM", "Twilio number or Messaging Service SID (MG...) replies are sent from"},
+	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
+	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 }
 
@@ -49,7 +62,10 @@ type serveConfig struct {
 	databaseURL, redisURL, listen string
 	providers                     map[string]gateway.ProviderConfig
 	trustedProxies                []netip.Prefix
-	lang, region                  string
+	lang, region, currency        string
+	messagesDir                   string
+	transliterate                 map[string]bool
+	twilio                        gateway.TwilioConfig
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	logLevel                      slog.Level
@@ -88,12 +104,42 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
 	}
 
-	engine := menus.New(store, menus.Options{
-		Location:    cfg.location,
-		PhoneRegion: cfg.region,
-		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
-		DefaultLang: cfg.lang,
+	store.SetOfficerOptions(policystore.OfficerOptions{Region: cfg.region})
+	catalog, err := menus.LoadCatalog(cfg.messagesDir)
+	if err != nil {
+		return fmt.Errorf("MESSAGES_DIR: %w", err)
+	}
+	atSMS := africastalking.NewSMSClient(africastalking.SMSConfig{
+		Username: env.getenv("AT_USERNAME"), APIKey: env.getenv("AT_API_KEY"),
+		SenderID: env.getenv("AT_SENDER_ID"), BaseURL: env.getenv("AT_API_URL"),
 	})
+	if !atSMS.Configured() {
+		log.Warn("Africa's Talking SMS sending is not configured (AT_USERNAME, AT_API_KEY): SMS stay queued in imis_gateway.outbox")
+	}
+	senders := map[string]gateway.Sender{africastalking.Name: gateway.ATSender(atSMS)}
+	if cfg.twilio.Token != "" {
+		senders[twilio.Name] = gateway.TwilioSender(twilio.NewSMSClient(twilio.SMSConfig{
+			AccountSID: env.getenv("TWILIO_ACCOUNT_SID"), AuthToken: cfg.twilio.AuthToken, From: env.getenv("TWILIO_FROM"),
+			StatusCallback: strings.TrimSuffix(cfg.twilio.PublicURL, "/") + "/sms/twilio/" + cfg.twilio.Token + "/status",
+			BaseURL:        env.getenv("TWILIO_API_URL"),
+		}))
+	}
+	outbox := gateway.NewOutboxWorker(store, senders, gateway.OutboxOptions{}, log)
+
+	engine := menus.New(store, menus.Options{
+		Location:      cfg.location,
+		PhoneRegion:   cfg.region,
+		CHFIDMaxLen:   store.Columns().CHFIDMaxLen,
+		DefaultLang:   cfg.lang,
+		Claims:        store,
+		Languages:     sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
+		Catalog:       catalog,
+		Currency:      cfg.currency,
+		Transliterate: cfg.transliterate,
+	})
+	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
+		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
+
 	srv := gateway.NewServer(gateway.Deps{
 		Logger:   log,
 		Sessions: sessionStore,
@@ -102,11 +148,21 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
+		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
 		TrustedProxies: cfg.trustedProxies,
+		Twilio:         cfg.twilio,
 	})
+
+	// The workers outlive the HTTP server by the time it takes to finish the
+	// message in hand, so that nothing accepted is left half done.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck // returns nil on cancel
+	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
+	defer func() { stopWork(); workers.Wait() }()
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -167,10 +223,19 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	if cfg.trustedProxies, err = gateway.ParsePrefixes(getenv("TRUSTED_PROXIES")); err != nil {
 		problems = append(problems, fmt.Sprintf("TRUSTED_PROXIES: %v", err))
 	}
-	switch cfg.lang {
-	case "en", "fr", "sw", "ne":
-	default:
+	if !menus.Supported(cfg.lang) {
 		problems = append(problems, fmt.Sprintf("DEFAULT_LANGUAGE %q: want en, fr, sw or ne", cfg.lang))
+	}
+	cfg.twilio = loadTwilio(getenv, dev, &problems)
+	cfg.currency = getenv("CURRENCY")
+	cfg.messagesDir = getenv("MESSAGES_DIR")
+	if list, ok := lookupEnv(getenv, "TRANSLITERATE"); ok {
+		cfg.transliterate = map[string]bool{}
+		for _, lang := range strings.Split(list, ",") {
+			if lang = strings.TrimSpace(lang); lang != "" {
+				cfg.transliterate[lang] = true
+			}
+		}
 	}
 	loc, err := time.LoadLocation(firstNonEmpty(getenv("TIME_ZONE"), "UTC"))
 	if err != nil {
@@ -223,6 +288,14 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 				*problems = append(*problems, env+"CALLBACK_TOKEN is required for provider "+name+" (or run with --dev)")
 			}
 		}
+		pc.Budget = gateway.DefaultBudgets[name]
+		if v := getenv(env + "SCREEN_BUDGET"); v != "" {
+			var b menus.Budget
+			if _, err := fmt.Sscanf(v, "%d/%d", &b.GSM7, &b.UCS2); err != nil || b.GSM7 < 40 || b.UCS2 < 20 {
+				*problems = append(*problems, fmt.Sprintf("%sSCREEN_BUDGET %q: want GSM7/UCS2 characters such as 120/70", env, v))
+			}
+			pc.Budget = b
+		}
 		allow, err := gateway.ParsePrefixes(getenv(env + "ALLOW_FROM"))
 		if err != nil {
 			*problems = append(*problems, fmt.Sprintf("%sALLOW_FROM: %v", env, err))
@@ -244,6 +317,50 @@ func parseDuration(getenv func(string) string, name string, def time.Duration, p
 		return def
 	}
 	return d
+}
+
+// loadTwilio reads the Twilio SMS settings: all or nothing, since a
+// half-configured Twilio would accept messages it cannot answer or verify.
+func loadTwilio(getenv func(string) string, dev bool, problems *[]string) gateway.TwilioConfig {
+	names := []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_PUBLIC_URL"}
+	var missing []string
+	for _, n := range names {
+		if getenv(n) == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == len(names) && getenv("TWILIO_CALLBACK_TOKEN") == "" {
+		return gateway.TwilioConfig{}
+	}
+	cfg := gateway.TwilioConfig{Token: getenv("TWILIO_CALLBACK_TOKEN"), AuthToken: getenv("TWILIO_AUTH_TOKEN"), PublicURL: getenv("TWILIO_PUBLIC_URL")}
+	if len(missing) > 0 {
+		*problems = append(*problems, "Twilio is partly configured; also set "+strings.Join(missing, ", "))
+	}
+	if cfg.Token == "" {
+		if dev {
+			cfg.Token = devToken
+		} else {
+			*problems = append(*problems, "TWILIO_CALLBACK_TOKEN is required with Twilio (or run with --dev)")
+		}
+	}
+	if cfg.PublicURL != "" {
+		if err := twilio.ValidPublicURL(cfg.PublicURL); err != nil {
+			*problems = append(*problems, fmt.Sprintf("TWILIO_PUBLIC_URL: %v", err))
+		}
+	}
+	return cfg
+}
+
+// lookupEnv tells an unset variable from one set to "none".
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	if v == "" {
+		return "", false
+	}
+	if v == "none" {
+		return "", true
+	}
+	return v, true
 }
 
 func firstNonEmpty(vs ...string) string {

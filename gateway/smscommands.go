@@ -1,0 +1,35 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+// SMSCommands answers inbound SMS with the menus' command grammar (CHECK,
+// CLAIMS, LANG, RENEW, HELP) and queues the reply in the outbox in the same
+// transaction that marks the message handled: a message is answered once,
+// whatever crashes in between.
+func SMSCommands(engine *menus.Engine, log *slog.Logger) InboundHandler {
+	return func(ctx context.Context, tx pgx.Tx, m InboundMessage) error {
+		reply, err := engine.SMS(ctx, m.From, m.Text) // TEMP
+		if err != nil {
+			// The sender is told to try again (reply holds that text) rather
+			// than left without an answer.
+			log.Warn("sms command failed", "provider", m.Provider, "id", m.MessageID, "command", reply.Command, "err", err)
+		}
+		log.Info("sms answered", "provider", m.Provider, "id", m.MessageID, "from", maskPhone(m.From),
+			"command", reply.Command, "lang", reply.Lang, "encoding", reply.Encoding.String(), "length", reply.Length, "parts", reply.Parts)
+		return policystore.EnqueueSMS(ctx, tx, policystore.OutboundSMS{
+			Provider:  m.Provider,
+			Recipient: m.From,
+			Body:      reply.Text,
+			Purpose:   "sms.reply",
+			DedupKey:  "sms-reply:" + m.Provider + ":" + m.MessageID,
+		})
+	}
+}

@@ -1,0 +1,185 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/openimis/imis-gateway/providers/twilio"
+)
+
+// Twilio carries SMS only (protocols.md §4.1): replies leave through the
+// outbox and TwilioSender; inbound messages and status callbacks arrive as
+// signed form POSTs, checked by RequireTwilioSignature before anything reads
+// them.
+
+// TwilioSender adapts a Twilio client to Sender. A client without
+// credentials or sender reports itself unconfigured: its messages stay
+// queued.
+func TwilioSender(c *twilio.SMSClient) Sender { return twilioSender{c} }
+
+type twilioSender struct{ c *twilio.SMSClient }
+
+func (s twilioSender) Configured() bool { return s.c != nil && s.c.Configured() }
+
+func (s twilioSender) Send(ctx context.Context, to, body string) (SendResult, error) {
+	res, err := s.c.Send(ctx, to, body)
+	if err != nil {
+		var e *twilio.SendError
+		if errors.As(err, &e) {
+			return SendResult{}, &SendError{Retryable: e.Retryable, MaybeSent: e.MaybeSent, Throttled: e.Throttled,
+				Config: e.Config, RetryAfter: e.RetryAfter, Status: e.Status, Reason: e.Reason, Err: err}
+		}
+		return SendResult{}, err
+	}
+	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
+}
+
+// ParseTwilioInboundSMS reads Twilio's inbound-message webhook. Twilio sends
+// no timestamp, so Received is the arrival.
+func ParseTwilioInboundSMS(r *http.Request) (InboundMessage, error) {
+	in, err := twilio.ParseInbound(r)
+	if err != nil {
+		return InboundMessage{}, err
+	}
+	m := in.InboundSMS
+	if m.Received.IsZero() {
+		m.Received = time.Now().UTC()
+	}
+	return m, nil
+}
+
+// twilioDeliveryStates maps MessageStatus onto the outbox's words. Statuses
+// not listed ("read", "partially_delivered", what Twilio adds next) map to
+// "": stored raw, the message left as it is.
+var twilioDeliveryStates = map[string]string{
+	"queued":      "sent",
+	"accepted":    "sent",
+	"scheduled":   "sent",
+	"sending":     "sent",
+	"sent":        "sent",
+	"delivered":   "delivered",
+	"undelivered": "failed",
+	"failed":      "failed",
+	"canceled":    "failed",
+}
+
+// twilioErrorText names the error codes status callbacks carry most often,
+// for people reading the outbox.
+var twilioErrorText = map[string]string{
+	"21610": "unsubscribed recipient (replied STOP)",
+	"30001": "queue overflow",
+	"30002": "account suspended",
+	"30003": "unreachable destination handset",
+	"30004": "message blocked",
+	"30005": "unknown destination handset",
+	"30006": "landline or unreachable carrier",
+	"30007": "message filtered by the carrier",
+	"30008": "unknown error",
+}
+
+// ParseTwilioDeliveryReport reads Twilio's status callback.
+func ParseTwilioDeliveryReport(r *http.Request) (DeliveryReport, error) {
+	st, err := twilio.ParseStatus(r)
+	if err != nil {
+		return DeliveryReport{}, err
+	}
+	d := DeliveryReport{Provider: twilio.Name, MessageID: st.MessageID, RawStatus: st.Status,
+		State: twilioDeliveryStates[strings.ToLower(st.Status)], Phone: st.To}
+	if st.ErrorCode != "" {
+		d.Reason = "Twilio error " + st.ErrorCode
+		if text := twilioErrorText[st.ErrorCode]; text != "" {
+			d.Reason += ": " + text
+		}
+	}
+	return d, nil
+}
+
+// NewTwilioInboundHandler answers Twilio's inbound-message webhook as
+// NewInboundSMSHandler does, except that its 200 carries an empty TwiML
+// <Response/>: Twilio reads the answer as instructions, and the reply goes
+// out later through the outbox, never in it. Errors keep their status (400,
+// 413, 503); Twilio then tries the number's fallback URL, if one is set.
+func NewTwilioInboundHandler(store InboundStore, wake func(), log *slog.Logger) http.Handler {
+	inner := NewInboundSMSHandler(ParseTwilioInboundSMS, store, wake, log)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(&emptyTwiMLWriter{ResponseWriter: w}, r)
+	})
+}
+
+// emptyTwiMLWriter turns a 200 answer into an empty TwiML response,
+// whatever body the handler writes; other answers pass unchanged.
+type emptyTwiMLWriter struct {
+	http.ResponseWriter
+	started, replaced bool
+}
+
+func (w *emptyTwiMLWriter) WriteHeader(code int) {
+	if w.started {
+		return
+	}
+	w.started = true
+	if code != http.StatusOK {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.replaced = true
+	w.Header().Del("Content-Length")
+	twilio.WriteTwiML(w.ResponseWriter, "")
+}
+
+func (w *emptyTwiMLWriter) Write(b []byte) (int, error) {
+	if !w.started {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *emptyTwiMLWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// RequireTwilioSignature passes on only requests whose X-Twilio-Signature
+// is valid for authToken (TWILIO_AUTH_TOKEN) and the URL Twilio requested:
+// publicBaseURL (TWILIO_PUBLIC_URL, the scheme and host Twilio calls, with
+// any path prefix a proxy strips) followed by the request's path and query.
+// Others get 403 with no body (413 when the body is too large to check).
+// It reads and puts back the body, so put it after the body limit and
+// before the handler.
+func RequireTwilioSignature(authToken, publicBaseURL string, log *slog.Logger) func(http.Handler) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	const hint = "TWILIO_PUBLIC_URL must be the start of the webhook URL set in Twilio, and TWILIO_AUTH_TOKEN the account's current auth token"
+	if err := twilio.ValidPublicURL(publicBaseURL); err != nil || authToken == "" {
+		if err == nil {
+			err = errors.New("no auth token")
+		}
+		log.Error("twilio: callbacks cannot be verified; every one will get 403", "err", err, "hint", hint)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err := twilio.ValidateSignature(authToken, publicBaseURL, r)
+			if err == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				rejectCallback(w, r, log, err)
+				return
+			}
+			// The error names what failed (missing header, mismatch), never
+			// the parameters: no phone number reaches the log.
+			log.Warn("twilio callback refused: bad signature", "req", middleware.GetReqID(r.Context()),
+				"route", routePattern(r), "err", err, "hint", hint)
+			w.WriteHeader(http.StatusForbidden)
+		})
+	}
+}
