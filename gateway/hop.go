@@ -152,7 +152,8 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
 	}
 
-	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget}
+	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget,
+		Session: hop.Provider + ":" + hop.SessionID, Provider: hop.Provider}
 	if first {
 		// A preference, not worth a failed session: on error the default applies.
 		if caller.Lang, err = p.menus.LanguageOf(ctx, hop.Phone); err != nil {

@@ -33,7 +33,7 @@ type SendResult struct {
 }
 
 // SendError is a send the provider did not accept, classified (see
-// africastalking.SendError, which the AT sender converts to this).
+// africastalking.SendError, which the SMS clients' senders convert to this).
 type SendError struct {
 	Retryable  bool          // certainly not sent: try again later
 	MaybeSent  bool          // may have been sent: never resend
@@ -65,14 +65,23 @@ func (s atSender) Configured() bool { return s.c != nil && s.c.Configured() }
 func (s atSender) Send(ctx context.Context, to, body string) (SendResult, error) {
 	res, err := s.c.Send(ctx, to, body)
 	if err != nil {
-		var e *africastalking.SendError
-		if errors.As(err, &e) {
-			return SendResult{}, &SendError{Retryable: e.Retryable, MaybeSent: e.MaybeSent, Throttled: e.Throttled,
-				Config: e.Config, RetryAfter: e.RetryAfter, Status: e.Status, Reason: e.Reason, Err: err}
-		}
-		return SendResult{}, err
+		return SendResult{}, clientSendError(err)
 	}
 	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
+}
+
+// clientSendError converts an SMS client's *SendError to the worker's. The
+// clients share one SendError type (africastalking.SendError and
+// twilio.SendError name the same one), so one conversion serves them all
+// and their refusals are classified alike; any other error passes as it is,
+// retryable for the worker.
+func clientSendError(err error) error {
+	var e *africastalking.SendError
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &SendError{Retryable: e.Retryable, MaybeSent: e.MaybeSent, Throttled: e.Throttled,
+		Config: e.Config, RetryAfter: e.RetryAfter, Status: e.Status, Reason: e.Reason, Err: err}
 }
 
 // OutboxStore is what the worker needs of imis_gateway.outbox

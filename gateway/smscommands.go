@@ -16,7 +16,7 @@ import (
 // whatever crashes in between.
 func SMSCommands(engine *menus.Engine, log *slog.Logger) InboundHandler {
 	return func(ctx context.Context, tx pgx.Tx, m InboundMessage) error {
-		reply, err := engine.SMS(ctx, m.From, m.Text) // TEMP
+		reply, err := engine.SMS(ctx, menus.SMSRequest{From: m.From, Text: m.Text, Key: m.Provider + ":" + m.MessageID, Provider: m.Provider})
 		if err != nil {
 			// The sender is told to try again (reply holds that text) rather
 			// than left without an answer.
@@ -32,4 +32,21 @@ func SMSCommands(engine *menus.Engine, log *slog.Logger) InboundHandler {
 			DedupKey:  "sms-reply:" + m.Provider + ":" + m.MessageID,
 		})
 	}
+}
+
+// RenewalsNotifying is the policy store's renewal service that wakes the
+// outbox worker after each renewal, so that its confirmation SMS leave at
+// once rather than at the worker's next poll.
+type RenewalsNotifying struct {
+	*policystore.Store
+	Notify func()
+}
+
+// Renew renews, then wakes the outbox.
+func (r RenewalsNotifying) Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error) {
+	res, err := r.Store.Renew(ctx, req)
+	if err == nil && !res.Repeated {
+		r.Notify()
+	}
+	return res, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/twilio"
 )
 
@@ -30,15 +31,15 @@ func (s twilioSender) Configured() bool { return s.c != nil && s.c.Configured() 
 func (s twilioSender) Send(ctx context.Context, to, body string) (SendResult, error) {
 	res, err := s.c.Send(ctx, to, body)
 	if err != nil {
-		var e *twilio.SendError
-		if errors.As(err, &e) {
-			return SendResult{}, &SendError{Retryable: e.Retryable, MaybeSent: e.MaybeSent, Throttled: e.Throttled,
-				Config: e.Config, RetryAfter: e.RetryAfter, Status: e.Status, Reason: e.Reason, Err: err}
-		}
-		return SendResult{}, err
+		return SendResult{}, clientSendError(err)
 	}
 	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
 }
+
+// Twilio's errors must stay the type clientSendError reads: one it missed
+// would count as retryable, and a message Twilio may have sent would be
+// sent again. This fails to compile if the two types ever part.
+var _ *africastalking.SendError = (*twilio.SendError)(nil)
 
 // ParseTwilioInboundSMS reads Twilio's inbound-message webhook. Twilio sends
 // no timestamp, so Received is the arrival.

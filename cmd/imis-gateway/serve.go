@@ -55,6 +55,7 @@ var serveEnv = [][2]string{
 	{"TWILIO_FROM", "Twilio number or Messaging Service SID (MG...) replies are sent from"},
 	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
 	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
+	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 }
 
@@ -66,6 +67,7 @@ type serveConfig struct {
 	messagesDir                   string
 	transliterate                 map[string]bool
 	twilio                        gateway.TwilioConfig
+	auditUserID                   int
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	logLevel                      slog.Level
@@ -133,6 +135,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		DefaultLang:   cfg.lang,
 		Claims:        store,
 		Languages:     sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
+		Officers:      store,
+		Renewals:      gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		Version:       versionString(),
+		AuditUserID:   cfg.auditUserID,
 		Catalog:       catalog,
 		Currency:      cfg.currency,
 		Transliterate: cfg.transliterate,
@@ -227,6 +233,11 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		problems = append(problems, fmt.Sprintf("DEFAULT_LANGUAGE %q: want en, fr, sw or ne", cfg.lang))
 	}
 	cfg.twilio = loadTwilio(getenv, dev, &problems)
+	if v := getenv("GATEWAY_AUDIT_USER_ID"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d", &cfg.auditUserID); err != nil {
+			problems = append(problems, fmt.Sprintf("GATEWAY_AUDIT_USER_ID %q: want an integer (a \"tblUsers\".\"UserID\")", v))
+		}
+	}
 	cfg.currency = getenv("CURRENCY")
 	cfg.messagesDir = getenv("MESSAGES_DIR")
 	if list, ok := lookupEnv(getenv, "TRANSLITERATE"); ok {

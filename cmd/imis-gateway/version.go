@@ -14,16 +14,27 @@ func version(_ context.Context, env *environment, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, goVersion := buildVersion, "unknown"
+	goVersion := "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
 		goVersion = info.GoVersion
-		if v == "" {
-			v = info.Main.Version
-		}
+	}
+	fmt.Fprintf(env.stdout, "imis-gateway %s (%s)\n", versionString(), goVersion)
+	return nil
+}
+
+// versionString is the gateway's version: the link-time one, the module's,
+// or "dev". It is written as "SourceVersion" on openIMIS rows (at most 15
+// characters there).
+func versionString() string {
+	v := buildVersion
+	if info, ok := debug.ReadBuildInfo(); ok && v == "" {
+		v = info.Main.Version
 	}
 	if v == "" || v == "(devel)" {
 		v = "dev"
 	}
-	fmt.Fprintf(env.stdout, "imis-gateway %s (%s)\n", v, goVersion)
-	return nil
+	if len(v) > 15 {
+		v = v[:15]
+	}
+	return v
 }

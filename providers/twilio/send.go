@@ -3,18 +3,16 @@ package twilio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
 
 // LiveAPIURL is the base URL of Twilio's REST API.
@@ -27,13 +25,8 @@ const DefaultSMSTimeout = 10 * time.Second
 // ones it refuses with error 21617.
 const MaxBodyChars = 1600
 
-const (
-	// maxResponse caps what is read of an answer: a Message resource is
-	// ~1 KB, an HTML error page a few KB.
-	maxResponse = 64 << 10
-	// maxReason caps provider text copied into errors, logs and the outbox.
-	maxReason = 200
-)
+// maxReason caps provider text copied into errors, logs and the outbox.
+const maxReason = smsapi.MaxReason
 
 // SMSConfig configures an SMSClient: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 // and TWILIO_FROM.
@@ -78,14 +71,6 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 	if base == "" {
 		base = LiveAPIURL
 	}
-	hc := http.Client{}
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	}
-	// A redirect would turn the POST into a GET without its form (net/http
-	// follows 301-303 that way), so it is reported instead: it means the API
-	// URL is wrong.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = DefaultSMSTimeout
@@ -94,7 +79,7 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 		accountSID:     strings.TrimSpace(cfg.AccountSID),
 		authToken:      strings.TrimSpace(cfg.AuthToken),
 		statusCallback: strings.TrimSpace(cfg.StatusCallback),
-		http:           &hc,
+		http:           smsapi.HTTPClient(cfg.HTTPClient),
 		timeout:        timeout,
 	}
 	if from := strings.TrimSpace(cfg.From); strings.HasPrefix(from, "MG") {
@@ -126,51 +111,14 @@ type SendResult struct {
 	Parts int
 }
 
-// SendError is a send that Twilio did not accept, classified for the outbox
-// as the AT client's SendError is.
-//
-// At most one of Retryable and MaybeSent is set. Retryable: Twilio certainly
-// did not create the message, try again later. MaybeSent: the request
-// reached Twilio but no usable answer came back, so it may have been sent;
-// resending could deliver it twice. Neither: a permanent refusal, final for
-// this message.
-type SendError struct {
-	Retryable bool
-	MaybeSent bool
-	// Throttled: Twilio answered 429 (error 20429) or 21611 (the sender's
-	// queue is full); the whole account should pause, not only this message.
-	Throttled bool
-	// Config: Twilio refused the credentials (401, 403), the account or API
-	// URL (404, a redirect), or the sender or callback URL every message
-	// uses. Every message will fail until the configuration is fixed;
-	// callers should say so loudly.
-	Config bool
-	// RetryAfter is the Retry-After of a 429 or 5xx, zero if absent.
-	RetryAfter time.Duration
-	HTTPStatus int // 0 when no answer came back
-	// Code is Twilio's error code (21211, 21610, ...), 0 when there was none.
-	Code int
-	// Status is the provider's status in one word: Twilio's error code
-	// ("21610"), or "HTTP 500", "Timeout", "NetworkError", "BodyTooLong", ...
-	Status string
-	// Reason says what happened, for people reading logs and the outbox.
-	// Phone numbers Twilio quotes in its messages are masked.
-	Reason string
-	Err    error // the transport error, if any
-}
-
-func (e *SendError) Error() string {
-	kind := "permanent"
-	switch {
-	case e.Retryable:
-		kind = "retryable"
-	case e.MaybeSent:
-		kind = "maybe sent"
-	}
-	return fmt.Sprintf("twilio send (%s): %s: %s", kind, e.Status, e.Reason)
-}
-
-func (e *SendError) Unwrap() error { return e.Err }
+// SendError is a send that Twilio did not accept. It is the type every SMS
+// client returns, so that the gateway reads all their refusals with one
+// conversion. From Twilio, Throttled also means error 21611 (the sender's
+// queue is full); Config means 401, 403, 404, a redirect, or a code that
+// fails every message (a bad From or status callback URL, a disabled
+// region); Code is Twilio's error code, Status that code as text; phone
+// numbers Twilio quotes in Reason are masked; StatusCode stays 0.
+type SendError = smsapi.SendError
 
 // Twilio error codes the client treats apart from their HTTP status. Twilio
 // asks integrators not to branch on codes much, as it refines them, so every
@@ -208,14 +156,15 @@ var configHints = map[int]string{
 // refused without a request. A network failure before the request was fully
 // written is retryable; a failure or timeout after it was written, or a 2xx
 // that cannot be read, is MaybeSent.
-func (c *SMSClient) Send(ctx context.Context, to, body string) (SendResult, error) {
+func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, err error) {
+	defer smsapi.Attribute(&err, Name)
 	to = strings.TrimSpace(to)
 	switch n := utf8.RuneCountInString(body); {
 	case !c.Configured():
 		return SendResult{}, &SendError{Config: true, Status: "NotConfigured",
 			Reason: "no Twilio account SID, auth token or sender (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)"}
 	case to == "" || strings.ContainsFunc(to, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", clip(maskPhones(to)))}
+		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(maskPhones(to)))}
 	case strings.TrimSpace(body) == "":
 		return SendResult{}, &SendError{Status: "EmptyMessage", Reason: "empty message"}
 	case n > MaxBodyChars:
@@ -235,16 +184,6 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (SendResult, erro
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	// Whether the whole request left this process decides between "not
-	// sent, retry" and "maybe sent": httptrace reports it.
-	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				wrote.Store(true)
-			}
-		},
-	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return SendResult{}, &SendError{Config: true, Status: "BadURL", Reason: "Twilio API URL: " + err.Error(), Err: err}
@@ -253,82 +192,54 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (SendResult, erro
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", formType)
 
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return SendResult{}, transportError(ctx, err, wrote.Load())
+	resp, answer, failed := smsapi.Do(c.http, req, "Twilio")
+	if failed != nil {
+		return SendResult{}, failed
 	}
-	defer resp.Body.Close()
-	answer, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 
 	code := resp.StatusCode
 	switch {
 	case code >= 200 && code < 300:
-		if readErr != nil {
-			e := transportError(ctx, readErr, true)
-			e.HTTPStatus = code
-			return SendResult{}, e
-		}
 		return created(answer, code)
 	case code >= 300 && code < 400:
 		return SendResult{}, &SendError{Config: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
-			Reason: fmt.Sprintf("Twilio API URL redirects to %q; set it to the final https URL", clip(resp.Header.Get("Location")))}
+			Reason: fmt.Sprintf("Twilio API URL redirects to %q; set it to the final https URL", smsapi.Clip(resp.Header.Get("Location")))}
 	}
 	return SendResult{}, refused(code, resp.Header.Get("Retry-After"), answer)
 }
 
-// transportError classifies a failure to get an answer: after the request
-// was written Twilio may have acted on it.
-func transportError(ctx context.Context, err error, written bool) *SendError {
-	status, what := "NetworkError", "network error"
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
-		status, what = "Timeout", "no answer in time"
-	} else if errors.Is(err, context.Canceled) {
-		status, what = "Canceled", "send canceled"
-	}
-	if written {
-		return &SendError{MaybeSent: true, Status: status, Err: err,
-			Reason: what + " after the request reached Twilio; it may have been sent: " + clip(err.Error())}
-	}
-	return &SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + clip(err.Error())}
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
-}
-
 // message is the part of Twilio's Message resource the client reads.
 type message struct {
-	SID          string  `json:"sid"`
-	Status       string  `json:"status"`
-	NumSegments  flexInt `json:"num_segments"`
-	ErrorCode    flexInt `json:"error_code"`
-	ErrorMessage string  `json:"error_message"`
+	SID          string         `json:"sid"`
+	Status       string         `json:"status"`
+	NumSegments  smsapi.FlexInt `json:"num_segments"`
+	ErrorCode    smsapi.FlexInt `json:"error_code"`
+	ErrorMessage string         `json:"error_message"`
 }
 
 // created reads a 2xx answer: the Message resource Twilio created.
 func created(body []byte, httpStatus int) (SendResult, error) {
 	var m message
 	err := json.Unmarshal(body, &m)
-	sid := clean(m.SID, 64)
+	sid := smsapi.Clean(m.SID, 64)
 	switch {
 	case err != nil:
 		// A 2xx means Twilio took the request; without the SID nobody
 		// knows what became of it.
 		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
-			Reason: "undecodable answer to an accepted request (it may have been sent): " + orDefault(snippet(body), "empty body")}
+			Reason: "undecodable answer to an accepted request (it may have been sent): " + smsapi.OrDefault(snippet(body), "empty body")}
 	case sid == "":
 		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse",
 			Reason: "answer to an accepted request without a message SID (it may have been sent)"}
 	}
-	status := clean(m.Status, 32)
+	status := smsapi.Clean(m.Status, 32)
 	switch status {
 	case "failed", "undelivered", "canceled":
 		// Created but already dead (rare at creation): final, as a 4xx.
 		code := int(m.ErrorCode)
-		return SendResult{}, &SendError{HTTPStatus: httpStatus, Code: code, Status: orDefault(codeStatus(code), status),
+		return SendResult{}, &SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), status),
 			Reason: fmt.Sprintf("message %s %s at creation: %s", maskPhones(sid), status,
-				orDefault(clip(maskPhones(clean(m.ErrorMessage, maxResponse))), "no error message"))}
+				smsapi.OrDefault(smsapi.Clip(maskPhones(smsapi.Clean(m.ErrorMessage, smsapi.MaxResponse))), "no error message"))}
 	}
 	return SendResult{MessageID: sid, Status: status, Parts: max(int(m.NumSegments), 0)}, nil
 }
@@ -337,9 +248,9 @@ func created(body []byte, httpStatus int) (SendResult, error) {
 // {"code": 21211, "message": "...", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}
 // plus "detail" on authentication errors.
 type apiError struct {
-	Code    flexInt `json:"code"`
-	Message string  `json:"message"`
-	Detail  string  `json:"detail"`
+	Code    smsapi.FlexInt `json:"code"`
+	Message string         `json:"message"`
+	Detail  string         `json:"detail"`
 }
 
 // refused classifies a non-2xx, non-3xx answer.
@@ -350,31 +261,31 @@ func refused(httpStatus int, retryAfterHeader string, body []byte) *SendError {
 	}
 	code := int(ae.Code)
 	// Masked before clipping, so that no number is cut short of the mask.
-	text := maskPhones(clean(ae.Message, maxResponse))
-	if d := maskPhones(clean(ae.Detail, maxResponse)); d != "" {
+	text := maskPhones(smsapi.Clean(ae.Message, smsapi.MaxResponse))
+	if d := maskPhones(smsapi.Clean(ae.Detail, smsapi.MaxResponse)); d != "" {
 		if text != "" {
 			text += ": "
 		}
 		text += d
 	}
-	reason := orDefault(text, snippet(body))
+	reason := smsapi.OrDefault(text, snippet(body))
 	if code != 0 {
-		reason = "Twilio error " + strconv.Itoa(code) + ": " + orDefault(text, http.StatusText(httpStatus))
+		reason = "Twilio error " + strconv.Itoa(code) + ": " + smsapi.OrDefault(text, http.StatusText(httpStatus))
 	}
-	reason = clip(orDefault(reason, http.StatusText(httpStatus)))
-	e := &SendError{HTTPStatus: httpStatus, Code: code, Status: orDefault(codeStatus(code), "HTTP "+strconv.Itoa(httpStatus)),
+	reason = smsapi.Clip(smsapi.OrDefault(reason, http.StatusText(httpStatus)))
+	e := &SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), "HTTP "+strconv.Itoa(httpStatus)),
 		Reason: reason}
 
 	switch {
 	case httpStatus == http.StatusTooManyRequests || code == codeTooManyReqs || code == codeQueueFull:
 		e.Retryable, e.Throttled = true, true
-		e.RetryAfter = retryAfter(retryAfterHeader)
+		e.RetryAfter = smsapi.RetryAfter(retryAfterHeader)
 	case httpStatus >= 500:
 		e.Retryable = true
-		e.RetryAfter = retryAfter(retryAfterHeader)
+		e.RetryAfter = smsapi.RetryAfter(retryAfterHeader)
 	case httpStatus == http.StatusUnauthorized || httpStatus == http.StatusForbidden:
 		e.Config = true
-		e.Reason += " (" + orDefault(configHints[code], configHints[codeAuthenticate]) + ")"
+		e.Reason += " (" + smsapi.OrDefault(configHints[code], configHints[codeAuthenticate]) + ")"
 	case httpStatus == http.StatusNotFound:
 		e.Config = true
 		e.Reason += " (" + configHints[codeNotFound] + ")"
@@ -390,34 +301,6 @@ func codeStatus(code int) string {
 		return ""
 	}
 	return strconv.Itoa(code)
-}
-
-// flexInt reads a JSON number or a string holding one, null as 0: Twilio
-// writes num_segments as a string and codes as numbers, and nothing
-// documents that either must stay so.
-type flexInt int
-
-func (n *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "null" || s == "" {
-		*n = 0
-		return nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("not an integer: %s", clip(string(b)))
-	}
-	*n = flexInt(v)
-	return nil
-}
-
-// retryAfter reads a Retry-After header in seconds; dates and garbage are 0.
-func retryAfter(v string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return min(time.Duration(n)*time.Second, time.Hour)
 }
 
 // maskPhones masks every phone-number-like run (7 or more digits, with an
@@ -452,39 +335,6 @@ func maskPhones(s string) string {
 	return b.String()
 }
 
-// snippet is body as one short line of text with phone numbers masked, for
-// reasons and logs.
-func snippet(body []byte) string {
-	return clip(maskPhones(strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "?")), " ")))
-}
-
-// clean trims s, drops control characters and cuts it to limit bytes on a
-// rune boundary: provider text ends up in logs and database rows.
-func clean(s string, limit int) string {
-	s = strings.ToValidUTF8(strings.TrimSpace(s), "?")
-	if strings.ContainsFunc(s, unicode.IsControl) {
-		s = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
-
-func clip(s string) string { return clean(s, maxReason) }
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+// snippet is smsapi.Snippet with phone numbers masked: Twilio's pages and
+// errors may quote the recipient.
+func snippet(body []byte) string { return smsapi.Clip(maskPhones(smsapi.Flatten(body))) }

@@ -11,158 +11,51 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers/internal/fakeapi"
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Header http.Header
-	Form   url.Values // the parsed body
-	Body   string
-	At     time.Time
-}
+type Request = fakeapi.Request
 
-// Response is how the fake answers one request.
-type Response struct {
-	Status      int
-	Body        string
-	ContentType string
-	Header      map[string]string
-	// Delay holds the answer back (the request has then been received and
-	// recorded, like a request AT took but answered too late). It ends early
-	// when the client hangs up.
-	Delay time.Duration
-	// Hangup closes the connection without answering, after Delay.
-	Hangup bool
-}
+// Response is how the fake answers one request. A Delay stands for a
+// request AT took but answered too late.
+type Response = fakeapi.Response
 
 // Server is the fake API. Its URL is the AT_API_URL to give the client.
+// Respond, Enqueue, EnqueueAccept, Requests, Count and Received script and
+// inspect it as they do every provider's fake.
 type Server struct {
-	*httptest.Server
-
-	mu       sync.Mutex
-	requests []Request
-	queue    []func(Request) Response
-	respond  func(Request) Response
-	next     int
-	notify   chan struct{}
+	*fakeapi.Server[Request]
 }
 
 // New starts a fake that accepts every message, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{notify: make(chan struct{}, 1)}
-	s.respond = s.accept
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
+	return &Server{fakeapi.New(t, fakeapi.API[Request]{
+		Record: func(_ *http.Request, req Request) Request { return req },
+		Refuse: refuse,
+		// The n-th acceptance carries MessageID(n), so that tests can
+		// name the message each request became.
+		Accept:      func(req Request, n int) Response { return Accepted(req.Form.Get("to"), MessageID(n)) },
+		ContentType: "application/json",
+	})}
 }
-
-// Respond makes fn answer every request not answered by Enqueue.
-func (s *Server) Respond(fn func(Request) Response) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.respond = fn
-}
-
-// Enqueue scripts the answers to the next requests, in order; the default
-// (or Respond's) answers the rest.
-func (s *Server) Enqueue(rs ...Response) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range rs {
-		s.queue = append(s.queue, func(Request) Response { return r })
-	}
-}
-
-// EnqueueAccept scripts an acceptance of the next request (as the default
-// does), for use between other scripted answers.
-func (s *Server) EnqueueAccept() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queue = append(s.queue, s.accept)
-}
-
-// Requests returns a copy of what the fake received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Count is the number of requests received.
-func (s *Server) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-// Received is signalled (without blocking, coalesced) after each request is
-// recorded.
-func (s *Server) Received() <-chan struct{} { return s.notify }
 
 // MessageID is the messageId the default answer gives the n-th request
 // (counting from 1).
 func MessageID(n int) string { return fmt.Sprintf("ATXid_fake%06d", n) }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Form: form, Body: string(body), At: time.Now()}
-
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	fn := s.respond
-	if len(s.queue) > 0 {
-		fn, s.queue = s.queue[0], s.queue[1:]
+// refuse answers 404 to anything but a send, as http.Error would: the fake
+// serves nothing else.
+func refuse(req Request) (Response, bool) {
+	if req.Method == http.MethodPost && req.Path == "/version1/messaging" {
+		return Response{}, false
 	}
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-
-	if r.Method != http.MethodPost || r.URL.Path != "/version1/messaging" {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
-	}
-	resp := fn(req)
-	if resp.Delay > 0 {
-		select {
-		case <-time.After(resp.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if resp.Hangup {
-		panic(http.ErrAbortHandler)
-	}
-	for k, v := range resp.Header {
-		w.Header().Set(k, v)
-	}
-	ct := resp.ContentType
-	if ct == "" {
-		ct = "application/json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(resp.Status)
-	io.WriteString(w, resp.Body) //nolint:errcheck // the client hung up
-}
-
-// accept is the default answer: AT's 201 with one accepted recipient.
-func (s *Server) accept(req Request) Response {
-	s.mu.Lock()
-	s.next++
-	n := s.next
-	s.mu.Unlock()
-	return Accepted(req.Form.Get("to"), MessageID(n))
+	return Response{Status: http.StatusNotFound, ContentType: "text/plain; charset=utf-8",
+		Header: map[string]string{"X-Content-Type-Options": "nosniff"}, Body: "not found\n"}, true
 }
 
 // Recipient is one entry of SMSMessageData.Recipients.

@@ -12,18 +12,20 @@ package twiliotest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/openimis/imis-gateway/providers/internal/fakeapi"
 )
 
-// Request is one request the fake received.
+// Request is one request the fake received: fakeapi.Request's fields and
+// what Twilio reads from the path and the Authorization header, all at one
+// level so that tests can write any of them in one literal.
 type Request struct {
 	Method string
 	Path   string
@@ -38,39 +40,31 @@ type Request struct {
 	At             time.Time
 }
 
-// Response is how the fake answers one request.
-type Response struct {
-	Status      int
-	Body        string
-	ContentType string
-	Header      map[string]string
-	// Delay holds the answer back (the request has then been received and
-	// recorded, like a request Twilio took but answered too late). It ends
-	// early when the client hangs up.
-	Delay time.Duration
-	// Hangup closes the connection without answering, after Delay.
-	Hangup bool
-}
+// Response is how the fake answers one request. A Delay stands for a
+// request Twilio took but answered too late.
+type Response = fakeapi.Response
 
 // Server is the fake API. Its URL is the BaseURL to give the client.
+// Respond, Enqueue, EnqueueAccept, Requests, Count and Received script and
+// inspect it as they do every provider's fake.
 type Server struct {
-	*httptest.Server
+	*fakeapi.Server[Request]
 
 	mu         sync.Mutex
-	requests   []Request
-	queue      []func(Request) Response
-	respond    func(Request) Response
-	next       int
 	user, pass string
-	notify     chan struct{}
 }
 
 // New starts a fake that accepts every message, closed when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{notify: make(chan struct{}, 1)}
-	s.respond = s.accept
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	s := &Server{}
+	s.Server = fakeapi.New(t, fakeapi.API[Request]{
+		Record: record,
+		Refuse: s.refuse,
+		// The n-th acceptance carries MessageSID(n), so that tests can
+		// name the message each request became.
+		Accept:      func(req Request, n int) Response { return Accepted(req, MessageSID(n)) },
+		ContentType: "application/json; charset=utf-8",
+	})
 	return s
 }
 
@@ -83,49 +77,6 @@ func (s *Server) RequireAuth(accountSID, authToken string) {
 	s.user, s.pass = accountSID, authToken
 }
 
-// Respond makes fn answer every request not answered by Enqueue.
-func (s *Server) Respond(fn func(Request) Response) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.respond = fn
-}
-
-// Enqueue scripts the answers to the next requests, in order; the default
-// (or Respond's) answers the rest.
-func (s *Server) Enqueue(rs ...Response) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range rs {
-		s.queue = append(s.queue, func(Request) Response { return r })
-	}
-}
-
-// EnqueueAccept scripts an acceptance of the next request (as the default
-// does), for use between other scripted answers.
-func (s *Server) EnqueueAccept() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queue = append(s.queue, s.accept)
-}
-
-// Requests returns a copy of what the fake received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Count is the number of requests received.
-func (s *Server) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-// Received is signalled (without blocking, coalesced) after each request is
-// recorded.
-func (s *Server) Received() <-chan struct{} { return s.notify }
-
 // MessageSID is the SID the default answer gives the n-th accepted request
 // (counting from 1): "SM" and 32 hex digits, as Twilio's.
 func MessageSID(n int) string { return fmt.Sprintf("SM%032x", n) }
@@ -135,70 +86,34 @@ func MessagesPath(accountSID string) string {
 	return "/2010-04-01/Accounts/" + accountSID + "/Messages.json"
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Form: form, Body: string(body), At: time.Now()}
+// record adds to what every fake records what Twilio reads from the path
+// and the Authorization header.
+func record(r *http.Request, c fakeapi.Request) Request {
+	req := Request{Method: c.Method, Path: c.Path, Header: c.Header, Form: c.Form, Body: c.Body, At: c.At}
 	req.User, req.Password, _ = r.BasicAuth()
-	if sid, ok := strings.CutPrefix(r.URL.Path, "/2010-04-01/Accounts/"); ok {
+	if sid, ok := strings.CutPrefix(c.Path, "/2010-04-01/Accounts/"); ok {
 		if sid, ok = strings.CutSuffix(sid, "/Messages.json"); ok && sid != "" && !strings.Contains(sid, "/") {
 			req.AccountSID = sid
 		}
 	}
-
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	fn := s.respond
-	authFailed := s.user != "" && (req.User != s.user || req.Password != s.pass || req.AccountSID != s.user)
-	if !authFailed && req.AccountSID != "" && r.Method == http.MethodPost && len(s.queue) > 0 {
-		fn, s.queue = s.queue[0], s.queue[1:]
-	}
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-
-	var resp Response
-	switch {
-	case req.AccountSID == "":
-		resp = Error(http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-	case r.Method != http.MethodPost:
-		resp = Error(http.StatusMethodNotAllowed, 20004, "Method not allowed")
-	case authFailed:
-		resp = Unauthorized()
-	default:
-		resp = fn(req)
-	}
-	if resp.Delay > 0 {
-		select {
-		case <-time.After(resp.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if resp.Hangup {
-		panic(http.ErrAbortHandler)
-	}
-	for k, v := range resp.Header {
-		w.Header().Set(k, v)
-	}
-	ct := resp.ContentType
-	if ct == "" {
-		ct = "application/json; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(resp.Status)
-	io.WriteString(w, resp.Body) //nolint:errcheck // the client hung up
+	return req
 }
 
-// accept is the default answer: Twilio's 201 with the created message.
-func (s *Server) accept(req Request) Response {
+// refuse answers what Twilio refuses before looking at a message: another
+// resource, another method, credentials other than RequireAuth's.
+func (s *Server) refuse(req Request) (Response, bool) {
 	s.mu.Lock()
-	s.next++
-	n := s.next
+	authFailed := s.user != "" && (req.User != s.user || req.Password != s.pass || req.AccountSID != s.user)
 	s.mu.Unlock()
-	return Accepted(req, MessageSID(n))
+	switch {
+	case req.AccountSID == "":
+		return Error(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found"), true
+	case req.Method != http.MethodPost:
+		return Error(http.StatusMethodNotAllowed, 20004, "Method not allowed"), true
+	case authFailed:
+		return Unauthorized(), true
+	}
+	return Response{}, false
 }
 
 // Message is the Message resource as Twilio returns it (the fields that

@@ -1,0 +1,246 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openimis/imis-gateway/gateway"
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers/africastalking/attest"
+	"github.com/openimis/imis-gateway/sessions"
+	"github.com/openimis/imis-gateway/sessions/redistest"
+)
+
+// smsGateway is the whole gateway as serve wires it: USSD, SMS callbacks,
+// the inbound processor and the outbox worker sending to a fake AT API.
+type smsGateway struct {
+	*testGateway
+	at *attest.Server
+}
+
+func newSMSGateway(t *testing.T) *smsGateway {
+	t.Helper()
+	ctx := context.Background()
+	store, err := policystore.Open(ctx, seededDatabase(t), policystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	rdb := redistest.Client(t)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	at := attest.New(t)
+	at.Respond(func(r attest.Request) attest.Response {
+		return attest.Accepted(r.Form.Get("to"), attest.MessageID(at.Count()))
+	})
+	client := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: at.URL})
+	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: gateway.ATSender(client)},
+		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond}, log)
+	engine := menus.New(store, menus.Options{
+		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
+		Claims:      store,
+		Languages:   sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{Prefix: redistest.Prefix(t)}),
+		Officers:    store,
+		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		Version:     "test",
+	})
+	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
+		gateway.InboundOptions{PollInterval: 20 * time.Millisecond, OnProcessed: outbox.Notify}, log)
+	workCtx, stop := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck
+	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
+	t.Cleanup(func() { stop(); workers.Wait() })
+
+	srv := gateway.NewServer(gateway.Deps{
+		Logger:   log,
+		Sessions: redistest.NewStore(t, rdb, sessions.Options{}),
+		Menus:    engine,
+		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+	}, gateway.Config{Providers: allProviders()})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &smsGateway{testGateway: &testGateway{Server: ts, t: t, store: store}, at: at}
+}
+
+// sms posts an inbound SMS as Africa's Talking would.
+func (g *smsGateway) sms(id, from, text string) {
+	g.t.Helper()
+	form := url.Values{"from": {from}, "to": {"15000"}, "text": {text}, "date": {"2026-11-25 10:00:00"},
+		"id": {id}, "linkId": {""}, "networkCode": {"64004"}}
+	if r := g.post("/sms/africastalking/"+token+"/inbound", "application/x-www-form-urlencoded", form.Encode()); r.status != http.StatusOK {
+		g.t.Fatalf("inbound sms: %d %q", r.status, r.body)
+	}
+}
+
+// sent waits until the fake AT API has received an SMS to each of the
+// numbers, and returns the texts by number.
+func (g *smsGateway) sent(numbers ...string) map[string][]string {
+	g.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := map[string][]string{}
+		for _, r := range g.at.Requests() {
+			got[r.Form.Get("to")] = append(got[r.Form.Get("to")], r.Form.Get("message"))
+		}
+		missing := 0
+		for _, n := range numbers {
+			if len(got[n]) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return got
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("SMS to %v not sent; the fake AT API got %v", numbers, got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func policiesOf(t *testing.T, pool *pgxpool.Pool, chfid string) int {
+	t.Helper()
+	var n int
+	err := pool.QueryRow(context.Background(), `
+		SELECT count(*) FROM "tblPolicy" p JOIN "tblInsuree" i ON i."FamilyID" = p."FamilyID"
+		WHERE i."CHFID" = $1 AND i."ValidityTo" IS NULL AND p."ValidityTo" IS NULL`, chfid).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+const officerEO001 = "+255712345678" // demo officer EO001, stored as "0712 345 678"
+
+// TestOfficerRenewsByUSSDAndTheConfirmationSMSGoesOut walks "Renew policy"
+// through HTTP as Africa's Talking would; the renewal is written once and
+// the confirmation SMS reach the (fake) Africa's Talking API.
+func TestOfficerRenewsByUSSDAndTheConfirmationSMSGoesOut(t *testing.T) {
+	g := newSMSGateway(t)
+	quote, err := g.store.RenewalQuote(context.Background(), "604120019", "", time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := policiesOf(t, g.store.Pool(), "604120019")
+
+	s := "ATUid_renew"
+	if menu := mustCON(t, g.hop(s, officerEO001, "")); !strings.Contains(menu, "3. Renew policy") {
+		t.Fatalf("an officer's main menu: %q", menu)
+	}
+	mustCON(t, g.hop(s, officerEO001, "3"))
+	if q := mustCON(t, g.hop(s, officerEO001, "3*604120019")); !strings.Contains(q, "receipt") {
+		t.Fatalf("quote: %q", q)
+	}
+	mustCON(t, g.hop(s, officerEO001, "3*604120019*RC-1001"))
+	amount := quote.Value.String()
+	if c := mustCON(t, g.hop(s, officerEO001, "3*604120019*RC-1001*"+amount)); !strings.Contains(c, "1. Confirm") {
+		t.Fatalf("confirm screen: %q", c)
+	}
+	confirm := "3*604120019*RC-1001*" + amount + "*1"
+	done := mustEND(t, g.hop(s, officerEO001, confirm))
+	if !strings.Contains(done, "renewed") || !strings.Contains(done, "active") {
+		t.Fatalf("result: %q", done)
+	}
+	// The confirming hop retried: the same answer, nothing written again.
+	if again := g.hop(s, officerEO001, confirm); again.body != "END "+done {
+		t.Fatalf("retried confirm: %q", again.body)
+	}
+	if n := policiesOf(t, g.store.Pool(), "604120019"); n != before+1 {
+		t.Fatalf("policies %d → %d, want one more", before, n)
+	}
+
+	sms := g.sent(officerEO001, "+255754100200") // the officer and the family head (0754 100 200)
+	if !strings.Contains(sms[officerEO001][0], "604120019") || !strings.Contains(sms[officerEO001][0], "RC-1001") {
+		t.Fatalf("officer's confirmation: %q", sms[officerEO001])
+	}
+}
+
+// TestRenewBySMSIsWrittenOnceAndAnsweredOnce: RENEW by SMS, delivered twice
+// as Africa's Talking retries, renews once and answers once.
+func TestRenewBySMSIsWrittenOnceAndAnsweredOnce(t *testing.T) {
+	g := newSMSGateway(t)
+	const officer = "+255754321098" // EO002, stored as "0754321098"
+	quote, err := g.store.RenewalQuote(context.Background(), "20461301", "", time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := policiesOf(t, g.store.Pool(), "20461301")
+	text := fmt.Sprintf("renew 20461301 %s RC-2002", quote.Value.String())
+	g.sms("ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3", officer, text)
+	g.sms("ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3", officer, text) // AT's retry
+
+	replies := g.sent(officer, "+255713111333")[officer] // the officer and the head (+255 713 111 333)
+	time.Sleep(300 * time.Millisecond)                   // room for a wrong second answer to show up
+	replies = g.sent(officer)[officer]
+	var answers int
+	for _, r := range replies {
+		if strings.Contains(r, "20461301") {
+			answers++
+		}
+	}
+	// One confirmation (renewal.officer) and one reply (sms.reply), never more.
+	if answers > 2 || answers == 0 {
+		t.Fatalf("officer got %d messages about the renewal: %q", answers, replies)
+	}
+	if n := policiesOf(t, g.store.Pool(), "20461301"); n != before+1 {
+		t.Fatalf("policies %d → %d, want one more", before, n)
+	}
+}
+
+// TestConcurrentRenewalsOfOneFamilyWriteOne fires 20 renewals of one family
+// at once, by USSD and by SMS, from two officers with different receipts.
+func TestConcurrentRenewalsOfOneFamilyWriteOne(t *testing.T) {
+	g := newSMSGateway(t)
+	quote, err := g.store.RenewalQuote(context.Background(), "705338812", "FAM01", time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := policiesOf(t, g.store.Pool(), "705338812")
+	amount := quote.Value.String()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			receipt := fmt.Sprintf("RC-C%02d", i)
+			if i%2 == 0 {
+				g.sms(fmt.Sprintf("conc-%d", i), "+255754321098", "RENEW 705338812 "+amount+" "+receipt+" FAM01")
+				return
+			}
+			s := fmt.Sprintf("ATUid_conc_%d", i)
+			g.hop(s, officerEO001, "")
+			g.hop(s, officerEO001, "3*705338812")
+			g.hop(s, officerEO001, "3*705338812*"+receipt)
+			g.hop(s, officerEO001, "3*705338812*"+receipt+"*"+amount)
+			g.hop(s, officerEO001, "3*705338812*"+receipt+"*"+amount+"*1")
+		})
+	}
+	wg.Wait()
+	// Let the inbound processor finish the SMS renewals.
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		var pending int
+		if err := g.store.Pool().QueryRow(context.Background(),
+			`SELECT count(*) FROM imis_gateway.inbound_sms WHERE status = 'received'`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := policiesOf(t, g.store.Pool(), "705338812"); n != before+1 {
+		t.Fatalf("policies %d → %d, want exactly one more", before, n)
+	}
+}

@@ -1,0 +1,236 @@
+// Package smsapi is what the providers' outbound SMS clients share, so that
+// the outbox sees every provider's refusals classified by the same rules: one
+// SendError type (each client re-exports it under its own name), one request
+// exchange that draws the line between "certainly not sent" and "may have
+// been sent", and one way of taming provider text before it reaches logs and
+// database rows.
+//
+// What belongs to one provider stays in its package: the request itself, and
+// how its answers read (AT's per-recipient status codes, Twilio's error codes
+// and phone masking).
+package smsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	// MaxResponse caps what is read of an answer: a provider's JSON answer
+	// for one message is at most a few hundred bytes to ~1 KB, an HTML
+	// error page a few KB.
+	MaxResponse = 64 << 10
+	// MaxReason caps provider text copied into errors, logs and the outbox.
+	MaxReason = 200
+)
+
+// SendError is a send that the provider did not accept, classified for the
+// outbox.
+//
+// At most one of Retryable and MaybeSent is set. Retryable: the provider
+// certainly did not send it, try again later. MaybeSent: the request reached
+// the provider but no usable answer came back, so it may have been sent;
+// resending could deliver it twice. Neither: a permanent refusal, final for
+// this message.
+type SendError struct {
+	// Provider is the client's package name ("africastalking", "twilio"),
+	// so that an error read out of context says which API refused.
+	Provider  string
+	Retryable bool
+	MaybeSent bool
+	// Throttled: the provider asks the whole account to slow down (a 429,
+	// a full sender queue); it should pause, not only this message
+	// (peers.md §3.14).
+	Throttled bool
+	// Config: the provider refuses something every message uses (the
+	// credentials, the sender, the API URL). Every message will fail until
+	// the configuration is fixed; callers should say so loudly.
+	Config bool
+	// RetryAfter is the Retry-After of a 429 or 5xx, zero if absent.
+	RetryAfter time.Duration
+	HTTPStatus int // 0 when no answer came back
+	// Code is the provider's error code (Twilio's 21211, 21610, ...), 0
+	// when there was none.
+	Code int
+	// StatusCode is the recipient's status code where the answer reports
+	// one per recipient (AT's statusCode), 0 when there was none.
+	StatusCode int
+	// Status is the provider's status in one word: its own ("InvalidPhoneNumber",
+	// "21610") or the client's ("HTTP 429", "Timeout", "NetworkError", ...).
+	Status string
+	// Reason says what happened, for people reading logs and the outbox.
+	Reason string
+	Err    error // the transport error, if any
+}
+
+func (e *SendError) Error() string {
+	kind := "permanent"
+	switch {
+	case e.Retryable:
+		kind = "retryable"
+	case e.MaybeSent:
+		kind = "maybe sent"
+	}
+	return fmt.Sprintf("%s send (%s): %s: %s", OrDefault(e.Provider, "sms"), kind, e.Status, e.Reason)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Attribute sets the Provider of the *SendError in *err, if there is one.
+// A client defers it once in Send, with Send's named error result, rather
+// than naming itself at every place that builds an error.
+func Attribute(err *error, provider string) {
+	if e, ok := (*err).(*SendError); ok && e.Provider == "" {
+		e.Provider = provider
+	}
+}
+
+// HTTPClient copies hc (a zero client when nil) to report redirects instead
+// of following them. net/http follows a 301-303 by turning the POST into a
+// GET without its form, so a redirect can only mean a wrong API URL
+// (http:// instead of https://, a stale host), which the client should say.
+func HTTPClient(hc *http.Client) *http.Client {
+	c := http.Client{}
+	if hc != nil {
+		c = *hc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// Do sends req, whose context should carry the send's deadline, and reads
+// at most MaxResponse bytes of the answer; the returned response's body is
+// already closed. api names the provider in reasons ("Twilio").
+//
+// It returns a *SendError only when no usable answer came back: a failure
+// before the request was fully written is Retryable; a failure or timeout
+// after it, or a 2xx whose body cannot be read, is MaybeSent, since the
+// provider may have acted on it. Any other answer, with what could be read
+// of its body, is for the client to classify.
+func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte, *SendError) {
+	// Whether the whole request left this process is the line between the
+	// two: httptrace reports it.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}))
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, transportError(req.Context(), err, wrote.Load(), api)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse))
+	if err != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		e := transportError(req.Context(), err, true, api)
+		e.HTTPStatus = resp.StatusCode
+		return nil, nil, e
+	}
+	return resp, body, nil
+}
+
+// transportError classifies a failure to get an answer: after the request
+// was written the provider may have acted on it.
+func transportError(ctx context.Context, err error, written bool, api string) *SendError {
+	status, what := "NetworkError", "network error"
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
+		status, what = "Timeout", "no answer in time"
+	} else if errors.Is(err, context.Canceled) {
+		status, what = "Canceled", "send canceled"
+	}
+	if written {
+		return &SendError{MaybeSent: true, Status: status, Err: err,
+			Reason: what + " after the request reached " + api + "; it may have been sent: " + Clip(err.Error())}
+	}
+	return &SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + Clip(err.Error())}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// RetryAfter reads a Retry-After header in seconds, capped at an hour so a
+// wild value cannot park a provider for days; dates and garbage are 0.
+func RetryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, time.Hour)
+}
+
+// FlexInt reads a JSON number, a string holding one, or null as 0: providers
+// write the same field either way (Twilio's num_segments is a string, its
+// codes numbers) and nothing documents that any must stay so.
+type FlexInt int
+
+func (n *FlexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*n = 0
+		return nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("not an integer: %s", Clip(string(b)))
+	}
+	*n = FlexInt(v)
+	return nil
+}
+
+// Flatten is body as one line of valid UTF-8, whitespace runs made single
+// spaces, not yet cut to length: a client that masks what it quotes must
+// mask before cutting, so that no number is cut short of the mask.
+func Flatten(body []byte) string {
+	return strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "?")), " ")
+}
+
+// Snippet is body as one short line of text, for reasons and logs.
+func Snippet(body []byte) string { return Clip(Flatten(body)) }
+
+// Clean trims s, drops control characters and cuts it to limit bytes on a
+// rune boundary: provider text ends up in logs and database rows.
+func Clean(s string, limit int) string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "?")
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+// Clip is Clean to MaxReason bytes.
+func Clip(s string) string { return Clean(s, MaxReason) }
+
+// OrDefault is s, or def when s is empty: reasons must never be blank.
+func OrDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
