@@ -22,6 +22,8 @@ SERVICES    := scripts/services.sh
 LOAD_ENV    := services_env=$$($(SERVICES) env); eval "$$services_env"
 
 LISTEN_ADDR ?= :8080
+# The demo serves every aggregator's wire format, so that `sim --provider ...` works at once.
+USSD_PROVIDERS ?= africastalking,hubtel,nalo,arkesel,infobip,beem
 PKGS        ?= ./...
 TESTFLAGS   ?=
 BENCH       ?= .
@@ -59,7 +61,9 @@ demo: services build ## serve the gateway with demo data on LISTEN_ADDR (default
 	set -x; \
 	bin/imis-gateway migrate --dev-schema; \
 	bin/imis-gateway seed-demo --reset; \
-	LISTEN_ADDR='$(LISTEN_ADDR)' exec bin/imis-gateway serve --dev
+	LISTEN_ADDR='$(LISTEN_ADDR)' USSD_PROVIDERS='$(USSD_PROVIDERS)' \
+	NALO_SERVICE_CODE='*384*1234#' ARKESEL_SERVICE_CODE='*384*1234#' BEEM_SERVICE_CODE='*384*1234#' \
+	exec bin/imis-gateway serve --dev
 
 test: ## run the whole suite: go test -race -count=1 ./... against the project services
 	@start=$$(date +%s); \

@@ -65,6 +65,10 @@ var devTables = []string{
 	"tblHF", "tblLocations",
 }
 
+// gatewayTables are the gateway's own tables that hold what users did with
+// the demo data; a reset empties those that exist.
+var gatewayTables = []string{"renewal", "outbox", "inbound_sms", "delivery_report", "phone_language"}
+
 // Written on every row, as the gateway writes "AuditUserID" by default
 // (DESIGN.md §2.1), and as the origin of the rows.
 const (
@@ -122,7 +126,16 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, today time.Time, reset bool) 
 		for i, t := range devTables {
 			names[i] = pgx.Identifier{t}.Sanitize()
 		}
-		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE"); err != nil {
+		// The gateway's own records of the old data go too: a receipt or an
+		// SMS id remembered from before the reset would otherwise still be
+		// "already used".
+		var own []string
+		err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(format('%I.%I', schemaname, tablename)), '{}')
+			FROM pg_tables WHERE schemaname = 'imis_gateway' AND tablename = ANY($1)`, gatewayTables).Scan(&own)
+		if err != nil {
+			return sum, fmt.Errorf("demo: reset: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(append(names, own...), ", ")+" RESTART IDENTITY CASCADE"); err != nil {
 			return sum, fmt.Errorf("demo: reset: %w", err)
 		}
 		sum.Reset = true
