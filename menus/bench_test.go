@@ -67,7 +67,7 @@ func BenchmarkSMS(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if r, err := e.SMS(ctx, "+255712345678", "CLAIMS 101203401"); err != nil || r.Parts != 1 {
+		if r, err := e.SMS(ctx, SMSRequest{From: "+255712345678", Text: "CLAIMS 101203401"}); err != nil || r.Parts != 1 {
 			b.Fatal(r, err)
 		}
 	}

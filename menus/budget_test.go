@@ -79,8 +79,21 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 	covs["7"] = policystore.Coverage{CHFID: "7", LastName: strings.Repeat("L", 100)}
 	claims := &fakeClaims{byCHFID: map[string][]policystore.Claim{wide: longestClaims(min(width, 50)), "1": nil,
 		"2": longestClaims(8)[:1]}}
+	// Renewal: a head's name of 99 characters in four words, product codes
+	// of 50, an old product renewed as another, 99,999,999.99 due.
+	officers, renewals := newFakeRenewals()
+	renewing, lapsed, noPolicy := wide, strings.Repeat("6", width), strings.Repeat("5", width)
+	headName := strings.TrimSpace(strings.Repeat(strings.Repeat("N", 24)+" ", 4))
+	renewals.quotes[renewing] = policystore.RenewalQuote{FamilyID: 99, HeadName: headName, HeadPhone: "+255 754 000 111",
+		ProductCode: strings.Repeat("P", 50), ProductName: strings.Repeat("P", 100), Converted: true,
+		PreviousProductCode: strings.Repeat("Q", 50), PreviousExpiry: date(2026, 9, 30), Start: date(2026, 10, 1),
+		Expiry: date(2027, 9, 30), Value: policystore.Money(99_999_999_99)}
+	renewals.quotes[lapsed] = policystore.RenewalQuote{FamilyID: 98, HeadName: headName, HeadPhone: "+255 754 000 111",
+		ProductCode: strings.Repeat("P", 50), PreviousProductCode: strings.Repeat("P", 50), PreviousExpiry: date(2026, 5, 31),
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Money(99_999_999_99)}
+	renewals.refuse[noPolicy] = policystore.ErrNoPreviousPolicy
 	e := newFullEngine(&fakeSource{byCHFID: covs}, claims, &fakeLanguages{},
-		Options{CHFIDMaxLen: width, DefaultLang: lang, Budget: budget})
+		Options{CHFIDMaxLen: width, DefaultLang: lang, Budget: budget, Officers: officers, Renewals: renewals})
 
 	var shots []shot
 	add := func(label string, scr Screen) { shots = append(shots, shot{label, scr}) }
@@ -123,6 +136,50 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 	}
 	for i := range languages {
 		run("choose language", stranger, "3", fmt.Sprint(i+1), "2", "x")
+	}
+
+	// Renewal, by an officer: every refusal of a number, every mistake at
+	// every step, back and forth, then every outcome.
+	off := Caller{Phone: officer.Phone, Lang: lang, Budget: budget}
+	session := 0
+	renew := func(label string, inputs ...string) {
+		session++ // each its own renewal: the same session key would repeat the first
+		off.Session = fmt.Sprintf("africastalking:ATUid_%d", session)
+		run(label, off, inputs...)
+	}
+	_, menu := run("officer menu", off)
+	if item, _, _ := (fitter{}).encode(e.cat.text(lang, msgItemRenew, nil)); !strings.Contains(menu.Text, item) {
+		t.Errorf("officer menu without %q:\n%s", item, menu.Text)
+	}
+	receipt := strings.Repeat("R", 50)
+	renew("renew", "3", "x!", unknown, wide+"9", noPolicy, "604120027", "503910017", "120507768", "402771106",
+		renewing, "bad receipt!", receipt, "abc", "0", receipt, "-5", strings.Repeat("9", 17), "0.5", "9", "0",
+		"9999999999999999.99", "9", "1")
+	renew("renew idle", "3", lapsed, "R-1", "1", "1")
+	renew("renew repeated", "3", lapsed, "R-1", "1", "1")
+	renewals.ready = true
+	renew("renew ready", "3", renewing, "R-2", "99999999.99", "1")
+	renewals.ready = false
+	for _, refusal := range []error{policystore.ErrReceiptUsed, policystore.ErrNotOfficer, policystore.ErrUnknownProduct,
+		policystore.ErrInvalidRequest} {
+		renewals.refuseNow = refusal
+		renew("renew refused", "3", renewing, receipt, "1", "1")
+	}
+	renewals.refuseNow = nil
+	full := Renewal{CHFID: wide, Product: strings.Repeat("P", 50), Due: 99_999_999_99, Receipt: receipt, Amount: int64(policystore.MaxMoney)}
+	for _, node := range []string{NodeRenewAsk, NodeRenewReceipt, NodeRenewAmount, NodeRenewConfirm} {
+		for _, c := range []Caller{{Phone: stranger.Phone, Lang: lang, Budget: budget}, off} {
+			for _, r := range []Renewal{full, {}} {
+				from := State{Node: NodeRenewConfirm, Back: []string{NodeMain, node}, Lang: lang, Renew: r}
+				for _, in := range []string{"0", "1"} {
+					_, scr, err := e.Next(ctx, c, from, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					add(fmt.Sprintf("crafted %s %q", node, in), scr)
+				}
+			}
+		}
 	}
 	add("unavailable", e.Unavailable(lang))
 	add("session error", e.SessionError(lang))

@@ -76,7 +76,7 @@ func ExampleEngine_SMS() {
 			Valuated: policystore.Amount{Cents: 17250000, Valid: true}}}, nil
 	})
 	e := menus.New(nil, menus.Options{Claims: claims, DefaultLang: "fr"})
-	r, err := e.SMS(context.Background(), "+255712345678", "claims 101203401")
+	r, err := e.SMS(context.Background(), menus.SMSRequest{From: "+255712345678", Text: "claims 101203401", Key: "africastalking:ATXid_1"})
 	if err != nil {
 		fmt.Println("error:", err)
 	}

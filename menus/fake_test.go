@@ -2,6 +2,8 @@ package menus
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,4 +195,199 @@ func newFullEngine(src CoverageSource, claims ClaimsSource, langs LanguageStore,
 	opt.Location = eat
 	opt.Claims, opt.Languages = claims, langs
 	return New(src, opt)
+}
+
+// fakeOfficers is an OfficerDirectory over a set of E.164 numbers.
+type fakeOfficers struct {
+	mu     sync.Mutex
+	phones map[string]bool
+	err    error
+	today  []time.Time
+}
+
+func (f *fakeOfficers) OfficerByPhone(_ context.Context, phone string, today time.Time) (policystore.Officer, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.today = append(f.today, today)
+	if f.err != nil {
+		return policystore.Officer{}, false, f.err
+	}
+	key, ok := phoneKey(phone, "TZ")
+	if !ok || !f.phones[key] {
+		return policystore.Officer{}, false, nil
+	}
+	return policystore.Officer{ID: 1, Code: "EO003", Name: "Rose Upendo Komba", Phone: phone, E164: key}, true, nil
+}
+
+func (f *fakeOfficers) set(phone string, officer bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.phones[phone] = officer
+}
+
+func (f *fakeOfficers) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.today)
+}
+
+// sentSMS is a confirmation SMS a fakeRenewals rendered.
+type sentSMS struct{ to, text string }
+
+// fakeRenewals is a RenewalService over quotes by insurance number, with
+// policystore's idempotency: the same request key, or the same receipt for
+// the same family, repeats the earlier result.
+type fakeRenewals struct {
+	mu        sync.Mutex
+	officers  *fakeOfficers
+	quotes    map[string]policystore.RenewalQuote
+	refuse    map[string]error // by insurance number, for quotes and renewals
+	refuseNow error            // Renew only: refused at the write (receipt used, officer left, ...)
+	err       error            // an infrastructure failure, of both calls
+	ready     bool             // "ActivationOption" 3: paid in full is Ready
+
+	quoteCalls []string
+	requests   []policystore.RenewalRequest
+	byKey      map[string]policystore.RenewalResult
+	byReceipt  map[string]policystore.RenewalResult
+	written    []policystore.RenewalResult
+	sent       []sentSMS
+}
+
+func (f *fakeRenewals) RenewalQuote(_ context.Context, chfid, productCode string, _ time.Time) (policystore.RenewalQuote, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.quoteCalls = append(f.quoteCalls, chfid+"/"+productCode)
+	if f.err != nil {
+		return policystore.RenewalQuote{}, f.err
+	}
+	if err := f.refuse[chfid]; err != nil {
+		return policystore.RenewalQuote{}, fmt.Errorf("quote: %w", err)
+	}
+	q, ok := f.quotes[chfid]
+	if !ok {
+		return policystore.RenewalQuote{}, &policystore.RefusalError{Reason: policystore.ReasonUnknownNumber, Detail: "no such number"}
+	}
+	if productCode != "" && !strings.EqualFold(productCode, q.ProductCode) && !strings.EqualFold(productCode, q.PreviousProductCode) {
+		return policystore.RenewalQuote{}, policystore.ErrUnknownProduct
+	}
+	q.CHFID = chfid
+	return q, nil
+}
+
+func (f *fakeRenewals) Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, req)
+	if f.err != nil {
+		return policystore.RenewalResult{}, f.err
+	}
+	if _, ok, _ := f.officers.OfficerByPhone(ctx, req.OfficerPhone, req.Today); !ok {
+		return policystore.RenewalResult{}, policystore.ErrNotOfficer
+	}
+	if err := f.refuse[req.CHFID]; err != nil {
+		return policystore.RenewalResult{}, err
+	}
+	if f.refuseNow != nil {
+		return policystore.RenewalResult{}, f.refuseNow
+	}
+	q, ok := f.quotes[req.CHFID]
+	if !ok {
+		return policystore.RenewalResult{}, policystore.ErrUnknownNumber
+	}
+	if req.ProductCode != "" && !strings.EqualFold(req.ProductCode, q.ProductCode) && !strings.EqualFold(req.ProductCode, q.PreviousProductCode) {
+		return policystore.RenewalResult{}, policystore.ErrUnknownProduct
+	}
+	if r, ok := f.byKey[req.RequestKey]; ok && req.RequestKey != "" {
+		r.Repeated = true
+		return r, nil
+	}
+	if r, ok := f.byReceipt[req.Receipt]; ok {
+		if r.FamilyID != q.FamilyID {
+			return policystore.RenewalResult{}, policystore.ErrReceiptUsed
+		}
+		r.Repeated = true
+		return r, nil
+	}
+	res := policystore.RenewalResult{PolicyID: 100 + len(f.written), CHFID: req.CHFID, FamilyID: q.FamilyID,
+		HeadName: q.HeadName, ProductCode: q.ProductCode, ProductName: q.ProductName, Start: q.Start, Expiry: q.Expiry,
+		Value: q.Value, Amount: req.Amount, Receipt: req.Receipt, Status: policystore.PolicyIdle}
+	if req.Amount >= q.Value {
+		res.Status = policystore.PolicyActive
+		if f.ready {
+			res.Status = policystore.PolicyReady
+		}
+	}
+	res.Active = res.Status == policystore.PolicyActive
+	if f.byKey == nil {
+		f.byKey, f.byReceipt = map[string]policystore.RenewalResult{}, map[string]policystore.RenewalResult{}
+	}
+	if req.RequestKey != "" {
+		f.byKey[req.RequestKey] = res
+	}
+	f.byReceipt[req.Receipt] = res
+	f.written = append(f.written, res)
+	recipients := []string{policystore.RecipientOfficer}
+	if q.HeadPhone != "" {
+		recipients = append(recipients, policystore.RecipientHead)
+	}
+	for _, to := range recipients {
+		text := ""
+		if req.Messages != nil {
+			text = req.Messages(res, to)
+		}
+		if text == "" {
+			text = policystore.DefaultRenewalMessage(res, to)
+		}
+		f.sent = append(f.sent, sentSMS{to, text})
+	}
+	return res, nil
+}
+
+func (f *fakeRenewals) writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.written)
+}
+
+// The renewal's test families, after the demo's (policystore/demo): today
+// is 15 June 2026.
+var (
+	quoteDue = policystore.RenewalQuote{FamilyID: 6, HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga",
+		HeadPhone: "0754 100 200", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
+		PreviousPolicyID: 61, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 24),
+		Start: date(2026, 6, 25), Expiry: date(2027, 6, 24), Value: policystore.Units(37000), Members: 5}
+	quoteExpired = policystore.RenewalQuote{FamilyID: 2, HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro",
+		HeadPhone: "+255 713 111 333", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
+		PreviousPolicyID: 21, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 5),
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Units(32000), Members: 4}
+	quoteConverted = policystore.RenewalQuote{FamilyID: 3, HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa",
+		ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic", Converted: true,
+		PreviousPolicyID: 31, PreviousProductCode: "CHF00", PreviousExpiry: date(2025, 11, 10),
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Units(32000), Members: 3}
+	officer = Caller{Phone: "+255767890123", Session: "africastalking:ATUid_7c1f", Provider: "africastalking"}
+)
+
+func newFakeRenewals() (*fakeOfficers, *fakeRenewals) {
+	officers := &fakeOfficers{phones: map[string]bool{"+255767890123": true, "+255754321098": true}}
+	return officers, &fakeRenewals{officers: officers, quotes: map[string]policystore.RenewalQuote{
+		"604120019": quoteDue, "604120035": quoteDue, "20461301": quoteExpired, "310482215": quoteConverted,
+	}, refuse: map[string]error{
+		"907712214": policystore.ErrNoPreviousPolicy,
+		"604120027": policystore.ErrRenewalExists,
+		"503910017": policystore.ErrProductNotRenewable,
+		"120507768": policystore.ErrNoMembers,
+		"402771106": policystore.ErrInvalidRequest,
+		"48213":     &policystore.RefusalError{Reason: "reason_of_a_later_release"},
+	}}
+}
+
+// newRenewEngine has every feature, renewal included.
+func newRenewEngine(opt Options) (*Engine, *fakeOfficers, *fakeRenewals) {
+	officers, renewals := newFakeRenewals()
+	opt.Officers, opt.Renewals = officers, renewals
+	if opt.Version == "" {
+		opt.Version = "0.4.0-test"
+	}
+	return newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, opt), officers, renewals
 }

@@ -1,6 +1,7 @@
 package menus
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -175,6 +176,10 @@ type view struct {
 	title string // first line, dropped first when the screen is short of room
 	body  string
 	nav   string // navigation line; dropped only when nothing else helps
+	// layout, when set, lays the whole screen out, notice included, instead
+	// of screen: for screens whose lines give way in an order of their own.
+	// nav is then still the navigation line it ends with, when it does.
+	layout func(notice string) string
 }
 
 // screen lays out notice (a mistake, a retry reason; "" for none) above v.
@@ -192,6 +197,45 @@ func (f fitter) screen(notice string, v view) string {
 		return s
 	}
 	return lines(f.shrink(notice, "", "\n"+v.body), v.body)
+}
+
+// give is one step of layout: line gives way, shortened to no fewer than
+// keep runes (ellipsis included), or dropped when keep is 0. A line that
+// cannot be shortened that far is left for a later step.
+type give struct {
+	line int
+	keep int
+}
+
+// layout joins the non-empty lines and, while the text does not fit,
+// applies the steps in order; lines no step names stay whole. A shortened
+// line ends after a whole word where a space lets it. The result may still
+// be too long when the steps run out: out cuts it then, as it does any text.
+func (f fitter) layout(ls []string, steps ...give) string {
+	ls = slices.Clone(ls)
+	for _, s := range steps {
+		if f.fits(lines(ls...)) {
+			break
+		}
+		l := ls[s.line]
+		switch {
+		case l == "":
+		case s.keep <= 0:
+			ls[s.line] = ""
+		default:
+			before, after := lines(ls[:s.line]...), lines(ls[s.line+1:]...)
+			if before != "" {
+				before += "\n"
+			}
+			if after != "" {
+				after = "\n" + after
+			}
+			if cut := f.shrink(l, before, after); runeLen(cut) >= s.keep {
+				ls[s.line] = cut
+			}
+		}
+	}
+	return lines(ls...)
 }
 
 // fitLines joins head and as many of n lines (line(i) renders the i-th) as

@@ -25,20 +25,26 @@ func FuzzNext(f *testing.F) {
 		"😀", "\xff", "1*2", strings.Repeat("9", 5000)} {
 		f.Add(s)
 	}
-	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
+	e, _, _ := newRenewEngine(Options{})
+	renewal := Renewal{CHFID: "604120019", Product: "FAM01", Due: 37000_00, Receipt: "R1", Amount: 20000_00}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, lang := range languages {
 			for name := range e.nodes {
-				from := State{Node: name, Back: []string{NodeMain}, Lang: lang, ID: "101203401", Page: 1}
-				st, scr, err := e.Next(context.Background(), stranger, from, in)
-				if err != nil {
-					t.Fatalf("%s %s %q: %v", lang, name, in, err)
-				}
-				if scr.Text == "" || !withinBudget(scr.Text, DefaultBudget) {
-					t.Fatalf("%s %s %q: screen out of budget:\n%s", lang, name, in, scr.Text)
-				}
-				if _, ok := e.nodes[st.Node]; !ok || !Supported(st.Lang) {
-					t.Fatalf("%s %s %q: state %+v", lang, name, in, st)
+				for _, c := range []Caller{stranger, officer} {
+					from := State{Node: name, Back: []string{NodeMain}, Lang: lang, ID: "101203401", Page: 1, Renew: renewal}
+					st, scr, err := e.Next(context.Background(), c, from, in)
+					if err != nil {
+						t.Fatalf("%s %s %q: %v", lang, name, in, err)
+					}
+					if scr.Text == "" || !withinBudget(scr.Text, DefaultBudget) {
+						t.Fatalf("%s %s %q: screen out of budget:\n%s", lang, name, in, scr.Text)
+					}
+					if _, ok := e.nodes[st.Node]; !ok || !Supported(st.Lang) {
+						t.Fatalf("%s %s %q: state %+v", lang, name, in, st)
+					}
+					if c == stranger && st.Renew != (Renewal{}) && st.Node != name {
+						t.Fatalf("%s %s %q: a stranger moved a renewal on: %+v", lang, name, in, st)
+					}
 				}
 			}
 		}
@@ -50,13 +56,15 @@ func FuzzNext(f *testing.F) {
 func FuzzSMS(f *testing.F) {
 	for _, s := range []string{"", "HELP", "help me", "check 101000001", "CHECK", "check 1 2", "Claims 101203401",
 		"claims 101203402", "CLAIMS x!", "LANG fr", " lang\tNE ", "lang de", "RENEW 101203401 5000 R1", "😀", "\xff\xfe",
-		"check\u00a0101000001", strings.Repeat("check ", 400), strings.Repeat("A", 2000)} {
+		"check\u00a0101000001", strings.Repeat("check ", 400), strings.Repeat("A", 2000),
+		"RENEW 604120019 37000 QFC9M3NX5T", "renew 20461301 20,000.50 B-1 FAM01", "RENEW 604120019 QFC9M3NX5T 37000",
+		"RENEW 604120019 -1 R", "RENEW 604120019 1.234 R/1 x", "RENEW 999 1 R", "RENEW", "RENEW 1 2 3 4 5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
-		for _, from := range []string{"+255712345678", "not a phone"} {
-			r, err := e.SMS(context.Background(), from, text)
+		e, _, renewals := newRenewEngine(Options{})
+		for _, from := range []string{"+255712345678", "not a phone", officer.Phone} {
+			r, err := e.SMS(context.Background(), SMSRequest{From: from, Text: text, Key: "africastalking:ATXid_f"})
 			if err != nil {
 				t.Fatalf("%q: %v", text, err)
 			}
@@ -65,6 +73,16 @@ func FuzzSMS(f *testing.F) {
 			}
 			if enc, n, parts := gsm7.Parts(r.Text); enc != r.Encoding || n != r.Length || parts != r.Parts {
 				t.Fatalf("%q: reply %+v, measured %v %d %d", text, r, enc, n, parts)
+			}
+		}
+		// Whatever the text, one key writes at most one renewal, and only
+		// for the officer.
+		if n := renewals.writes(); n > 1 {
+			t.Fatalf("%q: %d renewals written", text, n)
+		}
+		for _, req := range renewals.requests {
+			if req.OfficerPhone != officer.Phone || req.RequestKey != "sms:africastalking:ATXid_f" {
+				t.Fatalf("%q: request %+v", text, req)
 			}
 		}
 	})

@@ -8,7 +8,7 @@ import "strings"
 func (e *Engine) mainView(h *hop, _ *State) (view, error) {
 	var items []string
 	for _, it := range e.items {
-		if it.applies(h.caller) {
+		if it.applies(h) {
 			items = append(items, h.item(len(items)+1, h.t(it.label, nil)))
 		}
 	}
@@ -19,7 +19,7 @@ func (e *Engine) mainInput(h *hop, _ State, in string) (step, error) {
 	choice := menuChoice(in)
 	n := 0
 	for _, it := range e.items {
-		if !it.applies(h.caller) {
+		if !it.applies(h) {
 			continue
 		}
 		if n++; n == choice {

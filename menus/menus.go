@@ -34,6 +34,25 @@ type ClaimsSource interface {
 	Claims(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error)
 }
 
+// OfficerDirectory recognises enrolment officers by their phone.
+type OfficerDirectory interface {
+	// OfficerByPhone returns the current enrolment officer whose phone is
+	// phone (as the aggregator sent it) and who still works on today (the
+	// scheme-local date); ok is false for anyone else. It must be cheap:
+	// the main menu asks on every render.
+	OfficerByPhone(ctx context.Context, phone string, today time.Time) (policystore.Officer, bool, error)
+}
+
+// RenewalService quotes and writes policy renewals (openimis.md §3).
+// Refusals are errors wrapping a *policystore.RefusalError.
+type RenewalService interface {
+	RenewalQuote(ctx context.Context, chfid, productCode string, today time.Time) (policystore.RenewalQuote, error)
+	// Renew writes a confirmed renewal once: the same RequestKey, or the
+	// same receipt for the same family and product, returns the earlier
+	// result with Repeated set.
+	Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error)
+}
+
 // LanguageStore remembers the language each phone number chose. Phone
 // numbers are E.164 strings ("+255712345678").
 type LanguageStore interface {
@@ -55,6 +74,14 @@ type Caller struct {
 	// Budget is the longest screen the caller's aggregator carries; zero
 	// means Options.Budget.
 	Budget Budget
+	// Session is "<provider>:<aggregator session id>", unique per USSD
+	// session: a renewal confirmed in it is written once under the key
+	// "ussd:"+Session, however often the confirming hop is retried. Empty
+	// means no key (the receipt alone then makes the renewal idempotent).
+	Session string
+	// Provider is the aggregator ("africastalking", ...): the renewal's
+	// confirmation SMS go out through it.
+	Provider string
 }
 
 // State is a session's position in the menu tree. It is stored by the
@@ -67,6 +94,18 @@ type State struct {
 	Lang string `json:"l,omitempty"`
 	ID   string `json:"id,omitempty"` // the insurance number a paged list shows
 	Page int    `json:"pg,omitempty"` // the page of that list, from 0
+	// Renew is what an officer entered so far in "Renew policy".
+	Renew Renewal `json:"r,omitzero"`
+}
+
+// Renewal is a renewal being entered, step by step. Names and dates are
+// not kept: the screen that shows them asks the store again.
+type Renewal struct {
+	CHFID   string `json:"c,omitempty"` // as entered: any family member's
+	Product string `json:"p,omitempty"` // the product renewed into, as quoted
+	Due     int64  `json:"d,omitempty"` // the amount due, in cents, as quoted
+	Receipt string `json:"r,omitempty"`
+	Amount  int64  `json:"a,omitempty"` // the amount paid, in cents
 }
 
 // Node names. They are stored in sessions (State.Node, State.Back), so a
@@ -76,6 +115,10 @@ const (
 	NodeMembershipAsk = "membership.ask"
 	NodeClaimsAsk     = "claims.ask"
 	NodeClaimsList    = "claims.list"
+	NodeRenewAsk      = "renew.ask"     // insurance number of any family member
+	NodeRenewReceipt  = "renew.receipt" // the quote (head, product, previous expiry, due); receipt number
+	NodeRenewAmount   = "renew.amount"  // amount paid
+	NodeRenewConfirm  = "renew.confirm" // summary; 1 confirms and ends the session
 	NodeLanguage      = "language"
 )
 
@@ -107,6 +150,16 @@ type Options struct {
 
 	Claims    ClaimsSource  // "Claim status" and SMS CLAIMS; nil hides them
 	Languages LanguageStore // the "Language" menu and SMS LANG; nil hides them
+	// Officers and Renewals make "Renew policy" and SMS RENEW; the two go
+	// together, and without either renewal is hidden.
+	Officers OfficerDirectory
+	Renewals RenewalService
+	// Version is the gateway's version, written as "SourceVersion" on the
+	// openIMIS rows of a renewal.
+	Version string
+	// AuditUserID is written as "AuditUserID" on the openIMIS rows of a
+	// renewal (GATEWAY_AUDIT_USER_ID); 0 means policystore.DefaultAuditUserID (-1).
+	AuditUserID int
 
 	// Catalog holds the messages; nil means the built-in catalogs.
 	// LoadCatalog adds an implementer's overrides (MESSAGES_DIR).
@@ -150,17 +203,20 @@ type node struct {
 
 // step is what an input leads to.
 type step struct {
-	to     string // enter this node, remembering the current one for "0"; "" stays
-	id     string // State.ID of the node entered
-	home   bool   // go to the main menu
-	notice string // a line shown above the screen (a mistake, a retry reason, a confirmation)
-	end    string // when set, the session ends with this text
+	to     string  // enter this node, remembering the current one for "0"; "" stays
+	id     string  // State.ID of the node entered
+	renew  Renewal // State.Renew of the node entered
+	home   bool    // go to the main menu
+	notice string  // a line shown above the screen (a mistake, a retry reason, a confirmation)
+	end    string  // when set, the session ends with this text
 }
 
-// menuItem is one main-menu entry, shown (and numbered) only where it applies.
+// menuItem is one main-menu entry, shown (and numbered) only where it
+// applies to the hop's caller. applies runs on every main-menu render and
+// input, so it must be cheap (an in-memory look-up at most).
 type menuItem struct {
 	label   msg
-	applies func(Caller) bool
+	applies func(*hop) bool
 	node    string
 }
 
@@ -189,6 +245,9 @@ func New(src CoverageSource, opt Options) *Engine {
 	if opt.Currency = strings.TrimSpace(opt.Currency); opt.Currency == "" {
 		opt.Currency = "TZS"
 	}
+	if opt.AuditUserID == 0 {
+		opt.AuditUserID = policystore.DefaultAuditUserID
+	}
 	if opt.Catalog == nil {
 		cat, err := builtinCatalog()
 		if err != nil {
@@ -207,6 +266,13 @@ func New(src CoverageSource, opt Options) *Engine {
 		e.nodes[NodeClaimsList] = node{view: e.claimsListView, input: stay, paged: true}
 		e.items = append(e.items, menuItem{label: msgItemClaims, applies: always, node: NodeClaimsAsk})
 	}
+	if e.renewals() {
+		e.nodes[NodeRenewAsk] = node{view: e.renewAskView, input: e.renewAskInput}
+		e.nodes[NodeRenewReceipt] = node{view: e.renewReceiptView, input: e.renewReceiptInput}
+		e.nodes[NodeRenewAmount] = node{view: e.renewAmountView, input: e.renewAmountInput}
+		e.nodes[NodeRenewConfirm] = node{view: e.renewConfirmView, input: e.renewConfirmInput}
+		e.items = append(e.items, menuItem{label: msgItemRenew, applies: officerCalls, node: NodeRenewAsk})
+	}
 	if opt.Languages != nil {
 		e.nodes[NodeLanguage] = node{view: e.languageView, input: e.languageInput}
 		e.items = append(e.items, menuItem{label: msgItemLanguage, applies: always, node: NodeLanguage})
@@ -215,7 +281,7 @@ func New(src CoverageSource, opt Options) *Engine {
 	return e
 }
 
-func always(Caller) bool { return true }
+func always(*hop) bool { return true }
 
 // stay ignores an input a node has no use for, showing the same screen.
 func stay(*hop, State, string) (step, error) { return step{}, nil }
@@ -277,13 +343,16 @@ func (h *hop) unavailable() Screen { return h.endScreen(msgUnavailable) }
 // hop carries one Begin, Next or SMS call's context to the handlers; it
 // lives no longer than that call.
 type hop struct {
-	ctx    context.Context
-	e      *Engine
-	caller Caller
-	lang   string
-	fit    fitter
-	phone  callerPhone
-	claims claimsCache
+	ctx     context.Context
+	e       *Engine
+	caller  Caller
+	lang    string
+	fit     fitter
+	phone   callerPhone
+	claims  claimsCache
+	officer officerCheck
+	quote   quoteCache
+	smsKey  string // SMSRequest.Key of an SMS hop
 }
 
 func (e *Engine) newHop(ctx context.Context, c Caller, lang string) *hop {
@@ -350,7 +419,7 @@ func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 			next = home(st)
 		case s.to != "":
 			next = push(st, s.to)
-			next.ID = s.id
+			next.ID, next.Renew = s.id, s.renew
 		default:
 			next = st
 		}
@@ -375,7 +444,13 @@ func (e *Engine) render(h *hop, st State, notice string) (State, Screen, error) 
 	if err != nil {
 		return st, h.unavailable(), err
 	}
-	return st, Screen{Text: h.fit.out(h.fit.screen(notice, v))}, nil
+	text := ""
+	if v.layout != nil {
+		text = v.layout(notice)
+	} else {
+		text = h.fit.screen(notice, v)
+	}
+	return st, Screen{Text: h.fit.out(text)}, nil
 }
 
 // home is the main menu, in the session's language.
@@ -394,7 +469,8 @@ func push(st State, to string) State {
 }
 
 // back returns to the previous node; from the main menu (or an unknown
-// previous node) it is the main menu.
+// previous node) it is the main menu. A renewal entered so far goes back
+// with it (the officer corrects one step), but not to the main menu.
 func (e *Engine) back(st State) State {
 	if st.Node == NodeMain || len(st.Back) == 0 {
 		return home(st)
@@ -407,7 +483,11 @@ func (e *Engine) back(st State) State {
 	if len(rest) == 0 {
 		rest = nil
 	}
-	return State{Node: prev, Back: rest, Lang: st.Lang}
+	next := State{Node: prev, Back: rest, Lang: st.Lang}
+	if prev != NodeMain {
+		next.Renew = st.Renew
+	}
+	return next
 }
 
 // today is the scheme-local calendar date, as UTC midnight (how pgx reads

@@ -234,38 +234,41 @@ func TestCHFIDMaxLen(t *testing.T) {
 // TestNavigation checks "0" and "00" on every node of an engine with every
 // feature, so a new node gets covered without touching this test.
 func TestNavigation(t *testing.T) {
-	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
+	e, _, _ := newRenewEngine(Options{})
 	ctx := context.Background()
-	_, home, _ := e.Begin(ctx, stranger, nil)
-	for name, n := range e.nodes {
-		from := State{Node: name, Lang: "en"}
-		if name != NodeMain {
-			from.Back = []string{NodeMain}
-		}
-		if n.paged {
-			from.ID = "101203401"
-		}
-		t.Run(name, func(t *testing.T) {
-			h := e.newHop(ctx, stranger, "en")
-			v, err := n.view(h, &from)
-			if err != nil {
-				t.Fatal(err)
+	renewal := Renewal{CHFID: "604120019", Product: "FAM01", Due: 37000_00, Receipt: "R1", Amount: 37000_00}
+	for _, c := range []Caller{stranger, officer} {
+		_, home, _ := e.Begin(ctx, c, nil)
+		for name, n := range e.nodes {
+			from := State{Node: name, Lang: "en", Renew: renewal}
+			if name != NodeMain {
+				from.Back = []string{NodeMain}
 			}
-			_, scr, _ := e.render(h, from, "")
-			lastLine := scr.Text[strings.LastIndexByte(scr.Text, '\n')+1:]
-			if v.nav != "" && lastLine != v.nav || v.nav == "" && strings.Contains(scr.Text, "0 Back 00 Menu") {
-				t.Errorf("screen %q: want navigation line %q", scr.Text, v.nav)
+			if n.paged {
+				from.ID = "101203401"
 			}
-			for _, key := range []string{"0", "00", " 0 ", "00\n"} {
-				st, scr, err := e.Next(ctx, stranger, from, key)
+			t.Run(c.Phone+"/"+name, func(t *testing.T) {
+				h := e.newHop(ctx, c, "en")
+				v, err := n.view(h, &from)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st.Node != NodeMain || len(st.Back) != 0 || st.Lang != "en" || scr != home {
-					t.Errorf("%q: got %+v %q, want the main menu", key, st, scr.Text)
+				_, scr, _ := e.render(h, from, "")
+				lastLine := scr.Text[strings.LastIndexByte(scr.Text, '\n')+1:]
+				if v.nav != "" && lastLine != v.nav || v.nav == "" && strings.Contains(scr.Text, "0 Back 00 Menu") {
+					t.Errorf("screen %q: want navigation line %q", scr.Text, v.nav)
 				}
-			}
-		})
+				for _, key := range []string{"0", "00", " 0 ", "00\n"} {
+					st, scr, err := e.Next(ctx, c, from, key)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if st.Node != NodeMain || len(st.Back) != 0 || st.Lang != "en" || st.Renew != (Renewal{}) || scr != home {
+						t.Errorf("%q: got %+v %q, want the main menu", key, st, scr.Text)
+					}
+				}
+			})
+		}
 	}
 	e = newTestEngine(newFake())
 	t.Run("back pops one level", func(t *testing.T) {
@@ -410,30 +413,49 @@ func TestEndScreens(t *testing.T) {
 // TestStateJSON checks every node's state survives the gateway's JSON round
 // trip and stays small.
 func TestStateJSON(t *testing.T) {
-	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{CHFIDMaxLen: 50})
+	e, _, _ := newRenewEngine(Options{CHFIDMaxLen: 50})
 	var states []State
 	for name := range e.nodes {
 		states = append(states, State{Node: name}, State{Node: name, Back: []string{NodeMain}},
 			State{Node: name, Back: []string{NodeMain, NodeMembershipAsk}, Lang: "ne"},
 			State{Node: name, Back: []string{NodeMain, NodeClaimsAsk}, Lang: "fr", ID: strings.Repeat("9", 50), Page: 9})
 	}
-	for _, inputs := range [][]string{{"1"}, {"1", "x"}, {"1", "999"}, {"1", "0"}, {"1", "00"}, {"2", "101203401", "98"}, {"3", "2"}} {
-		s, _ := walk(t, e, stranger, nil, inputs...)
+	for _, inputs := range [][]string{{"1"}, {"1", "x"}, {"1", "999"}, {"1", "0"}, {"1", "00"}, {"2", "101203401", "98"}, {"4", "2"},
+		{"3", "604120019", "QFC9M3NX5T", "37000"}, {"3", "310482215", "DOD/0417", "0", "R-2025/0042", "1,250.50", "0"}} {
+		s, _ := walk(t, e, officer, nil, inputs...)
 		states = append(states, s...)
 	}
+	widest := State{Node: NodeRenewConfirm, Back: []string{NodeMain, NodeRenewAsk, NodeRenewReceipt, NodeRenewAmount}, Lang: "ne",
+		Renew: Renewal{CHFID: strings.Repeat("9", 50), Product: strings.Repeat("P", 50), Due: int64(policystore.MaxMoney),
+			Receipt: strings.Repeat("R", 50), Amount: int64(policystore.MaxMoney)}}
+	states = append(states, widest)
 	for _, st := range states {
 		b, err := json.Marshal(st)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) > 128 {
-			t.Errorf("%s is %d bytes, want at most 128", b, len(b))
+		// A renewal's state carries what the officer typed (at most 50
+		// characters each of number, receipt and product, and two
+		// amounts); every other stays under 128 bytes.
+		limit := 128
+		if st.Renew != (Renewal{}) {
+			limit = 192
+			if st.Renew.CHFID == widest.Renew.CHFID {
+				limit = 320
+			}
+		}
+		if len(b) > limit {
+			t.Errorf("%s is %d bytes, want at most %d", b, len(b), limit)
+		}
+		if st.Renew == (Renewal{}) && strings.Contains(string(b), `"r"`) {
+			t.Errorf("%s: an empty renewal is written", b)
 		}
 		var got State
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
-		if got.Node != st.Node || !slices.Equal(got.Back, st.Back) || got.Lang != st.Lang || got.ID != st.ID || got.Page != st.Page {
+		if got.Node != st.Node || !slices.Equal(got.Back, st.Back) || got.Lang != st.Lang || got.ID != st.ID || got.Page != st.Page ||
+			got.Renew != st.Renew {
 			t.Errorf("round trip of %+v gave %+v", st, got)
 		}
 	}

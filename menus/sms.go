@@ -26,15 +26,31 @@ type SMSReply struct {
 	Parts    int // SMS parts the text takes (153 septets or 67 units each when more than one)
 }
 
+// SMSRequest is one inbound SMS.
+type SMSRequest struct {
+	From string // the sender, E.164
+	Text string
+	// Key is "<provider>:<provider message id>", unique per message: RENEW
+	// writes its renewal once under "sms:"+Key, however often the provider
+	// delivers the message (Africa's Talking retries for 12 hours). Empty
+	// means no key (the receipt alone then makes RENEW idempotent).
+	Key string
+	// Provider is the aggregator the SMS came through; the reply and a
+	// renewal's confirmation SMS go out through it.
+	Provider string
+}
+
 // smsCommand is one command of the grammar. A new command is one more entry
-// in smsCommands; RENEW <insurance no> <amount> <receipt no> [<product
-// code>], for instance, is keyword "RENEW", 3 to 4 arguments, a help line
-// in the catalogs, and a run that first checks that the sender's phone is a
-// current enrolment officer's.
+// in smsCommands: a keyword, how many arguments it takes, a help line in
+// the catalogs, and its run.
 type smsCommand struct {
 	keyword          string // upper case
 	minArgs, maxArgs int
 	usage            msg // the command's help line
+	// officers: only a current enrolment officer's phone may use it (and
+	// sees it in the help); anyone else is refused politely, whatever the
+	// arguments.
+	officers bool
 	// run answers the command; an error is an infrastructure failure, never
 	// a user mistake, which gets a reply.
 	run func(h *hop, args []string) (string, error)
@@ -47,8 +63,13 @@ const (
 	anyArgs     = maxSMSInput // HELP takes (and ignores) any words
 )
 
+// smsCommands is the grammar, in the order HELP lists it (DESIGN.md §2.4).
 func (e *Engine) smsCommands() []smsCommand {
-	cmds := []smsCommand{{keyword: "CHECK", minArgs: 1, maxArgs: 1, usage: msgSMSUsageCheck, run: e.smsCheck}}
+	var cmds []smsCommand
+	if e.renewals() {
+		cmds = append(cmds, smsCommand{keyword: "RENEW", minArgs: 3, maxArgs: 4, usage: msgSMSUsageRenew, officers: true, run: e.smsRenew})
+	}
+	cmds = append(cmds, smsCommand{keyword: "CHECK", minArgs: 1, maxArgs: 1, usage: msgSMSUsageCheck, run: e.smsCheck})
 	if e.opt.Claims != nil {
 		cmds = append(cmds, smsCommand{keyword: "CLAIMS", minArgs: 1, maxArgs: 1, usage: msgSMSUsageClaims, run: e.smsClaims})
 	}
@@ -58,22 +79,32 @@ func (e *Engine) smsCommands() []smsCommand {
 	return append(cmds, smsCommand{keyword: "HELP", maxArgs: anyArgs, usage: msgSMSUsageHelp, run: e.smsHelp})
 }
 
-// SMS answers the SMS text received from the phone number from. On an
-// infrastructure failure (PostgreSQL, Redis) it returns the error with the
-// localised "unavailable" reply, which the caller may send or retry later.
-func (e *Engine) SMS(ctx context.Context, from, text string) (SMSReply, error) {
-	lang, err := e.LanguageOf(ctx, from)
-	h := e.newHop(ctx, Caller{Phone: from, Budget: smsBudget}, lang)
+// SMS answers one inbound SMS. On an infrastructure failure (PostgreSQL,
+// Redis) it returns the error with the localised "unavailable" reply, which
+// the caller may send or retry later.
+func (e *Engine) SMS(ctx context.Context, m SMSRequest) (SMSReply, error) {
+	lang, err := e.LanguageOf(ctx, m.From)
+	h := e.newHop(ctx, Caller{Phone: m.From, Provider: m.Provider, Budget: smsBudget}, lang)
+	h.smsKey = m.Key
 	if err != nil {
 		return h.smsReply("", h.t(msgUnavailable, nil)), fmt.Errorf("sms: %w", err)
 	}
-	cmd, args := e.parseSMS(text)
+	cmd, args := e.parseSMS(m.Text)
 	if cmd == nil {
 		help, _ := e.smsHelp(h, nil)
 		return h.smsReply("", help), nil
 	}
+	if cmd.officers {
+		ok, err := h.isOfficer()
+		if err != nil {
+			return h.smsReply(cmd.keyword, h.t(msgUnavailable, nil)), fmt.Errorf("sms %s: %w", cmd.keyword, err)
+		}
+		if !ok {
+			return h.smsReply(cmd.keyword, h.t(msgRenewNotOfficer, nil)), nil
+		}
+	}
 	if len(args) < cmd.minArgs || len(args) > cmd.maxArgs {
-		return h.smsReply(cmd.keyword, h.t(msgSMSUsage, vars{"Usage": h.t(cmd.usage, nil)})), nil
+		return h.smsReply(cmd.keyword, h.usage(cmd.usage)), nil
 	}
 	reply, err := cmd.run(h, args)
 	if err != nil {
@@ -81,6 +112,8 @@ func (e *Engine) SMS(ctx context.Context, from, text string) (SMSReply, error) {
 	}
 	return h.smsReply(cmd.keyword, reply), nil
 }
+
+func (h *hop) usage(id msg) string { return h.t(msgSMSUsage, vars{"Usage": h.t(id, nil)}) }
 
 // parseSMS finds the command and its arguments; nil when there is none.
 func (e *Engine) parseSMS(text string) (*smsCommand, []string) {
@@ -137,7 +170,7 @@ func (e *Engine) smsClaims(h *hop, args []string) (string, error) {
 func (e *Engine) smsLang(h *hop, args []string) (string, error) {
 	lang := strings.ToLower(args[0])
 	if !Supported(lang) {
-		return h.t(msgSMSUsage, vars{"Usage": h.t(msgSMSUsageLang, nil)}), nil
+		return h.usage(msgSMSUsageLang), nil
 	}
 	if err := e.setLanguage(h, lang); err != nil {
 		return "", err
@@ -145,11 +178,59 @@ func (e *Engine) smsLang(h *hop, args []string) (string, error) {
 	return h.t(msgLanguageSaved, nil), nil
 }
 
-// smsHelp lists the commands, one per line.
+// smsHelp lists the commands the sender may use, one per line: RENEW only
+// to an officer (a failing look-up leaves it out).
 func (e *Engine) smsHelp(h *hop, _ []string) (string, error) {
 	parts := []string{h.t(msgSMSHelp, nil)}
 	for _, c := range e.commands {
+		if c.officers && !officerCalls(h) {
+			continue
+		}
 		parts = append(parts, h.t(c.usage, nil))
 	}
 	return lines(parts...), nil
+}
+
+// smsRenew is RENEW <insurance no> <amount> <receipt no> [<product code>]
+// (DESIGN.md §2.4), from an officer's phone (SMS checked that): the
+// renewal written at once, as a confirmed USSD renewal is, and its result
+// or the reason it was refused.
+func (e *Engine) smsRenew(h *hop, args []string) (string, error) {
+	chfid, amountText, receipt, product := args[0], args[1], args[2], ""
+	if len(args) == 4 {
+		product = args[3]
+	}
+	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
+		return h.chfidFormat(), nil
+	}
+	amount, problem := h.parseAmount(amountText)
+	if problem != "" {
+		// The amount and the receipt may have been swapped: the command
+		// line helps then, where it fits the part.
+		text := h.t(problem, nil)
+		if withUsage := lines(text, h.usage(msgSMSUsageRenew)); problem == msgRenewAmountFormat && h.fit.fits(withUsage) {
+			text = withUsage
+		}
+		return text, nil
+	}
+	if !validReceipt(receipt) {
+		return h.t(msgRenewReceiptFormat, vars{"Max": receiptMax}), nil
+	}
+	r := Renewal{CHFID: chfid, Product: product, Receipt: receipt}
+	if product != "" && !validProductCode(product) {
+		text, _ := h.refusal(policystore.ErrUnknownProduct, r, "")
+		return text, nil
+	}
+	key := ""
+	if h.smsKey != "" {
+		key = "sms:" + h.smsKey
+	}
+	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(policystore.ChannelSMS, key, chfid, product, receipt, amount))
+	if text, refused := h.refusal(err, r, ""); refused {
+		return text, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("renew: %w", err)
+	}
+	return h.renewalResult(res), nil
 }

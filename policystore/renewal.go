@@ -880,8 +880,9 @@ func (s *Store) renewTx(ctx context.Context, req RenewalRequest, officer Officer
 	return res, plan, nil
 }
 
-// enqueueConfirmations queues the SMS to the officer and, when the head has
-// a phone on record that is not the officer's, to the head.
+// enqueueConfirmations queues the SMS to the officer (unless the renewal
+// came by SMS: the reply to the officer's RENEW says it all) and, when the
+// head has a phone on record that is not the officer's, to the head.
 func (s *Store) enqueueConfirmations(ctx context.Context, tx pgx.Tx, req RenewalRequest, res RenewalResult, officerE164, headPhone string) error {
 	render := func(to string) string {
 		if req.Messages != nil {
@@ -891,10 +892,13 @@ func (s *Store) enqueueConfirmations(ctx context.Context, tx pgx.Tx, req Renewal
 		}
 		return DefaultRenewalMessage(res, to)
 	}
-	msgs := []OutboundSMS{{
-		Provider: req.SMSProvider, Recipient: officerE164, Body: render(RecipientOfficer),
-		Purpose: "renewal.officer", DedupKey: "renewal:" + res.PolicyUUID + ":officer",
-	}}
+	var msgs []OutboundSMS
+	if req.Channel != ChannelSMS {
+		msgs = append(msgs, OutboundSMS{
+			Provider: req.SMSProvider, Recipient: officerE164, Body: render(RecipientOfficer),
+			Purpose: "renewal.officer", DedupKey: "renewal:" + res.PolicyUUID + ":officer",
+		})
+	}
 	if head, ok := NormalizePhone(headPhone, s.PhoneRegion()); ok && head != officerE164 {
 		msgs = append(msgs, OutboundSMS{
 			Provider: req.SMSProvider, Recipient: head, Body: render(RecipientHead),

@@ -634,7 +634,9 @@ func TestRenewConcurrently(t *testing.T) {
 	t.Logf("written %d, repeated %d, refused as existing %d", written.Load(), repeated.Load(), exists.Load())
 	got := count(t, s)
 	if got.Policies != before.Policies+1 || got.Premiums != before.Premiums+1 || got.Log != before.Log+1 ||
-		got.InsureePolicies != before.InsureePolicies+5 || got.Outbox != before.Outbox+2 {
+		got.InsureePolicies != before.InsureePolicies+5 || got.Outbox < before.Outbox+1 || got.Outbox > before.Outbox+2 {
+		// Two SMS (officer and head) when the winner came by USSD, one (the
+		// head) by SMS, whose reply is the officer's confirmation.
 		t.Fatalf("rows\n got %+v\nfrom %+v", got, before)
 	}
 }

@@ -104,9 +104,11 @@ func TestServeRefusesAnUnmigratedDatabase(t *testing.T) {
 func TestMigrateSeedServeAndDial(t *testing.T) {
 	vars := map[string]string{
 		"DATABASE_URL": pgtest.NewDatabase(t, pgtest.Empty()),
-		"REDIS_URL":    redistest.URL(),
-		"LISTEN_ADDR":  "127.0.0.1:0",
-		"LOG_LEVEL":    "warn",
+		// serve uses the default key prefix: a Redis of its own keeps a
+		// language chosen in a demo session from leaking into the test.
+		"REDIS_URL":   redistest.StartServer(t).URL(),
+		"LISTEN_ADDR": "127.0.0.1:0",
+		"LOG_LEVEL":   "warn",
 	}
 	ctx := context.Background()
 	for range 2 { // the second run must be a harmless no-op

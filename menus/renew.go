@@ -1,0 +1,501 @@
+package menus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/openimis/imis-gateway/policystore"
+)
+
+// "Renew policy" (DESIGN.md §2.3, openimis.md §3): an enrolment officer
+// enters the insurance number of any family member (renew.ask), sees the
+// family head, the previous policy's product and expiry and the amount due,
+// and enters the receipt number (renew.receipt), then the amount paid
+// (renew.amount), and confirms (renew.confirm). policystore writes the
+// renewal once (RenewalService.Renew) and the session ends with the new
+// period and status, or exactly why it was refused. SMS RENEW (sms.go) is
+// the same renewal in one message.
+//
+// Only a current officer's phone sees the menu item, and every step asks
+// again (from the directory's memory, no SQL): a stale state or a crafted
+// input from any other phone is refused politely before an insurance
+// number is looked up. Renew checks the officer once more in its
+// transaction.
+
+const (
+	receiptMax = 50 // "tblPremium"."Receipt" is varchar(50)
+	// productCodeMax bounds a product code typed in RENEW ("ProductCode"
+	// is 8 characters in openIMIS 1.4.2, 50 after the Django migration).
+	productCodeMax = 50
+	shownCodeMax   = 20 // a product code on a screen
+	// nameKeep is the shortest cut of a head's name worth showing: less
+	// says too little to tell one family from another.
+	nameKeep = 12
+)
+
+// renewals reports whether renewal is offered: it needs both the officer
+// directory and the renewal service.
+func (e *Engine) renewals() bool { return e.opt.Officers != nil && e.opt.Renewals != nil }
+
+// officerCalls is the main-menu test of "Renew policy". A failing look-up
+// hides the item rather than failing the menu everyone uses: the directory
+// answers from memory and fails only when it never loaded, when no renewal
+// could be written anyway.
+func officerCalls(h *hop) bool {
+	ok, err := h.isOfficer()
+	return ok && err == nil
+}
+
+// officerCheck is the hop's officer look-up, done at most once per hop.
+type officerCheck struct {
+	done, ok bool
+	err      error
+}
+
+// isOfficer reports whether the caller's phone is a current enrolment
+// officer's, today in the scheme's time zone.
+func (h *hop) isOfficer() (bool, error) {
+	if h.e.opt.Officers == nil {
+		return false, nil
+	}
+	if !h.officer.done {
+		_, ok, err := h.e.opt.Officers.OfficerByPhone(h.ctx, h.caller.Phone, h.e.today())
+		if err != nil {
+			err = fmt.Errorf("officer look-up: %w", err)
+		}
+		h.officer = officerCheck{done: true, ok: ok && err == nil, err: err}
+	}
+	return h.officer.ok, h.officer.err
+}
+
+// officerOnly ends the session of anyone but an officer with a polite
+// refusal; ok is true for an officer.
+func (h *hop) officerOnly() (s step, ok bool, err error) {
+	switch ok, err = h.isOfficer(); {
+	case err != nil:
+		return step{}, false, err
+	case !ok:
+		return step{end: h.t(msgRenewNotOfficer, nil)}, false, nil
+	}
+	return step{}, true, nil
+}
+
+// officerOnlyView is what a renewal screen shows anyone but an officer (a
+// crafted state reached with "0"); ok is true for an officer.
+func (h *hop) officerOnlyView() (v view, ok bool, err error) {
+	switch ok, err = h.isOfficer(); {
+	case err != nil:
+		return view{}, false, err
+	case !ok:
+		return h.notice(msgRenewNotOfficer), false, nil
+	}
+	return view{}, true, nil
+}
+
+// notice is a screen of one message and the navigation line.
+func (h *hop) notice(id msg) view {
+	return view{body: h.t(id, nil), nav: h.t(msgNav, nil)}
+}
+
+// renewLost leaves a renewal screen whose state lacks what it needs (a
+// state from an older release, or crafted) for the main menu.
+func (h *hop) renewLost() step { return step{home: true, notice: h.t(msgRenewLost, nil)} }
+
+func (e *Engine) renewAskView(h *hop, _ *State) (view, error) {
+	if v, ok, err := h.officerOnlyView(); !ok {
+		return v, err
+	}
+	title, ask, nav := h.t(msgItemRenew, nil), h.t(msgRenewAsk, nil), h.t(msgNav, nil)
+	return view{title: title, body: ask, nav: nav, layout: func(notice string) string {
+		// Why a number was refused matters more than the question, which
+		// the officer has just answered once.
+		const noticeL, titleL, askL, navL = 0, 1, 2, 3
+		return h.fit.layout([]string{notice, title, ask, nav},
+			give{titleL, 0}, give{navL, 0}, give{askL, 0}, give{noticeL, minCut})
+	}}, nil
+}
+
+func (e *Engine) renewAskInput(h *hop, _ State, in string) (step, error) {
+	if s, ok, err := h.officerOnly(); !ok {
+		return s, err
+	}
+	if !validCHFID(in, e.opt.CHFIDMaxLen) {
+		return step{notice: h.chfidFormat()}, nil
+	}
+	q, err := h.loadQuote(in, "")
+	// The number echoed shortens only for the question under it: the
+	// title and the navigation line give way first.
+	if text, refused := h.refusal(err, Renewal{CHFID: in}, "\n"+h.t(msgRenewAsk, nil)); refused {
+		return step{notice: text}, nil
+	}
+	if err != nil {
+		return step{}, err
+	}
+	return step{to: NodeRenewReceipt, renew: Renewal{CHFID: in, Product: strings.TrimSpace(q.ProductCode), Due: int64(q.Value)}}, nil
+}
+
+// renewReceiptView shows the quote and asks for the receipt number. The
+// quote is asked again (for the product quoted before): the family's
+// names and dates are not kept in the session, and what the officer sees
+// is what the store would write now.
+func (e *Engine) renewReceiptView(h *hop, st *State) (view, error) {
+	if v, ok, err := h.officerOnlyView(); !ok {
+		return v, err
+	}
+	r := st.Renew
+	if r.CHFID == "" {
+		return h.notice(msgRenewLost), nil
+	}
+	q, err := h.loadQuote(r.CHFID, r.Product)
+	nav := h.t(msgNav, nil)
+	if text, refused := h.refusal(err, r, "\n"+nav); refused {
+		// Renewed, or changed, since the number was entered.
+		return view{body: text, nav: nav}, nil
+	}
+	if err != nil {
+		return view{}, err
+	}
+	name := truncate(clean(q.HeadName), nameMax)
+	previous := q.PreviousProductCode
+	if previous == "" {
+		previous = q.ProductCode
+	}
+	policy := shownCode(previous)
+	if !q.PreviousExpiry.IsZero() {
+		id := msgRenewExpires
+		if cmpDate(q.PreviousExpiry, e.today()) < 0 {
+			id = msgRenewExpired
+		}
+		policy = h.t(id, vars{"Product": policy, "Date": h.date(q.PreviousExpiry)})
+	}
+	due := h.t(msgRenewDue, vars{"Amount": h.money(q.Value)})
+	if q.Converted {
+		due = h.t(msgRenewDueFor, vars{"Product": shownCode(q.ProductCode), "Amount": h.money(q.Value)})
+	}
+	ask := h.t(msgRenewReceiptAsk, nil)
+	return view{body: lines(name, policy, due, ask), nav: nav, layout: func(notice string) string {
+		// The question stays whole; the head's name gives way first, then
+		// the navigation line, the previous policy, and, for a notice,
+		// the amount due (the next screen shows it again).
+		const noticeL, nameL, policyL, dueL, navL = 0, 1, 2, 3, 5
+		return h.fit.layout([]string{notice, name, policy, due, ask, nav},
+			give{nameL, nameKeep}, give{navL, 0}, give{nameL, 0}, give{policyL, 0}, give{dueL, 0}, give{noticeL, minCut})
+	}}, nil
+}
+
+func (e *Engine) renewReceiptInput(h *hop, st State, in string) (step, error) {
+	if s, ok, err := h.officerOnly(); !ok {
+		return s, err
+	}
+	r := st.Renew
+	if r.CHFID == "" {
+		return h.renewLost(), nil
+	}
+	if !validReceipt(in) {
+		return step{notice: h.t(msgRenewReceiptFormat, vars{"Max": receiptMax})}, nil
+	}
+	r.Receipt = in
+	return step{to: NodeRenewAmount, renew: r}, nil
+}
+
+func (e *Engine) renewAmountView(h *hop, st *State) (view, error) {
+	if v, ok, err := h.officerOnlyView(); !ok {
+		return v, err
+	}
+	r := st.Renew
+	if r.CHFID == "" || r.Receipt == "" {
+		return h.notice(msgRenewLost), nil
+	}
+	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
+	due := h.t(msgRenewDue, vars{"Amount": h.money(policystore.Money(r.Due))})
+	ask := h.t(msgRenewAmountAsk, nil)
+	nav := h.t(msgNav, nil)
+	return view{body: lines(receipt, due, ask), nav: nav, layout: func(notice string) string {
+		const noticeL, receiptL, navL = 0, 1, 4
+		return h.fit.layout([]string{notice, receipt, due, ask, nav},
+			give{receiptL, 0}, give{navL, 0}, give{noticeL, minCut})
+	}}, nil
+}
+
+func (e *Engine) renewAmountInput(h *hop, st State, in string) (step, error) {
+	if s, ok, err := h.officerOnly(); !ok {
+		return s, err
+	}
+	r := st.Renew
+	if r.CHFID == "" || r.Receipt == "" {
+		return h.renewLost(), nil
+	}
+	amount, problem := h.parseAmount(in)
+	if problem != "" {
+		return step{notice: h.t(problem, nil)}, nil
+	}
+	r.Amount = int64(amount)
+	return step{to: NodeRenewConfirm, renew: r}, nil
+}
+
+// renewConfirmView sums up what will be written: the insurance number, the
+// product, the receipt and the amount (against the amount due), and says
+// when the policy will stay idle.
+func (e *Engine) renewConfirmView(h *hop, st *State) (view, error) {
+	if v, ok, err := h.officerOnlyView(); !ok {
+		return v, err
+	}
+	r := st.Renew
+	if !r.complete() {
+		return h.notice(msgRenewLost), nil
+	}
+	title := h.t(msgRenewConfirmTitle, nil)
+	policy := h.t(msgRenewPolicy, vars{"Number": r.CHFID, "Product": shownCode(r.Product)})
+	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
+	paid := h.t(msgRenewPaid, vars{"Amount": h.money(policystore.Money(r.Amount)), "Due": h.money(policystore.Money(r.Due))})
+	partial := ""
+	if r.Amount < r.Due {
+		partial = h.t(msgRenewPartial, nil)
+	}
+	confirm := h.item(1, h.t(msgRenewConfirm, nil))
+	nav := h.t(msgNav, nil)
+	return view{body: lines(policy, receipt, paid, partial, confirm), nav: nav, layout: func(notice string) string {
+		// The amount and the receipt (what a thumb mistypes) and how to
+		// confirm stay; the title and the navigation line go first, then
+		// the number (checked on the screen that named the head).
+		// On the smallest screens, the receipt goes before the amount, and
+		// the amount is cut before the key that confirms.
+		const noticeL, titleL, policyL, receiptL, paidL, partialL, navL = 0, 1, 2, 3, 4, 5, 7
+		return h.fit.layout([]string{notice, title, policy, receipt, paid, partial, confirm, nav},
+			give{titleL, 0}, give{navL, 0}, give{partialL, 20}, give{policyL, 0}, give{partialL, 0},
+			give{receiptL, 12}, give{noticeL, minCut}, give{receiptL, minCut}, give{noticeL, 0}, give{receiptL, 0},
+			give{paidL, 16})
+	}}, nil
+}
+
+func (e *Engine) renewConfirmInput(h *hop, st State, in string) (step, error) {
+	if s, ok, err := h.officerOnly(); !ok {
+		return s, err
+	}
+	r := st.Renew
+	if !r.complete() {
+		return h.renewLost(), nil
+	}
+	if menuChoice(in) != 1 {
+		return step{notice: h.t(msgInvalidChoice, nil)}, nil
+	}
+	key := ""
+	if h.caller.Session != "" {
+		key = "ussd:" + h.caller.Session
+	}
+	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(policystore.ChannelUSSD, key, r.CHFID, r.Product, r.Receipt,
+		policystore.Money(r.Amount)))
+	if text, refused := h.refusal(err, r, ""); refused {
+		return step{end: text}, nil
+	}
+	if err != nil {
+		return step{}, fmt.Errorf("renew: %w", err)
+	}
+	return step{end: h.renewalResult(res)}, nil
+}
+
+func (r Renewal) complete() bool { return r.CHFID != "" && r.Receipt != "" && r.Amount > 0 }
+
+// renewalRequest is the request for policystore, USSD and SMS alike. key
+// is the idempotency key ("" for none): never a bare prefix, which would
+// make every renewal after the first repeat it.
+func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amount policystore.Money) policystore.RenewalRequest {
+	e := h.e
+	return policystore.RenewalRequest{
+		CHFID: chfid, ProductCode: product, Receipt: receipt, Amount: amount,
+		OfficerPhone: h.caller.Phone, Channel: channel, Today: e.today(), RequestKey: key,
+		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: h.caller.Provider,
+		Messages: e.confirmations(h.lang),
+	}
+}
+
+// quoteCache keeps the quote a hop asked for: entering renew.receipt asks
+// the store once, although the input and the view both need it.
+type quoteCache struct {
+	chfid         string
+	asked, quoted string // the product code asked for, and the one quoted
+	q             policystore.RenewalQuote
+	err           error
+	loaded        bool
+}
+
+func (h *hop) loadQuote(chfid, product string) (policystore.RenewalQuote, error) {
+	if c := h.quote; c.loaded && c.chfid == chfid && (c.asked == product || c.err == nil && c.quoted == product) {
+		return c.q, c.err
+	}
+	q, err := h.e.opt.Renewals.RenewalQuote(h.ctx, chfid, product, h.e.today())
+	if err != nil {
+		err = fmt.Errorf("renewal quote: %w", err)
+	}
+	h.quote = quoteCache{chfid: chfid, asked: product, quoted: strings.TrimSpace(q.ProductCode), q: q, err: err, loaded: true}
+	return q, err
+}
+
+// refusal says why a renewal is refused, for an error wrapping a
+// *policystore.RefusalError (or ErrInsureeNotFound); false for any other
+// error, or none. r gives the number, receipt and product to name; rest is
+// what follows the text on the screen, for which a long value shortens.
+func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	var refusal *policystore.RefusalError
+	reason := policystore.ReasonUnknownNumber
+	switch {
+	case errors.As(err, &refusal):
+		reason = refusal.Reason
+	case errors.Is(err, policystore.ErrInsureeNotFound):
+	default:
+		return "", false
+	}
+	echo := func(id msg, name, value string, max int) string {
+		return h.fitValue(clean(value), max, rest, func(v string) string { return h.t(id, vars{name: v}) })
+	}
+	switch reason {
+	case policystore.ReasonUnknownNumber:
+		return echo(msgNoInsuree, "Number", r.CHFID, shownCHFIDMax), true
+	case policystore.ReasonNoPreviousPolicy:
+		return echo(msgRenewNoPolicy, "Number", r.CHFID, shownCHFIDMax), true
+	case policystore.ReasonUnknownProduct:
+		if strings.TrimSpace(r.Product) == "" {
+			return h.t(msgRenewNotRenewable, nil), true // the quoted product went away
+		}
+		return echo(msgRenewNoProduct, "Code", r.Product, shownCodeMax), true
+	case policystore.ReasonReceiptUsed:
+		return echo(msgRenewReceiptUsed, "Receipt", r.Receipt, receiptMax), true
+	case policystore.ReasonRenewalExists:
+		return h.t(msgRenewExists, nil), true
+	case policystore.ReasonProductNotRenewable:
+		return h.t(msgRenewNotRenewable, nil), true
+	case policystore.ReasonNoMembers:
+		return h.t(msgRenewNoMembers, nil), true
+	case policystore.ReasonNotOfficer:
+		return h.t(msgRenewNotOfficer, nil), true
+	}
+	// ReasonInvalidRequest (the menus check what the officer types, so
+	// only a bug leads here) and reasons of a later policystore.
+	return h.t(msgRenewInvalid, nil), true
+}
+
+// renewalResult is the answer to a renewal written, now or earlier: the
+// outcome and status, the new period, what was paid when not in full, then
+// the number and product, the head's name and the receipt where they fit.
+func (h *hop) renewalResult(res policystore.RenewalResult) string {
+	var status string
+	switch res.Status {
+	case policystore.PolicyActive:
+		status = h.t(msgRenewActive, nil)
+	case policystore.PolicyReady:
+		status = h.t(msgRenewReady, nil)
+	default:
+		status = h.t(msgRenewIdle, nil)
+	}
+	title := h.t(msgRenewDone, vars{"Status": status})
+	if res.Repeated {
+		title = h.t(msgRenewRepeated, vars{"Status": status})
+	}
+	period := h.t(msgRenewPeriod, vars{"Start": h.date(res.Start), "End": h.date(res.Expiry)})
+	paid := ""
+	if res.Status == policystore.PolicyIdle || res.Amount < res.Value {
+		paid = h.t(msgRenewPaid, vars{"Amount": h.money(res.Amount), "Due": h.money(res.Value)})
+	}
+	policy := h.t(msgRenewPolicy, vars{"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode)})
+	name := truncate(clean(res.HeadName), nameMax)
+	receipt := h.t(msgRenewReceipt, vars{"Receipt": truncate(clean(res.Receipt), receiptMax)})
+	// An idle policy's period matters less than what is left to pay.
+	const periodL, policyL, nameL, receiptL = 1, 3, 4, 5
+	return h.fit.layout([]string{title, period, paid, policy, name, receipt},
+		give{nameL, nameKeep}, give{receiptL, 0}, give{nameL, 0}, give{policyL, 24}, give{policyL, 0}, give{periodL, 0})
+}
+
+// confirmations renders the confirmation SMS policystore queues with a
+// renewal: the officer's in the language of the session (lang), the family
+// head's in the default language (the head's own choice is not looked up
+// inside the renewal's transaction). Each aims at one SMS part: the
+// officer's gives up the head's name first; the rest of either is what the
+// recipient must keep, so it may take a second part rather than lose it.
+func (e *Engine) confirmations(officerLang string) func(policystore.RenewalResult, string) string {
+	return func(res policystore.RenewalResult, to string) string {
+		var lang string
+		switch to {
+		case policystore.RecipientOfficer:
+			lang = officerLang
+		case policystore.RecipientHead:
+			lang = e.opt.DefaultLang
+		default:
+			return "" // policystore's default
+		}
+		h := e.newHop(context.Background(), Caller{Budget: smsBudget}, lang)
+		text, _, _ := h.fit.encode(h.confirmationSMS(res, to))
+		return text
+	}
+}
+
+func (h *hop) confirmationSMS(res policystore.RenewalResult, to string) string {
+	v := vars{
+		"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode),
+		"Start": h.date(res.Start), "End": h.date(res.Expiry), "Amount": h.money(res.Amount), "Due": h.money(res.Value),
+		"Receipt": truncate(clean(res.Receipt), receiptMax),
+	}
+	ids := [3]msg{msgRenewSMSOfficerActive, msgRenewSMSOfficerReady, msgRenewSMSOfficerIdle}
+	if to == policystore.RecipientHead {
+		ids = [3]msg{msgRenewSMSHeadActive, msgRenewSMSHeadReady, msgRenewSMSHeadIdle}
+	}
+	id := ids[2]
+	switch res.Status {
+	case policystore.PolicyActive:
+		id = ids[0]
+	case policystore.PolicyReady:
+		id = ids[1]
+	}
+	body := h.t(id, v)
+	name := truncate(clean(res.HeadName), nameMax)
+	if to == policystore.RecipientHead || name == "" {
+		return body
+	}
+	if name = h.fit.shrink(name, "", "\n"+body); runeLen(name) < minCut {
+		return body
+	}
+	return name + "\n" + body
+}
+
+func (h *hop) money(m policystore.Money) string {
+	return h.e.cat.amount(h.lang, int64(m), h.e.opt.Currency)
+}
+
+// shownCode is a product code as a screen shows it.
+func shownCode(code string) string { return truncate(clean(strings.TrimSpace(code)), shownCodeMax) }
+
+// validReceipt accepts 1 to 50 ASCII letters, digits, '-' and '/': what
+// receipt books and mobile-money references print ("DOD/0417",
+// "QFC9M3NX5T").
+func validReceipt(s string) bool {
+	if len(s) == 0 || len(s) > receiptMax {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// validProductCode accepts 1 to 50 ASCII letters, digits, '-' and '_'.
+func validProductCode(s string) bool {
+	if len(s) == 0 || len(s) > productCodeMax {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
