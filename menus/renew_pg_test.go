@@ -107,8 +107,7 @@ func TestRenewByUSSDAgainstPostgreSQL(t *testing.T) {
 		t.Fatalf("confirm: %+v %+v %v", st, scr, err)
 	}
 	after := count(t, store)
-	// One SMS, to the head: the reply itself confirms to the officer.
-	if want := (rows{before.policies + 1, before.premiums + 1, before.renewals + 1, before.outbox + 1}); after != want {
+	if want := (rows{before.policies + 1, before.premiums + 1, before.renewals + 1, before.outbox + 2}); after != want {
 		t.Errorf("rows %+v, want %+v", after, want)
 	}
 	var (
