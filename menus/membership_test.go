@@ -105,9 +105,9 @@ func TestCallerPhoneParsedOnce(t *testing.T) {
 		t.Fatal("caller phone parsed before it was needed")
 	}
 	h.phone.matchesAny("0799999999", "")
-	first := h.phone.num
+	first := h.phone.key
 	h.phone.raw = "garbage" // a second parse would now fail
-	if !h.phone.matchesAny("0712345678") || h.phone.num != first {
+	if !h.phone.matchesAny("0712345678") || h.phone.key != first {
 		t.Error("caller phone parsed again within one call")
 	}
 }

@@ -53,7 +53,7 @@ bin/imis-gateway seed-demo --reset
 
 mkdir -p "$STATE_DIR"
 say "starting bin/imis-gateway serve --dev on 127.0.0.1:$LOAD_PORT (log: $SERVER_LOG)"
-LISTEN_ADDR=127.0.0.1:$LOAD_PORT bin/imis-gateway serve --dev >"$SERVER_LOG" 2>&1 &
+LOG_LEVEL=${LOG_LEVEL:-warn} LISTEN_ADDR=127.0.0.1:$LOAD_PORT bin/imis-gateway serve --dev >"$SERVER_LOG" 2>&1 &
 server_pid=$!
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_server() {
