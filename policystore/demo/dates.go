@@ -1,29 +1,21 @@
 package demo
 
-import "time"
+import (
+	"time"
+
+	"github.com/openimis/imis-gateway/policystore"
+)
 
 // A when places a date relative to the seeding day, so that "expires in
 // 9 days" stays true whenever the demo is loaded.
 type when func(today time.Time) time.Time
 
-// date normalises t to midnight UTC of its own calendar date; that is how
-// pgx writes and reads PostgreSQL dates.
-func date(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// addMonths adds n months and clamps to the month's last day (31 Jan + 1
-// month = 28/29 Feb), as PostgreSQL intervals and Python's relativedelta do;
-// time.AddDate would roll over into March (openimis.md §3.5).
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	if last := first.AddDate(0, 1, -1).Day(); d > last {
-		d = last
-	}
-	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
-}
+// The demo's dates follow the same calendar rules as renewals: dates as
+// midnight UTC, months clamped to the month end (openimis.md §3.5).
+var (
+	date      = policystore.DateOf
+	addMonths = policystore.AddMonths
+)
 
 func addYears(t time.Time, n int) time.Time { return addMonths(t, 12*n) }
 
