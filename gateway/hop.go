@@ -201,7 +201,12 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 
 // release gives the session lock back; a failure only delays the next hop
 // until the lock expires, so it is logged, not returned.
+//
+// It runs on its own short deadline: after a hop that used up its own, the
+// lock must still go, or the caller's next try would wait for its expiry.
 func (p *pipeline) release(ctx context.Context, lease *sessions.Lease) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
 	if err := p.sessions.Release(ctx, lease); err != nil {
 		p.log.Warn("release session lock", "err", err)
 	}
