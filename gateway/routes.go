@@ -25,6 +25,9 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if s.cfg.Simulator {
+		r.Get("/simulator", simulator(s.cfg.SimulatorToken))
+	}
 
 	for _, name := range USSDProviders {
 		pc := s.cfg.Providers[name]

@@ -31,6 +31,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Twilio configures Twilio's SMS callbacks; no routes when Token is empty.
 	Twilio TwilioConfig
+	// Simulator serves the browser phone simulator on /simulator (needs the
+	// Africa's Talking routes); SimulatorToken is written into the page,
+	// which only development should do.
+	Simulator      bool
+	SimulatorToken string
 }
 
 // TwilioConfig is what Twilio's signed SMS webhooks need.

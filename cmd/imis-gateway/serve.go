@@ -56,6 +56,7 @@ var serveEnv = [][2]string{
 	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
 	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
+	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 }
 
@@ -160,6 +161,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Providers:      cfg.providers,
 		TrustedProxies: cfg.trustedProxies,
 		Twilio:         cfg.twilio,
+		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
+		SimulatorToken: map[bool]string{true: cfg.providers[africastalking.Name].Token}[cfg.dev],
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -448,7 +451,11 @@ Try a hop:
   curl -s -d sessionId=demo-1 -d serviceCode='*384*1234#' --data-urlencode phoneNumber=+255712111222 -d text= %s/ussd/africastalking/%s
 `, base, map[bool]string{true: at.Token, false: token(africastalking.Name)}[cfg.dev])
 	}
-	fmt.Fprintf(env.stdout, "\nOr dial it like a phone:  imis-gateway sim --url %s\n\n", base)
+	fmt.Fprintf(env.stdout, "\nOr dial it like a phone:  imis-gateway sim --url %s\n", base)
+	if cfg.dev {
+		fmt.Fprintf(env.stdout, "In a browser:             %s/simulator\n", base)
+	}
+	fmt.Fprintln(env.stdout)
 }
 
 // servePprof exposes profiles on their own listener, never on the public
