@@ -11,24 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
+	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
 )
 
 const fixtureSession = "ATUid_5d3b4c2bc589f4811820a7184eed4df5"
-
-// hopCase is one request as AT sends it. status is what the gateway answers
-// for the error ParseHop returns (see statusOf): 200 means hop is expected.
-type hopCase struct {
-	label   string
-	ct      string
-	body    string
-	limit   int64 // http.MaxBytesReader limit when > 0
-	status  int
-	errText string
-	hop     providers.Hop
-}
 
 // atHop is the hop the fixture request of protocols.md §1.10 parses to, with
 // the given transcript.
@@ -47,342 +35,299 @@ func atHop(text string) providers.Hop {
 
 var digits5000 = strings.Repeat("7", 5000)
 
-var hopCases = []hopCase{
+var hopCases = []pt.HopCase{
 	{
-		label:  "first hop, empty text",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status: 200,
-		hop:    atHop(""),
+		Label:  "first hop, empty text",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status: 200,
+		Hop:    atHop(""),
 	},
 	{
-		label:  "first hop, no text field",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004",
-		status: 200,
-		hop:    atHop(""),
+		Label:  "first hop, no text field",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004",
+		Status: 200,
+		Hop:    atHop(""),
 	},
 	{
-		label:  "second hop",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
-		status: 200,
-		hop:    atHop("1"),
+		Label:  "second hop",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
+		Status: 200,
+		Hop:    atHop("1"),
 	},
 	{
-		label:  "third hop, insurance number typed",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A12345678",
-		status: 200,
-		hop:    atHop("1*12345678"),
+		Label:  "third hop, insurance number typed",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A12345678",
+		Status: 200,
+		Hop:    atHop("1*12345678"),
 	},
 	{
-		label:  "'*' typed inside free text stays in the transcript",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=3%2A12345678%2ARC%2A42",
-		status: 200,
-		hop:    atHop("3*12345678*RC*42"),
+		Label:  "'*' typed inside free text stays in the transcript",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=3%2A12345678%2ARC%2A42",
+		Status: 200,
+		Hop:    atHop("3*12345678*RC*42"),
 	},
 	{
-		label:  "pre-dialled route *384*1234*2*12345678#",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=2%2A12345678",
-		status: 200,
-		hop:    atHop("2*12345678"),
+		Label:  "pre-dialled route *384*1234*2*12345678#",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=2%2A12345678",
+		Status: 200,
+		Hop:    atHop("2*12345678"),
 	},
 	{
-		label:  "fields in another order, unknown field ignored",
-		ct:     formType,
-		body:   "text=1&phoneNumber=%2B255712345678&hopsMetadata=main&sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&networkCode=64004&serviceCode=%2A384%2A1234%23",
-		status: 200,
-		hop:    atHop("1"),
+		Label:  "fields in another order, unknown field ignored",
+		CT:     formType,
+		Body:   "text=1&phoneNumber=%2B255712345678&hopsMetadata=main&sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&networkCode=64004&serviceCode=%2A384%2A1234%23",
+		Status: 200,
+		Hop:    atHop("1"),
 	},
 	{
-		label:  "content type with charset",
-		ct:     "application/x-www-form-urlencoded; charset=UTF-8",
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
-		status: 200,
-		hop:    atHop("1"),
+		Label:  "content type with charset",
+		CT:     "application/x-www-form-urlencoded; charset=UTF-8",
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
+		Status: 200,
+		Hop:    atHop("1"),
 	},
 	{
-		label:  "content type in capitals",
-		ct:     "Application/X-WWW-Form-Urlencoded;charset=utf-8",
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
-		status: 200,
-		hop:    atHop("1"),
+		Label:  "content type in capitals",
+		CT:     "Application/X-WWW-Form-Urlencoded;charset=utf-8",
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1",
+		Status: 200,
+		Hop:    atHop("1"),
 	},
 	{
-		label:  "no networkCode (older AT platforms)",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&text=",
-		status: 200,
-		hop: providers.Hop{
+		Label:  "no networkCode (older AT platforms)",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&text=",
+		Status: 200,
+		Hop: providers.Hop{
 			Provider: Name, SessionID: fixtureSession, Phone: "+255712345678", ServiceCode: "*384*1234#",
 			Accumulated: true, ReplayKey: "t:",
 		},
 	},
 	{
-		label:  "sandbox",
-		ct:     formType,
-		body:   "sessionId=ATUid_0a1b2c3d4e5f60718293a4b5c6d7e8f9&serviceCode=%2A384%2A55%23&phoneNumber=%2B254711082300&networkCode=99999&text=",
-		status: 200,
-		hop: providers.Hop{
+		Label:  "sandbox",
+		CT:     formType,
+		Body:   "sessionId=ATUid_0a1b2c3d4e5f60718293a4b5c6d7e8f9&serviceCode=%2A384%2A55%23&phoneNumber=%2B254711082300&networkCode=99999&text=",
+		Status: 200,
+		Hop: providers.Hop{
 			Provider: Name, SessionID: "ATUid_0a1b2c3d4e5f60718293a4b5c6d7e8f9", Phone: "+254711082300",
 			ServiceCode: "*384*55#", Network: "99999", Accumulated: true, ReplayKey: "t:",
 		},
 	},
 	{
-		label:  "raw '+' in phoneNumber decodes to a space and is restored",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=+255712345678&networkCode=64004&text=",
-		status: 200,
-		hop:    atHop(""),
+		Label:  "raw '+' in phoneNumber decodes to a space and is restored",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=+255712345678&networkCode=64004&text=",
+		Status: 200,
+		Hop:    atHop(""),
 	},
 	{
-		label:  "phoneNumber without '+'",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=255712345678&networkCode=64004&text=",
-		status: 200,
-		hop: providers.Hop{
+		Label:  "phoneNumber without '+'",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=255712345678&networkCode=64004&text=",
+		Status: 200,
+		Hop: providers.Hop{
 			Provider: Name, SessionID: fixtureSession, Phone: "255712345678", ServiceCode: "*384*1234#",
 			Network: "64004", Accumulated: true, ReplayKey: "t:",
 		},
 	},
 	{
-		label:  "5,000 typed digits are accepted (the menus answer them)",
-		ct:     formType,
-		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A" + digits5000,
-		status: 200,
-		hop:    atHop("1*" + digits5000),
+		Label:  "5,000 typed digits are accepted (the menus answer them)",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A" + digits5000,
+		Status: 200,
+		Hop:    atHop("1*" + digits5000),
 	},
 	{
-		label:   "missing sessionId",
-		ct:      formType,
-		body:    "serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "missing sessionId",
+		Label:   "missing sessionId",
+		CT:      formType,
+		Body:    "serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "missing sessionId",
 	},
 	{
-		label:   "blank sessionId",
-		ct:      formType,
-		body:    "sessionId=+%20&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "missing sessionId",
+		Label:   "blank sessionId",
+		CT:      formType,
+		Body:    "sessionId=+%20&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "missing sessionId",
 	},
 	{
-		label:   "missing serviceCode",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "missing serviceCode",
+		Label:   "missing serviceCode",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "missing serviceCode",
 	},
 	{
-		label:   "missing phoneNumber",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&networkCode=64004&text=",
-		status:  400,
-		errText: "missing phoneNumber",
+		Label:   "missing phoneNumber",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "missing phoneNumber",
 	},
 	{
-		label:   "phoneNumber only a decoded '+'",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=+&networkCode=64004&text=",
-		status:  400,
-		errText: "missing phoneNumber",
+		Label:   "phoneNumber only a decoded '+'",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=+&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "missing phoneNumber",
 	},
 	{
-		label:   "phoneNumber with letters",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712ABCDEF&networkCode=64004&text=",
-		status:  400,
-		errText: "malformed phoneNumber",
+		Label:   "phoneNumber with letters",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712ABCDEF&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "malformed phoneNumber",
 	},
 	{
-		label:   "phoneNumber too short",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B25571&networkCode=64004&text=",
-		status:  400,
-		errText: "malformed phoneNumber",
+		Label:   "phoneNumber too short",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B25571&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "malformed phoneNumber",
 	},
 	{
-		label:   "phoneNumber too long",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B2557123456789012&networkCode=64004&text=",
-		status:  400,
-		errText: "malformed phoneNumber",
+		Label:   "phoneNumber too long",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B2557123456789012&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "malformed phoneNumber",
 	},
 	{
-		label:   "phoneNumber with two '+'",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "malformed phoneNumber",
+		Label:   "phoneNumber with two '+'",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "malformed phoneNumber",
 	},
 	{
-		label:   "phoneNumber with two leading spaces",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=++255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "malformed phoneNumber",
+		Label:   "phoneNumber with two leading spaces",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=++255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "malformed phoneNumber",
 	},
 	{
-		label:   "invalid UTF-8 in text",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A%FF",
-		status:  400,
-		errText: "text is not valid UTF-8",
+		Label:   "invalid UTF-8 in text",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A%FF",
+		Status:  400,
+		ErrText: "text is not valid UTF-8",
 	},
 	{
-		label:   "invalid UTF-8 in sessionId",
-		ct:      formType,
-		body:    "sessionId=ATUid_%C3%28&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "sessionId is not valid UTF-8",
+		Label:   "invalid UTF-8 in sessionId",
+		CT:      formType,
+		Body:    "sessionId=ATUid_%C3%28&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "sessionId is not valid UTF-8",
 	},
 	{
-		label:   "control character in sessionId",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b%0Afake+log+line&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "control character in sessionId",
+		Label:   "control character in sessionId",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b%0Afake+log+line&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "control character in sessionId",
 	},
 	{
-		label:   "sessionId longer than 128 bytes",
-		ct:      formType,
-		body:    "sessionId=ATUid_" + strings.Repeat("f", 123) + "&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "sessionId longer than 128 bytes",
+		Label:   "sessionId longer than 128 bytes",
+		CT:      formType,
+		Body:    "sessionId=ATUid_" + strings.Repeat("f", 123) + "&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "sessionId longer than 128 bytes",
 	},
 	{
-		label:   "serviceCode longer than 64 bytes",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384" + strings.Repeat("%2A1", 31) + "%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "serviceCode longer than 64 bytes",
+		Label:   "serviceCode longer than 64 bytes",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384" + strings.Repeat("%2A1", 31) + "%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "serviceCode longer than 64 bytes",
 	},
 	{
-		label:   "networkCode longer than 16 bytes",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004640046400464004&text=",
-		status:  400,
-		errText: "networkCode longer than 16 bytes",
+		Label:   "networkCode longer than 16 bytes",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004640046400464004&text=",
+		Status:  400,
+		ErrText: "networkCode longer than 16 bytes",
 	},
 	{
-		label:   "repeated text",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1&text=2",
-		status:  400,
-		errText: "repeated text",
+		Label:   "repeated text",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1&text=2",
+		Status:  400,
+		ErrText: "repeated text",
 	},
 	{
-		label:   "repeated sessionId, the second one escaped",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=&session%49d=ATUid_other",
-		status:  400,
-		errText: "repeated sessionId",
+		Label:   "repeated sessionId, the second one escaped",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=&session%49d=ATUid_other",
+		Status:  400,
+		ErrText: "repeated sessionId",
 	},
 	{
-		label:   "truncated escape",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2",
-		status:  400,
-		errText: "invalid %-escape",
+		Label:   "truncated escape",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2",
+		Status:  400,
+		ErrText: "invalid %-escape",
 	},
 	{
-		label:   "non-hex escape",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=%zz",
-		status:  400,
-		errText: "invalid %-escape",
+		Label:   "non-hex escape",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=%zz",
+		Status:  400,
+		ErrText: "invalid %-escape",
 	},
 	{
-		label:   "';' separator (refused as by url.ParseQuery)",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5;text=1&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004",
-		status:  400,
-		errText: "';'",
+		Label:   "';' separator (refused as by url.ParseQuery)",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5;text=1&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004",
+		Status:  400,
+		ErrText: "';'",
 	},
 	{
-		label:   "JSON",
-		ct:      "application/json",
-		body:    `{"sessionId":"ATUid_5d3b4c2bc589f4811820a7184eed4df5","serviceCode":"*384*1234#","phoneNumber":"+255712345678","text":""}`,
-		status:  400,
-		errText: "content type",
+		Label:   "JSON",
+		CT:      "application/json",
+		Body:    `{"sessionId":"ATUid_5d3b4c2bc589f4811820a7184eed4df5","serviceCode":"*384*1234#","phoneNumber":"+255712345678","text":""}`,
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "no content type",
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "content type",
+		Label:   "no content type",
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "content type with a longer subtype",
-		ct:      "application/x-www-form-urlencodedx",
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
-		status:  400,
-		errText: "content type",
+		Label:   "content type with a longer subtype",
+		CT:      "application/x-www-form-urlencodedx",
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=",
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "empty body",
-		ct:      formType,
-		status:  400,
-		errText: "missing sessionId",
+		Label:   "empty body",
+		CT:      formType,
+		Status:  400,
+		ErrText: "missing sessionId",
 	},
 	{
-		label:   "body over the gateway's limit",
-		ct:      formType,
-		body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A" + digits5000,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
+		Label:   "body over the gateway's limit",
+		CT:      formType,
+		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A" + digits5000,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
 	},
-}
-
-// statusOf is how the gateway answers ParseHop's and ParseSessionEvent's
-// errors.
-func statusOf(err error) int {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, providers.ErrMalformed):
-		return http.StatusBadRequest
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
-func newRequest(target, ct, body string, limit int64) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
-	if ct != "" {
-		r.Header.Set("Content-Type", ct)
-	}
-	if limit > 0 {
-		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, limit)
-	}
-	return r
 }
 
 func TestParseHop(t *testing.T) {
-	for _, tc := range hopCases {
-		t.Run(tc.label, func(t *testing.T) {
-			hop, err := ParseHop(newRequest("/ussd/africastalking/tok", tc.ct, tc.body, tc.limit))
-			if got := statusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if hop != tc.hop {
-				t.Errorf("hop\n got %+v\nwant %+v", hop, tc.hop)
-			}
-		})
-	}
+	pt.RunHopCases(t, "/ussd/africastalking/tok", hopCases, ParseHop)
 }
 
 func TestParseHopNilBody(t *testing.T) {
@@ -513,8 +458,8 @@ var eventCases = []eventCase{
 func TestParseSessionEvent(t *testing.T) {
 	for _, tc := range eventCases {
 		t.Run(tc.label, func(t *testing.T) {
-			ev, err := ParseSessionEvent(newRequest("/ussd/africastalking/tok/events", formType, tc.body, 0))
-			if got := statusOf(err); got != tc.status {
+			ev, err := ParseSessionEvent(pt.NewRequest(http.MethodPost, "/ussd/africastalking/tok/events", formType, tc.body, 0))
+			if got := pt.StatusOf(err); got != tc.status {
 				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
 			}
 			if err != nil {
@@ -531,7 +476,7 @@ func TestParseSessionEvent(t *testing.T) {
 }
 
 func TestParseSessionEventJSON(t *testing.T) {
-	_, err := ParseSessionEvent(newRequest("/ussd/africastalking/tok/events", "application/json", `{"sessionId":"x"}`, 0))
+	_, err := ParseSessionEvent(pt.NewRequest(http.MethodPost, "/ussd/africastalking/tok/events", "application/json", `{"sessionId":"x"}`, 0))
 	if !errors.Is(err, providers.ErrMalformed) {
 		t.Errorf("err %v, want ErrMalformed", err)
 	}
@@ -549,25 +494,18 @@ var phoneRE = regexp.MustCompile(`^\+?\d{6,15}$`)
 
 func FuzzParseHop(f *testing.F) {
 	for _, tc := range hopCases {
-		f.Add([]byte(tc.body), tc.ct)
+		f.Add([]byte(tc.Body), tc.CT)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ct string) {
-		r := newRequest("/ussd/africastalking/tok", ct, string(body), 0)
+		r := pt.NewRequest(http.MethodPost, "/ussd/africastalking/tok", ct, string(body), 0)
 		hop, err := ParseHop(r)
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		if !phoneRE.MatchString(hop.Phone) {
 			t.Errorf("Phone %q", hop.Phone)
 		}
-		for _, s := range []string{hop.SessionID, hop.ServiceCode, hop.Network, hop.Text} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, hop.SessionID, hop.ServiceCode, hop.Network, hop.Text)
 		if hop.SessionID == "" || hop.ServiceCode == "" || len(hop.SessionID) > maxSessionID ||
 			len(hop.ServiceCode) > maxServiceCode || len(hop.Network) > maxNetworkCode {
 			t.Errorf("identifiers %q %q %q", hop.SessionID, hop.ServiceCode, hop.Network)
@@ -597,11 +535,8 @@ func FuzzParseSessionEvent(f *testing.F) {
 		f.Add([]byte(tc.body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ev, err := ParseSessionEvent(newRequest("/ussd/africastalking/tok/events", formType, string(body), 0))
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		ev, err := ParseSessionEvent(pt.NewRequest(http.MethodPost, "/ussd/africastalking/tok/events", formType, string(body), 0))
+		if pt.Refused(t, err) {
 			return
 		}
 		if ev.SessionID == "" || ev.HopsCount < 0 || ev.DurationMillis < 0 {
@@ -610,12 +545,8 @@ func FuzzParseSessionEvent(f *testing.F) {
 		if !ev.Date.IsZero() && ev.Date.Location() != time.UTC {
 			t.Errorf("Date %v not UTC", ev.Date)
 		}
-		for _, s := range []string{ev.SessionID, ev.ServiceCode, ev.Phone, ev.Network, ev.Status, ev.Input,
-			ev.LastAppResponse, ev.ErrorMessage, ev.Cost, ev.HopsMetadata} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, ev.SessionID, ev.ServiceCode, ev.Phone, ev.Network, ev.Status, ev.Input,
+			ev.LastAppResponse, ev.ErrorMessage, ev.Cost, ev.HopsMetadata)
 		if _, err := url.ParseQuery(string(body)); err != nil {
 			t.Fatalf("accepted a body url.ParseQuery refuses: %v", err)
 		}
@@ -624,7 +555,7 @@ func FuzzParseSessionEvent(f *testing.F) {
 
 func BenchmarkParseHop(b *testing.B) {
 	body := []byte("sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A12345678")
-	r := newRequest("/ussd/africastalking/tok", formType, "", 0)
+	r := pt.NewRequest(http.MethodPost, "/ussd/africastalking/tok", formType, "", 0)
 	rd := bytes.NewReader(body)
 	r.Body = io.NopCloser(rd)
 	b.ReportAllocs()

@@ -2,13 +2,10 @@ package arkesel
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -22,16 +19,6 @@ const (
 	serviceCode = "*928*1#"
 )
 
-type hopCase struct {
-	label   string
-	ct      string
-	body    string
-	limit   int64
-	status  int
-	errText string
-	hop     providers.Hop
-}
-
 // arkeselHop is a hop of the protocols.md §3.4 fixture session.
 func arkeselHop(mod func(*providers.Hop)) providers.Hop {
 	h := providers.Hop{
@@ -44,175 +31,149 @@ func arkeselHop(mod func(*providers.Hop)) providers.Hop {
 	return h
 }
 
-func start(dialled string) func(*providers.Hop) {
-	return func(h *providers.Hop) { h.Start, h.Dialled, h.ReplayKey = true, dialled, providers.ReplayKeyStart }
-}
-
-func input(text string) func(*providers.Hop) { return func(h *providers.Hop) { h.Text = text } }
-
-var hopCases = []hopCase{
+var hopCases = []pt.HopCase{
 	{
-		label:  "new session: userData the dialled string (protocols.md §3.4 fixture)",
-		ct:     jsonType,
-		body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`,
-		status: 200,
-		hop:    arkeselHop(start("*928*1#")),
+		Label:  "new session: userData the dialled string (protocols.md §3.4 fixture)",
+		CT:     jsonType,
+		Body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`,
+		Status: 200,
+		Hop:    arkeselHop(pt.Start("*928*1#")),
 	},
 	{
-		label:  "new session with a pre-dialled route",
-		ct:     jsonType,
-		body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1*1*12345678#","network":"MTN"}`,
-		status: 200,
-		hop:    arkeselHop(start("*928*1*1*12345678#")),
+		Label:  "new session with a pre-dialled route",
+		CT:     jsonType,
+		Body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1*1*12345678#","network":"MTN"}`,
+		Status: 200,
+		Hop:    arkeselHop(pt.Start("*928*1*1*12345678#")),
 	},
 	{
-		label:  "later hop: userData the newest input",
-		ct:     jsonType,
-		body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
-		status: 200,
-		hop:    arkeselHop(input("1")),
+		Label:  "later hop: userData the newest input",
+		CT:     jsonType,
+		Body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
+		Status: 200,
+		Hop:    arkeselHop(pt.Input("1")),
 	},
 	{
-		label:  "member names in other case and order, charset, unknown member",
-		ct:     "application/json;charset=utf-8",
-		body:   `{"NETWORK":"Vodafone","userdata":"2","MSISDN":"233507387216","NewSession":false,"UserID":"NOKWARE","SessionId":"s9","type":"ussd"}`,
-		status: 200,
-		hop:    arkeselHop(func(h *providers.Hop) { h.Text, h.Network = "2", "Vodafone" }),
+		Label:  "member names in other case and order, charset, unknown member",
+		CT:     "application/json;charset=utf-8",
+		Body:   `{"NETWORK":"Vodafone","userdata":"2","MSISDN":"233507387216","NewSession":false,"UserID":"NOKWARE","SessionId":"s9","type":"ussd"}`,
+		Status: 200,
+		Hop:    arkeselHop(func(h *providers.Hop) { h.Text, h.Network = "2", "Vodafone" }),
 	},
 	{
-		label:  "free text with '*'",
-		ct:     jsonType,
-		body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"RC*42","network":"MTN"}`,
-		status: 200,
-		hop:    arkeselHop(input("RC*42")),
+		Label:  "free text with '*'",
+		CT:     jsonType,
+		Body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"RC*42","network":"MTN"}`,
+		Status: 200,
+		Hop:    arkeselHop(pt.Input("RC*42")),
 	},
 	{
-		label:   "missing newSession",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "missing newSession",
+		Label:   "missing newSession",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "missing newSession",
 	},
 	{
-		label:   "newSession as a string",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":"true","msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`,
-		status:  400,
-		errText: "newSession is a string, want a boolean",
+		Label:   "newSession as a string",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":"true","msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`,
+		Status:  400,
+		ErrText: "newSession is a string, want a boolean",
 	},
 	{
-		label:   "missing sessionID",
-		ct:      jsonType,
-		body:    `{"userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "missing sessionID",
+		Label:   "missing sessionID",
+		CT:      jsonType,
+		Body:    `{"userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "missing sessionID",
 	},
 	{
-		label:   "missing userID",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "missing userID",
+		Label:   "missing userID",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "missing userID",
 	},
 	{
-		label:   "missing msisdn",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "missing phone number",
+		Label:   "missing msisdn",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "missing phone number",
 	},
 	{
-		label:   "msisdn as a number",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":233507387216,"userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "msisdn is a number",
+		Label:   "msisdn as a number",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":233507387216,"userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "msisdn is a number",
 	},
 	{
-		label:   "userData as an array",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":["1"],"network":"MTN"}`,
-		status:  400,
-		errText: "userData is an array",
+		Label:   "userData as an array",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":["1"],"network":"MTN"}`,
+		Status:  400,
+		ErrText: "userData is an array",
 	},
 	{
-		label:   "sessionID twice",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN","sessionId":"s10"}`,
-		status:  400,
-		errText: "repeated member",
+		Label:   "sessionID twice",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN","sessionId":"s10"}`,
+		Status:  400,
+		ErrText: "repeated member",
 	},
 	{
-		label:   "control character in userID",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOK\u0000WARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
-		status:  400,
-		errText: "control character in userID",
+		Label:   "control character in userID",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOK\u0000WARE","newSession":false,"msisdn":"233507387216","userData":"1","network":"MTN"}`,
+		Status:  400,
+		ErrText: "control character in userID",
 	},
 	{
-		label:   "invalid UTF-8",
-		ct:      jsonType,
-		body:    "{\"sessionID\":\"s9\",\"userID\":\"NOKWARE\",\"newSession\":false,\"msisdn\":\"233507387216\",\"userData\":\"\xed\xa0\x80\",\"network\":\"MTN\"}",
-		status:  400,
-		errText: "not valid UTF-8",
+		Label:   "invalid UTF-8",
+		CT:      jsonType,
+		Body:    "{\"sessionID\":\"s9\",\"userID\":\"NOKWARE\",\"newSession\":false,\"msisdn\":\"233507387216\",\"userData\":\"\xed\xa0\x80\",\"network\":\"MTN\"}",
+		Status:  400,
+		ErrText: "not valid UTF-8",
 	},
 	{
-		label:   "form-encoded",
-		ct:      "application/x-www-form-urlencoded",
-		body:    "sessionID=s9&userID=NOKWARE&newSession=false&msisdn=233507387216&userData=1",
-		status:  400,
-		errText: "content type",
+		Label:   "form-encoded",
+		CT:      "application/x-www-form-urlencoded",
+		Body:    "sessionID=s9&userID=NOKWARE&newSession=false&msisdn=233507387216&userData=1",
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "JSON null",
-		ct:      jsonType,
-		body:    `null`,
-		status:  400,
-		errText: "not a JSON object",
+		Label:   "JSON null",
+		CT:      jsonType,
+		Body:    `null`,
+		Status:  400,
+		ErrText: "not a JSON object",
 	},
 	{
-		label:   "empty body",
-		ct:      jsonType,
-		status:  400,
-		errText: "empty body",
+		Label:   "empty body",
+		CT:      jsonType,
+		Status:  400,
+		ErrText: "empty body",
 	},
 	{
-		label:   "body over the gateway's limit",
-		ct:      jsonType,
-		body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"` + strings.Repeat("1", 5000) + `","network":"MTN"}`,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
+		Label:   "body over the gateway's limit",
+		CT:      jsonType,
+		Body:    `{"sessionID":"s9","userID":"NOKWARE","newSession":false,"msisdn":"233507387216","userData":"` + strings.Repeat("1", 5000) + `","network":"MTN"}`,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
 	},
 }
 
 func TestParseHop(t *testing.T) {
-	for _, tc := range hopCases {
-		t.Run(tc.label, func(t *testing.T) {
-			hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", tc.ct, tc.body, tc.limit))
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if hop != tc.hop {
-				t.Errorf("hop\n got %+v\nwant %+v", hop, tc.hop)
-			}
-		})
-	}
+	pt.RunHopCases(t, "/ussd/arkesel/tok", hopCases, ParseHop)
 }
 
 func parse(t *testing.T, body string) providers.Hop {
 	t.Helper()
-	hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", jsonType, body, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hop
+	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", jsonType, body, 0))
 }
 
 func TestReplayKey(t *testing.T) {
@@ -254,7 +215,7 @@ func TestMembershipWalk(t *testing.T) {
 }
 
 func TestBody(t *testing.T) {
-	hop := arkeselHop(input("1"))
+	hop := arkeselHop(pt.Input("1"))
 	for _, tc := range []struct {
 		label string
 		rep   providers.Reply
@@ -280,33 +241,24 @@ func TestBody(t *testing.T) {
 	}
 }
 
-var phoneRE = regexp.MustCompile(`^(\+[1-9]\d{5,14}|0\d{5,14}|\+0\d{5,14})$`)
-
 func FuzzParseHop(f *testing.F) {
 	for _, tc := range hopCases {
-		f.Add([]byte(tc.body), tc.ct)
+		f.Add([]byte(tc.Body), tc.CT)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ct string) {
 		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", ct, string(body), 0))
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			hop.Echo.Account == "" || len(hop.Echo.Account) > wire.MaxAccount || hop.End || hop.Accumulated ||
-			!phoneRE.MatchString(hop.Phone) {
+			!pt.PhoneRE.MatchString(hop.Phone) {
 			t.Errorf("hop %+v", hop)
 		}
 		if hop.Start != (hop.ReplayKey == providers.ReplayKeyStart) || (hop.Start && hop.Text != "") || (!hop.Start && hop.Dialled != "") {
 			t.Errorf("start/key mismatch %+v", hop)
 		}
-		for _, s := range []string{hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account)
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
 			t.Fatalf("accepted a body encoding/json refuses: %v", err)

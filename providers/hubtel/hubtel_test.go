@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -20,18 +18,6 @@ const (
 	fixtureSession = "8d440a43a98b4614b9df22b79c8190b8"
 	jsonType       = "application/json"
 )
-
-// hopCase is one request as Hubtel sends it. status is what the gateway
-// answers for the error ParseHop returns: 200 means hop is expected.
-type hopCase struct {
-	label   string
-	ct      string
-	body    string
-	limit   int64
-	status  int
-	errText string
-	hop     providers.Hop
-}
 
 // hubtelHop is the hop of the protocols.md §3.1 fixture session.
 func hubtelHop(seq int, mod func(*providers.Hop)) providers.Hop {
@@ -45,333 +31,313 @@ func hubtelHop(seq int, mod func(*providers.Hop)) providers.Hop {
 	return h
 }
 
-var hopCases = []hopCase{
+var hopCases = []pt.HopCase{
 	{
-		label:  "Initiation, SDK casing (protocols.md §3.1 fixture)",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","ClientState":"","Sequence":1,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5#" }),
+		Label:  "Initiation, SDK casing (protocols.md §3.1 fixture)",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","ClientState":"","Sequence":1,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5#" }),
 	},
 	{
-		label:  "Initiation, readme casing: lower-case type, Sequence as a string",
-		ct:     "application/json; charset=utf-8",
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"initiation","Message":"*714*5#","Operator":"mtn","ClientState":"","Sequence":"1","Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5#" }),
+		Label:  "Initiation, readme casing: lower-case type, Sequence as a string",
+		CT:     "application/json; charset=utf-8",
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"initiation","Message":"*714*5#","Operator":"mtn","ClientState":"","Sequence":"1","Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5#" }),
 	},
 	{
-		label:  "Initiation with a pre-dialled route *714*5*1*12345678#",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5*1*12345678#","Operator":"mtn","ClientState":"","Sequence":1,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5*1*12345678#" }),
+		Label:  "Initiation with a pre-dialled route *714*5*1*12345678#",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5*1*12345678#","Operator":"mtn","ClientState":"","Sequence":1,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(1, func(h *providers.Hop) { h.Start, h.Dialled = true, "*714*5*1*12345678#" }),
 	},
 	{
-		label:  "Initiation, newer operator name, no Platform, no ClientState",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"vodafone-gh","Sequence":1}`,
-		status: 200,
-		hop: hubtelHop(1, func(h *providers.Hop) {
+		Label:  "Initiation, newer operator name, no Platform, no ClientState",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"vodafone-gh","Sequence":1}`,
+		Status: 200,
+		Hop: hubtelHop(1, func(h *providers.Hop) {
 			h.Start, h.Dialled, h.Network = true, "*714*5#", "vodafone-gh"
 		}),
 	},
 	{
-		label:  "Response",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "1" }),
+		Label:  "Response",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "1" }),
 	},
 	{
-		label:  "Response in capitals, members in another order, unknown members ignored",
-		ct:     jsonType,
-		body:   `{"Sequence":3,"Type":"RESPONSE","Message":"12345678","ExtraData":{"x":[1,2]},"Mobile":"233246912184","SessionId":"8d440a43a98b4614b9df22b79c8190b8","ServiceCode":"714*5","Operator":"mtn","Platform":"ussd","ClientState":null}`,
-		status: 200,
-		hop:    hubtelHop(3, func(h *providers.Hop) { h.Text = "12345678" }),
+		Label:  "Response in capitals, members in another order, unknown members ignored",
+		CT:     jsonType,
+		Body:   `{"Sequence":3,"Type":"RESPONSE","Message":"12345678","ExtraData":{"x":[1,2]},"Mobile":"233246912184","SessionId":"8d440a43a98b4614b9df22b79c8190b8","ServiceCode":"714*5","Operator":"mtn","Platform":"ussd","ClientState":null}`,
+		Status: 200,
+		Hop:    hubtelHop(3, func(h *providers.Hop) { h.Text = "12345678" }),
 	},
 	{
-		label:  "Response with camelCase member names",
-		ct:     jsonType,
-		body:   `{"sessionId":"8d440a43a98b4614b9df22b79c8190b8","mobile":"233246912184","serviceCode":"714*5","type":"response","message":"2","operator":"mtn","clientState":"","sequence":2,"platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "2" }),
+		Label:  "Response with camelCase member names",
+		CT:     jsonType,
+		Body:   `{"sessionId":"8d440a43a98b4614b9df22b79c8190b8","mobile":"233246912184","serviceCode":"714*5","type":"response","message":"2","operator":"mtn","clientState":"","sequence":2,"platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "2" }),
 	},
 	{
-		label:  "Response, free text with '*' and non-ASCII",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"Kwame*Ménsah","Operator":"mtn","ClientState":"","Sequence":4,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(4, func(h *providers.Hop) { h.Text = "Kwame*Ménsah" }),
+		Label:  "Response, free text with '*' and non-ASCII",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"Kwame*Ménsah","Operator":"mtn","ClientState":"","Sequence":4,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(4, func(h *providers.Hop) { h.Text = "Kwame*Ménsah" }),
 	},
 	{
-		label:  "Response, empty input",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(2, nil),
+		Label:  "Response, empty input",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(2, nil),
 	},
 	{
-		label:  "Mobile already with '+'",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"+233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "1" }),
+		Label:  "Mobile already with '+'",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"+233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(2, func(h *providers.Hop) { h.Text = "1" }),
 	},
 	{
-		label:  "Release: the user ended the session",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Release","Message":"","Operator":"mtn","ClientState":"","Sequence":3,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(3, func(h *providers.Hop) { h.End = true }),
+		Label:  "Release: the user ended the session",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Release","Message":"","Operator":"mtn","ClientState":"","Sequence":3,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(3, func(h *providers.Hop) { h.End = true }),
 	},
 	{
-		label:  "Timeout: we answered too late",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"timeout","Message":"","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
-		status: 200,
-		hop:    hubtelHop(2, func(h *providers.Hop) { h.End = true }),
+		Label:  "Timeout: we answered too late",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"timeout","Message":"","Operator":"mtn","ClientState":"","Sequence":2,"Platform":"USSD"}`,
+		Status: 200,
+		Hop:    hubtelHop(2, func(h *providers.Hop) { h.End = true }),
 	},
 	{
-		label:  "Release with only SessionId and Type",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release"}`,
-		status: 200,
-		hop:    providers.Hop{Provider: Name, SessionID: fixtureSession, End: true},
+		Label:  "Release with only SessionId and Type",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release"}`,
+		Status: 200,
+		Hop:    providers.Hop{Provider: Name, SessionID: fixtureSession, End: true},
 	},
 	{
-		label:  "Initiation without Sequence: keyed as a start",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn"}`,
-		status: 200,
-		hop: hubtelHop(0, func(h *providers.Hop) {
+		Label:  "Initiation without Sequence: keyed as a start",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn"}`,
+		Status: 200,
+		Hop: hubtelHop(0, func(h *providers.Hop) {
 			h.Start, h.Dialled, h.Seq, h.ReplayKey = true, "*714*5#", 0, providers.ReplayKeyStart
 		}),
 	},
 	{
-		label:  "Response without Sequence: no key of its own",
-		ct:     jsonType,
-		body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","Sequence":""}`,
-		status: 200,
-		hop:    hubtelHop(0, func(h *providers.Hop) { h.Text, h.Seq, h.ReplayKey = "1", 0, "" }),
+		Label:  "Response without Sequence: no key of its own",
+		CT:     jsonType,
+		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Operator":"mtn","Sequence":""}`,
+		Status: 200,
+		Hop:    hubtelHop(0, func(h *providers.Hop) { h.Text, h.Seq, h.ReplayKey = "1", 0, "" }),
 	},
 	{
-		label:   "missing SessionId",
-		ct:      jsonType,
-		body:    `{"Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","Sequence":1}`,
-		status:  400,
-		errText: "missing SessionId",
+		Label:   "missing SessionId",
+		CT:      jsonType,
+		Body:    `{"Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","Sequence":1}`,
+		Status:  400,
+		ErrText: "missing SessionId",
 	},
 	{
-		label:   "missing Mobile",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","Sequence":1}`,
-		status:  400,
-		errText: "missing phone number",
+		Label:   "missing Mobile",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","Sequence":1}`,
+		Status:  400,
+		ErrText: "missing phone number",
 	},
 	{
-		label:   "Mobile with letters",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233XXXXXXXXX","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "malformed Mobile",
+		Label:   "Mobile with letters",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233XXXXXXXXX","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "malformed Mobile",
 	},
 	{
-		label:   "missing Type",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "missing Type",
+		Label:   "missing Type",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "missing Type",
 	},
 	{
-		label:   "app-channel Type",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"AddToCart","Message":"1","Sequence":2,"Platform":"Hubtel-App"}`,
-		status:  400,
-		errText: "not USSD",
+		Label:   "app-channel Type",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"AddToCart","Message":"1","Sequence":2,"Platform":"Hubtel-App"}`,
+		Status:  400,
+		ErrText: "not USSD",
 	},
 	{
-		label:   "unknown Type",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Query","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: `unsupported Type "Query"`,
+		Label:   "unknown Type",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Query","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: `unsupported Type "Query"`,
 	},
 	{
-		label:   "Platform Web",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"Platform":"Web"}`,
-		status:  400,
-		errText: `platform "Web" is not USSD`,
+		Label:   "Platform Web",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"Platform":"Web"}`,
+		Status:  400,
+		ErrText: `platform "Web" is not USSD`,
 	},
 	{
-		label:   "Sequence as a boolean",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":true}`,
-		status:  400,
-		errText: "Sequence is a boolean",
+		Label:   "Sequence as a boolean",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":true}`,
+		Status:  400,
+		ErrText: "Sequence is a boolean",
 	},
 	{
-		label:   "Sequence with a fraction",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2.5}`,
-		status:  400,
-		errText: "not a count",
+		Label:   "Sequence with a fraction",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2.5}`,
+		Status:  400,
+		ErrText: "not a count",
 	},
 	{
-		label:   "negative Sequence",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":"-2"}`,
-		status:  400,
-		errText: "not a count",
+		Label:   "negative Sequence",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":"-2"}`,
+		Status:  400,
+		ErrText: "not a count",
 	},
 	{
-		label:   "Message as a number",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":1,"Sequence":2}`,
-		status:  400,
-		errText: "Message is a number, want a string",
+		Label:   "Message as a number",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":1,"Sequence":2}`,
+		Status:  400,
+		ErrText: "Message is a number, want a string",
 	},
 	{
-		label:   "Mobile as a number",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":233246912184,"ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "Mobile is a number",
+		Label:   "Mobile as a number",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":233246912184,"ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "Mobile is a number",
 	},
 	{
-		label:   "ClientState as an object",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"ClientState":{}}`,
-		status:  400,
-		errText: "ClientState is an object",
+		Label:   "ClientState as an object",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"ClientState":{}}`,
+		Status:  400,
+		ErrText: "ClientState is an object",
 	},
 	{
-		label:   "SessionId twice in different case",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"sessionId":"other"}`,
-		status:  400,
-		errText: "repeated member",
+		Label:   "SessionId twice in different case",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"sessionId":"other"}`,
+		Status:  400,
+		ErrText: "repeated member",
 	},
 	{
-		label:   "Message twice",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"Message":"2"}`,
-		status:  400,
-		errText: "repeated member",
+		Label:   "Message twice",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2,"Message":"2"}`,
+		Status:  400,
+		ErrText: "repeated member",
 	},
 	{
-		label:   "escaped newline in SessionId",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d44\nfake log line","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "control character in SessionId",
+		Label:   "escaped newline in SessionId",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d44\nfake log line","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "control character in SessionId",
 	},
 	{
-		label:   "raw newline inside a JSON string",
-		ct:      jsonType,
-		body:    "{\"SessionId\":\"8d44\nfake\",\"Mobile\":\"233246912184\",\"Type\":\"Response\",\"Message\":\"1\",\"Sequence\":2}",
-		status:  400,
-		errText: "invalid JSON",
+		Label:   "raw newline inside a JSON string",
+		CT:      jsonType,
+		Body:    "{\"SessionId\":\"8d44\nfake\",\"Mobile\":\"233246912184\",\"Type\":\"Response\",\"Message\":\"1\",\"Sequence\":2}",
+		Status:  400,
+		ErrText: "invalid JSON",
 	},
 	{
-		label:   "escaped control character in SessionId",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d44\u001b[2J","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "control character in SessionId",
+		Label:   "escaped control character in SessionId",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d44\u001b[2J","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "control character in SessionId",
 	},
 	{
-		label:   "SessionId longer than 128 bytes",
-		ct:      jsonType,
-		body:    `{"SessionId":"` + strings.Repeat("8", 129) + `","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "SessionId longer than 128 bytes",
+		Label:   "SessionId longer than 128 bytes",
+		CT:      jsonType,
+		Body:    `{"SessionId":"` + strings.Repeat("8", 129) + `","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "SessionId longer than 128 bytes",
 	},
 	{
-		label:   "invalid UTF-8 in Message",
-		ct:      jsonType,
-		body:    "{\"SessionId\":\"8d440a43a98b4614b9df22b79c8190b8\",\"Mobile\":\"233246912184\",\"ServiceCode\":\"714*5\",\"Type\":\"Response\",\"Message\":\"\xff\",\"Sequence\":2}",
-		status:  400,
-		errText: "not valid UTF-8",
+		Label:   "invalid UTF-8 in Message",
+		CT:      jsonType,
+		Body:    "{\"SessionId\":\"8d440a43a98b4614b9df22b79c8190b8\",\"Mobile\":\"233246912184\",\"ServiceCode\":\"714*5\",\"Type\":\"Response\",\"Message\":\"\xff\",\"Sequence\":2}",
+		Status:  400,
+		ErrText: "not valid UTF-8",
 	},
 	{
-		label:   "form-encoded body",
-		ct:      "application/x-www-form-urlencoded",
-		body:    "SessionId=8d440a43a98b4614b9df22b79c8190b8&Mobile=233246912184&Type=Response&Message=1&Sequence=2",
-		status:  400,
-		errText: "content type",
+		Label:   "form-encoded body",
+		CT:      "application/x-www-form-urlencoded",
+		Body:    "SessionId=8d440a43a98b4614b9df22b79c8190b8&Mobile=233246912184&Type=Response&Message=1&Sequence=2",
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "no content type",
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
-		status:  400,
-		errText: "content type",
+		Label:   "no content type",
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"1","Sequence":2}`,
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "not JSON",
-		ct:      jsonType,
-		body:    `SessionId=8d440a43a98b4614b9df22b79c8190b8`,
-		status:  400,
-		errText: "invalid JSON",
+		Label:   "not JSON",
+		CT:      jsonType,
+		Body:    `SessionId=8d440a43a98b4614b9df22b79c8190b8`,
+		Status:  400,
+		ErrText: "invalid JSON",
 	},
 	{
-		label:   "an array of requests",
-		ct:      jsonType,
-		body:    `[{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","Type":"Response","Message":"1","Sequence":2}]`,
-		status:  400,
-		errText: "not a JSON object",
+		Label:   "an array of requests",
+		CT:      jsonType,
+		Body:    `[{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","Type":"Response","Message":"1","Sequence":2}]`,
+		Status:  400,
+		ErrText: "not a JSON object",
 	},
 	{
-		label:   "two requests in one body",
-		ct:      jsonType,
-		body:    `{"SessionId":"a","Mobile":"233246912184","Type":"Response","Message":"1","Sequence":2}{"SessionId":"b"}`,
-		status:  400,
-		errText: "data after",
+		Label:   "two requests in one body",
+		CT:      jsonType,
+		Body:    `{"SessionId":"a","Mobile":"233246912184","Type":"Response","Message":"1","Sequence":2}{"SessionId":"b"}`,
+		Status:  400,
+		ErrText: "data after",
 	},
 	{
-		label:   "empty body",
-		ct:      jsonType,
-		status:  400,
-		errText: "empty body",
+		Label:   "empty body",
+		CT:      jsonType,
+		Status:  400,
+		ErrText: "empty body",
 	},
 	{
-		label:   "body over the gateway's limit",
-		ct:      jsonType,
-		body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"` + strings.Repeat("7", 5000) + `","Sequence":2}`,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
+		Label:   "body over the gateway's limit",
+		CT:      jsonType,
+		Body:    `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Response","Message":"` + strings.Repeat("7", 5000) + `","Sequence":2}`,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
 	},
 }
 
 func TestParseHop(t *testing.T) {
-	for _, tc := range hopCases {
-		t.Run(tc.label, func(t *testing.T) {
-			hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", tc.ct, tc.body, tc.limit))
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if hop != tc.hop {
-				t.Errorf("hop\n got %+v\nwant %+v", hop, tc.hop)
-			}
-		})
-	}
+	pt.RunHopCases(t, "/ussd/hubtel/tok", hopCases, ParseHop)
 }
 
 func parse(t *testing.T, body string) providers.Hop {
 	t.Helper()
-	hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", jsonType, body, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hop
+	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", jsonType, body, 0))
 }
 
 // A retried request carries the same Sequence and so the same replay key;
@@ -460,18 +426,13 @@ func TestBody(t *testing.T) {
 	}
 }
 
-var phoneRE = regexp.MustCompile(`^(\+[1-9]\d{5,14}|0\d{5,14}|\+0\d{5,14})$`)
-
 func FuzzParseHop(f *testing.F) {
 	for _, tc := range hopCases {
-		f.Add([]byte(tc.body), tc.ct)
+		f.Add([]byte(tc.Body), tc.CT)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ct string) {
 		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", ct, string(body), 0))
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		checkHop(t, hop)
@@ -498,7 +459,7 @@ func checkHop(t *testing.T, hop providers.Hop) {
 		len(hop.ServiceCode) > wire.MaxServiceCode || len(hop.Network) > wire.MaxNetwork || hop.Accumulated {
 		t.Errorf("hop %+v", hop)
 	}
-	if !hop.End && !phoneRE.MatchString(hop.Phone) {
+	if !hop.End && !pt.PhoneRE.MatchString(hop.Phone) {
 		t.Errorf("Phone %q", hop.Phone)
 	}
 	if n := b2i(hop.Start) + b2i(hop.End) + b2i(hop.Text != ""); n > 1 {
@@ -512,11 +473,7 @@ func checkHop(t *testing.T, hop providers.Hop) {
 	case hop.Seq == 0 && !hop.Start && hop.ReplayKey != "":
 		t.Errorf("unnumbered hop with ReplayKey %q", hop.ReplayKey)
 	}
-	for _, s := range []string{hop.SessionID, hop.Phone, hop.ServiceCode, hop.Network, hop.Text, hop.Dialled} {
-		if !utf8.ValidString(s) {
-			t.Errorf("invalid UTF-8 %q", s)
-		}
-	}
+	pt.ValidUTF8(t, hop.SessionID, hop.Phone, hop.ServiceCode, hop.Network, hop.Text, hop.Dialled)
 }
 
 func b2i(b bool) int {

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -45,12 +43,6 @@ func infobipHop(mod func(*providers.Hop)) providers.Hop {
 	return h
 }
 
-func start(dialled string) func(*providers.Hop) {
-	return func(h *providers.Hop) { h.Start, h.Dialled, h.ReplayKey = true, dialled, providers.ReplayKeyStart }
-}
-
-func input(text string) func(*providers.Hop) { return func(h *providers.Hop) { h.Text = text } }
-
 var endHop = providers.Hop{Provider: Name, SessionID: fixtureSession, End: true}
 
 var hopCases = []hopCase{
@@ -58,25 +50,25 @@ var hopCases = []hopCase{
 		label: "start", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
 		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"*123#"}`,
 		status: 200,
-		hop:    infobipHop(start("*123#")),
+		hop:    infobipHop(pt.Start("*123#")),
 	},
 	{
 		label: "start with a pre-dialled route", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
 		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"live2","language":null,"text":"*123*3#"}`,
 		status: 200,
-		hop:    infobipHop(start("*123*3#")),
+		hop:    infobipHop(pt.Start("*123*3#")),
 	},
 	{
 		label: "start without shortCode (vumi: not as mandatory as documented)", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
 		body:   `{"msisdn":"385955363443","text":"*123#"}`,
 		status: 200,
-		hop:    infobipHop(func(h *providers.Hop) { start("*123#")(h); h.ServiceCode = "" }),
+		hop:    infobipHop(func(h *providers.Hop) { pt.Start("*123#")(h); h.ServiceCode = "" }),
 	},
 	{
 		label: "response", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
 		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"1"}`,
 		status: 200,
-		hop:    infobipHop(input("1")),
+		hop:    infobipHop(pt.Input("1")),
 	},
 	{
 		label: "response without shortCode, with language", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: "application/json; charset=UTF-8",
@@ -237,18 +229,7 @@ func TestParseHop(t *testing.T) {
 	for _, tc := range hopCases {
 		t.Run(tc.label, func(t *testing.T) {
 			hop, err := ParseHop(request(tc), tc.sessionID, tc.action)
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if hop != tc.hop {
-				t.Errorf("hop\n got %+v\nwant %+v", hop, tc.hop)
-			}
+			pt.CheckHop(t, hop, err, tc.status, tc.errText, tc.hop)
 		})
 	}
 }
@@ -308,7 +289,7 @@ func TestMembershipWalk(t *testing.T) {
 }
 
 func TestBody(t *testing.T) {
-	hop := infobipHop(input("1"))
+	hop := infobipHop(pt.Input("1"))
 	for _, tc := range []struct {
 		label string
 		hop   providers.Hop
@@ -344,8 +325,6 @@ func TestBody(t *testing.T) {
 	}
 }
 
-var phoneRE = regexp.MustCompile(`^(\+[1-9]\d{5,14}|0\d{5,14}|\+0\d{5,14})$`)
-
 // The fuzzer picks the action and method with one byte: its low bits index
 // fuzzActions, its high bit asks for PUT instead of POST.
 var fuzzActions = []string{ActionStart, ActionResponse, ActionEnd, ActionStatus, "restart"}
@@ -365,22 +344,15 @@ func FuzzParseHop(f *testing.F) {
 			method = http.MethodPut
 		}
 		hop, err := ParseHop(pt.NewRequest(method, "/ussd/infobip/tok/session/x/y", ct, string(body), 0), sessionID, action)
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			len(hop.ServiceCode) > wire.MaxServiceCode || hop.Accumulated || hop.End != (action == ActionEnd) ||
-			hop.Start != (action == ActionStart) || (!hop.End && !phoneRE.MatchString(hop.Phone)) {
+			hop.Start != (action == ActionStart) || (!hop.End && !pt.PhoneRE.MatchString(hop.Phone)) {
 			t.Errorf("action %q: hop %+v", action, hop)
 		}
-		for _, s := range []string{hop.SessionID, hop.Phone, hop.ServiceCode, hop.Text, hop.Dialled} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, hop.SessionID, hop.Phone, hop.ServiceCode, hop.Text, hop.Dialled)
 		var out map[string]any
 		if err := json.Unmarshal(Body(hop, providers.Reply{Text: hop.Text}), &out); err != nil {
 			t.Fatalf("Body is not JSON: %v", err)

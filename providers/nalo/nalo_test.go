@@ -2,13 +2,10 @@ package nalo
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -22,16 +19,6 @@ const (
 	serviceCode = "*920*100#"
 )
 
-type hopCase struct {
-	label   string
-	ct      string
-	body    string
-	limit   int64
-	status  int
-	errText string
-	hop     providers.Hop
-}
-
 // naloHop is a hop of the fixture session.
 func naloHop(mod func(*providers.Hop)) providers.Hop {
 	h := providers.Hop{
@@ -44,196 +31,170 @@ func naloHop(mod func(*providers.Hop)) providers.Hop {
 	return h
 }
 
-func start(dialled string) func(*providers.Hop) {
-	return func(h *providers.Hop) { h.Start, h.Dialled, h.ReplayKey = true, dialled, providers.ReplayKeyStart }
-}
-
-func input(text string) func(*providers.Hop) { return func(h *providers.Hop) { h.Text = text } }
-
-var hopCases = []hopCase{
+var hopCases = []pt.HopCase{
 	{
-		label:  "initial dial: MSGTYPE true, USERDATA the dialled string",
-		ct:     jsonType,
-		body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"*920*100#","MSGTYPE":true,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status: 200,
-		hop:    naloHop(start("*920*100#")),
+		Label:  "initial dial: MSGTYPE true, USERDATA the dialled string",
+		CT:     jsonType,
+		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"*920*100#","MSGTYPE":true,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status: 200,
+		Hop:    naloHop(pt.Start("*920*100#")),
 	},
 	{
-		label:  "initial dial with a pre-dialled route",
-		ct:     jsonType,
-		body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"*920*100*1*12345678#","MSGTYPE":true,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status: 200,
-		hop:    naloHop(start("*920*100*1*12345678#")),
+		Label:  "initial dial with a pre-dialled route",
+		CT:     jsonType,
+		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"*920*100*1*12345678#","MSGTYPE":true,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status: 200,
+		Hop:    naloHop(pt.Start("*920*100*1*12345678#")),
 	},
 	{
-		label:  "later hop: MSGTYPE false, USERDATA the newest input (protocols.md §3.3 fixture)",
-		ct:     jsonType,
-		body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"3","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status: 200,
-		hop:    naloHop(input("3")),
+		Label:  "later hop: MSGTYPE false, USERDATA the newest input (protocols.md §3.3 fixture)",
+		CT:     jsonType,
+		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"3","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status: 200,
+		Hop:    naloHop(pt.Input("3")),
 	},
 	{
-		label:  "other network, members in another order, unknown member ignored",
-		ct:     "application/json; charset=UTF-8",
-		body:   `{"SESSIONID":"16590115252429751","MSGTYPE":false,"USERDATA":"12345678","MSISDN":"233244123456","USERID":"NALOTest","NETWORK":"AIRTELTIGO","SERVICECODE":"*920*100#"}`,
-		status: 200,
-		hop:    naloHop(func(h *providers.Hop) { h.Text, h.Network = "12345678", "AIRTELTIGO" }),
+		Label:  "other network, members in another order, unknown member ignored",
+		CT:     "application/json; charset=UTF-8",
+		Body:   `{"SESSIONID":"16590115252429751","MSGTYPE":false,"USERDATA":"12345678","MSISDN":"233244123456","USERID":"NALOTest","NETWORK":"AIRTELTIGO","SERVICECODE":"*920*100#"}`,
+		Status: 200,
+		Hop:    naloHop(func(h *providers.Hop) { h.Text, h.Network = "12345678", "AIRTELTIGO" }),
 	},
 	{
-		label:  "no NETWORK",
-		ct:     jsonType,
-		body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"SESSIONID":"16590115252429751"}`,
-		status: 200,
-		hop:    naloHop(func(h *providers.Hop) { h.Text, h.Network = "1", "" }),
+		Label:  "no NETWORK",
+		CT:     jsonType,
+		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"SESSIONID":"16590115252429751"}`,
+		Status: 200,
+		Hop:    naloHop(func(h *providers.Hop) { h.Text, h.Network = "1", "" }),
 	},
 	{
-		label:  "empty input",
-		ct:     jsonType,
-		body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"","MSGTYPE":false,"NETWORK":"VODAFONE","SESSIONID":"16590115252429751"}`,
-		status: 200,
-		hop:    naloHop(func(h *providers.Hop) { h.Network = "VODAFONE" }),
+		Label:  "empty input",
+		CT:     jsonType,
+		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"","MSGTYPE":false,"NETWORK":"VODAFONE","SESSIONID":"16590115252429751"}`,
+		Status: 200,
+		Hop:    naloHop(func(h *providers.Hop) { h.Network = "VODAFONE" }),
 	},
 	{
-		label:   "missing MSGTYPE",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "missing MSGTYPE",
+		Label:   "missing MSGTYPE",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "missing MSGTYPE",
 	},
 	{
-		label:   "MSGTYPE as a string",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":"false","NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "MSGTYPE is a string, want a boolean",
+		Label:   "MSGTYPE as a string",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":"false","NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "MSGTYPE is a string, want a boolean",
 	},
 	{
-		label:   "MSGTYPE null",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":null,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "missing MSGTYPE",
+		Label:   "MSGTYPE null",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":null,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "missing MSGTYPE",
 	},
 	{
-		label:   "missing SESSIONID",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN"}`,
-		status:  400,
-		errText: "missing SESSIONID",
+		Label:   "missing SESSIONID",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN"}`,
+		Status:  400,
+		ErrText: "missing SESSIONID",
 	},
 	{
-		label:   "SESSIONID as a number",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":16590115252429751}`,
-		status:  400,
-		errText: "SESSIONID is a number, want a string",
+		Label:   "SESSIONID as a number",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":16590115252429751}`,
+		Status:  400,
+		ErrText: "SESSIONID is a number, want a string",
 	},
 	{
-		label:   "missing USERID",
-		ct:      jsonType,
-		body:    `{"MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "missing USERID",
+		Label:   "missing USERID",
+		CT:      jsonType,
+		Body:    `{"MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "missing USERID",
 	},
 	{
-		label:   "missing MSISDN",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "missing phone number",
+		Label:   "missing MSISDN",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "missing phone number",
 	},
 	{
-		label:   "MSISDN placeholder from the docs",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233XXXXXXXXX","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "malformed MSISDN",
+		Label:   "MSISDN placeholder from the docs",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233XXXXXXXXX","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "malformed MSISDN",
 	},
 	{
-		label:   "USERDATA as a number",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":3,"MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "USERDATA is a number",
+		Label:   "USERDATA as a number",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":3,"MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "USERDATA is a number",
 	},
 	{
-		label:   "USERDATA twice in different case",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751","userData":"2"}`,
-		status:  400,
-		errText: "repeated member",
+		Label:   "USERDATA twice in different case",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751","userData":"2"}`,
+		Status:  400,
+		ErrText: "repeated member",
 	},
 	{
-		label:   "invalid UTF-8",
-		ct:      jsonType,
-		body:    "{\"USERID\":\"NALOTest\",\"MSISDN\":\"233244123456\",\"USERDATA\":\"\xc3\x28\",\"MSGTYPE\":false,\"NETWORK\":\"MTN\",\"SESSIONID\":\"16590115252429751\"}",
-		status:  400,
-		errText: "not valid UTF-8",
+		Label:   "invalid UTF-8",
+		CT:      jsonType,
+		Body:    "{\"USERID\":\"NALOTest\",\"MSISDN\":\"233244123456\",\"USERDATA\":\"\xc3\x28\",\"MSGTYPE\":false,\"NETWORK\":\"MTN\",\"SESSIONID\":\"16590115252429751\"}",
+		Status:  400,
+		ErrText: "not valid UTF-8",
 	},
 	{
-		label:   "form-encoded",
-		ct:      "application/x-www-form-urlencoded",
-		body:    "USERID=NALOTest&MSISDN=233244123456&USERDATA=1&MSGTYPE=false&SESSIONID=16590115252429751",
-		status:  400,
-		errText: "content type",
+		Label:   "form-encoded",
+		CT:      "application/x-www-form-urlencoded",
+		Body:    "USERID=NALOTest&MSISDN=233244123456&USERDATA=1&MSGTYPE=false&SESSIONID=16590115252429751",
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "text/plain JSON",
-		ct:      "text/plain",
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		status:  400,
-		errText: "content type",
+		Label:   "text/plain JSON",
+		CT:      "text/plain",
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "content type",
 	},
 	{
-		label:   "truncated JSON",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":fal`,
-		status:  400,
-		errText: "invalid JSON",
+		Label:   "truncated JSON",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"1","MSGTYPE":fal`,
+		Status:  400,
+		ErrText: "invalid JSON",
 	},
 	{
-		label:   "empty body",
-		ct:      jsonType,
-		status:  400,
-		errText: "empty body",
+		Label:   "empty body",
+		CT:      jsonType,
+		Status:  400,
+		ErrText: "empty body",
 	},
 	{
-		label:   "body over the gateway's limit",
-		ct:      jsonType,
-		body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"` + strings.Repeat("9", 5000) + `","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
+		Label:   "body over the gateway's limit",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"` + strings.Repeat("9", 5000) + `","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
 	},
 }
 
 func TestParseHop(t *testing.T) {
-	for _, tc := range hopCases {
-		t.Run(tc.label, func(t *testing.T) {
-			hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", tc.ct, tc.body, tc.limit))
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if hop != tc.hop {
-				t.Errorf("hop\n got %+v\nwant %+v", hop, tc.hop)
-			}
-		})
-	}
+	pt.RunHopCases(t, "/ussd/nalo/tok", hopCases, ParseHop)
 }
 
 func parse(t *testing.T, body string) providers.Hop {
 	t.Helper()
-	hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", jsonType, body, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hop
+	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", jsonType, body, 0))
 }
 
 // Nalo numbers nothing: a retried start is replayed by its start key; later
@@ -293,7 +254,7 @@ func TestMembershipWalk(t *testing.T) {
 }
 
 func TestBody(t *testing.T) {
-	hop := naloHop(input("1"))
+	hop := naloHop(pt.Input("1"))
 	for _, tc := range []struct {
 		label string
 		rep   providers.Reply
@@ -324,33 +285,24 @@ func TestBody(t *testing.T) {
 	}
 }
 
-var phoneRE = regexp.MustCompile(`^(\+[1-9]\d{5,14}|0\d{5,14}|\+0\d{5,14})$`)
-
 func FuzzParseHop(f *testing.F) {
 	for _, tc := range hopCases {
-		f.Add([]byte(tc.body), tc.ct)
+		f.Add([]byte(tc.Body), tc.CT)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ct string) {
 		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", ct, string(body), 0))
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			hop.Echo.Account == "" || len(hop.Network) > wire.MaxNetwork || hop.End || hop.Accumulated ||
-			!phoneRE.MatchString(hop.Phone) {
+			!pt.PhoneRE.MatchString(hop.Phone) {
 			t.Errorf("hop %+v", hop)
 		}
 		if hop.Start != (hop.ReplayKey == providers.ReplayKeyStart) || (hop.Start && hop.Text != "") || (!hop.Start && hop.Dialled != "") {
 			t.Errorf("start/key mismatch %+v", hop)
 		}
-		for _, s := range []string{hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account)
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
 			t.Fatalf("accepted a body encoding/json refuses: %v", err)

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 )
@@ -84,5 +86,92 @@ func Walk(t *testing.T, serviceCode string, steps []Step) {
 			phone, code = hop.Phone, hop.ServiceCode
 		}
 		prev = hop.Text
+	}
+}
+
+// HopCase is one request as an aggregator sends it and what the gateway must
+// make of it. Status is how the gateway answers the parser's error (StatusOf):
+// 200 means Hop is expected, any other that the error mentions ErrText.
+type HopCase struct {
+	Label   string
+	CT      string
+	Body    string
+	Limit   int64 // http.MaxBytesReader limit when > 0
+	Status  int
+	ErrText string
+	Hop     providers.Hop
+}
+
+// RunHopCases runs each case as a subtest: its body POSTed to target, parsed
+// by parse, the outcome checked by CheckHop.
+func RunHopCases(t *testing.T, target string, cases []HopCase, parse func(*http.Request) (providers.Hop, error)) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Label, func(t *testing.T) {
+			hop, err := parse(NewRequest(http.MethodPost, target, tc.CT, tc.Body, tc.Limit))
+			CheckHop(t, hop, err, tc.Status, tc.ErrText, tc.Hop)
+		})
+	}
+}
+
+// CheckHop fails t unless a parser's outcome is what a case expects: the
+// gateway answers err with status, an error mentions errText, and with no
+// error the hop is want.
+func CheckHop(t *testing.T, hop providers.Hop, err error, status int, errText string, want providers.Hop) {
+	t.Helper()
+	if got := StatusOf(err); got != status {
+		t.Fatalf("status %d (err %v), want %d", got, err, status)
+	}
+	if err != nil {
+		if !strings.Contains(err.Error(), errText) {
+			t.Errorf("err %q, want it to mention %q", err, errText)
+		}
+		return
+	}
+	if hop != want {
+		t.Errorf("hop\n got %+v\nwant %+v", hop, want)
+	}
+}
+
+// MustHop parses r with parse and fails t on an error.
+func MustHop(t *testing.T, parse func(*http.Request) (providers.Hop, error), r *http.Request) providers.Hop {
+	t.Helper()
+	hop, err := parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hop
+}
+
+// Start marks a fixture hop as a session's first, on the dialled string.
+func Start(dialled string) func(*providers.Hop) {
+	return func(h *providers.Hop) { h.Start, h.Dialled, h.ReplayKey = true, dialled, providers.ReplayKeyStart }
+}
+
+// Input gives a fixture hop the user's newest input.
+func Input(text string) func(*providers.Hop) { return func(h *providers.Hop) { h.Text = text } }
+
+// PhoneRE is what a parsed hop's phone number must look like after
+// wire's normalisation.
+var PhoneRE = regexp.MustCompile(`^(\+[1-9]\d{5,14}|0\d{5,14}|\+0\d{5,14})$`)
+
+// Refused reports whether a fuzzed parse returned an error, failing t unless
+// that error wraps providers.ErrMalformed: a parser refuses bad input as
+// malformed and nothing else.
+func Refused(t *testing.T, err error) bool {
+	t.Helper()
+	if err != nil && !errors.Is(err, providers.ErrMalformed) {
+		t.Fatalf("error %v does not wrap ErrMalformed", err)
+	}
+	return err != nil
+}
+
+// ValidUTF8 fails t for each of ss that is not valid UTF-8.
+func ValidUTF8(t *testing.T, ss ...string) {
+	t.Helper()
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			t.Errorf("invalid UTF-8 %q", s)
+		}
 	}
 }
