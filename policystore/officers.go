@@ -3,13 +3,11 @@ package policystore
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -121,7 +119,7 @@ var (
 // index; call it once, before the first look-up (a later call drops the
 // index, which is then reloaded).
 func (s *Store) SetOfficerOptions(o OfficerOptions) {
-	x := s.ext()
+	x := &s.officers
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.opt = o.withDefaults()
@@ -132,7 +130,7 @@ func (s *Store) SetOfficerOptions(o OfficerOptions) {
 
 // PhoneRegion is the region set by SetOfficerOptions, default "TZ".
 func (s *Store) PhoneRegion() string {
-	x := s.ext()
+	x := &s.officers
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.opt.Region
@@ -166,8 +164,8 @@ func (s *Store) OfficerByPhone(ctx context.Context, phone string, today time.Tim
 	return Officer{}, false, nil
 }
 
-// storeExt is state of a Store kept outside store.go: the officer index.
-type storeExt struct {
+// officerCache is a Store's officer index and the state of its reloads.
+type officerCache struct {
 	mu       sync.Mutex
 	opt      OfficerOptions
 	index    map[string][]Officer // E.164 → officers, by "OfficerID"
@@ -178,26 +176,11 @@ type storeExt struct {
 	loads    int           // reloads started, for tests
 }
 
-// exts maps a Store to its storeExt without keeping the Store alive.
-var exts sync.Map // weak.Pointer[Store] → *storeExt
-
-func (s *Store) ext() *storeExt {
-	k := weak.Make(s)
-	if v, ok := exts.Load(k); ok {
-		return v.(*storeExt)
-	}
-	v, loaded := exts.LoadOrStore(k, &storeExt{opt: OfficerOptions{}.withDefaults()})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { exts.Delete(k) }, k)
-	}
-	return v.(*storeExt)
-}
-
 // officerIndex returns a fresh enough index, reloading it under a
 // singleflight guard: one reload at a time; other callers keep using the
 // stale index meanwhile, or wait for the reload when there is none yet.
 func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) {
-	x := s.ext()
+	x := &s.officers
 	for {
 		x.mu.Lock()
 		now := x.opt.Now()
@@ -212,19 +195,9 @@ func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) 
 		case x.loading != nil:
 			wait := x.loading
 			x.mu.Unlock()
-			select {
-			case <-wait:
-			case <-ctx.Done():
-				return nil, fmt.Errorf("policystore: officer index: %w", ctx.Err())
-			}
-			x.mu.Lock()
-			idx, err := x.index, x.loadErr
-			x.mu.Unlock()
-			if idx != nil {
-				return idx, nil
-			}
-			if err != nil {
-				return nil, err
+			idx, err := x.await(ctx, wait)
+			if idx != nil || err != nil {
+				return idx, err
 			}
 			continue
 		}
@@ -249,19 +222,25 @@ func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) 
 			}
 			close(done)
 		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("policystore: officer index: %w", ctx.Err())
-		}
-		x.mu.Lock()
-		idx, err := x.index, x.loadErr
-		x.mu.Unlock()
-		if idx != nil {
-			return idx, nil // the fresh index, or the stale one after a failure
-		}
-		return nil, err
+		// The fresh index, or the stale one after a failure, or the failure.
+		return x.await(ctx, done)
 	}
+}
+
+// await waits for the reload that closes done and returns the index then
+// (nil, nil: the reload left no index and no error to report).
+func (x *officerCache) await(ctx context.Context, done <-chan struct{}) (map[string][]Officer, error) {
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("policystore: officer index: %w", ctx.Err())
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.index != nil {
+		return x.index, nil
+	}
+	return nil, x.loadErr
 }
 
 const officersSQL = `

@@ -122,7 +122,7 @@ func TestOfficerByPhone(t *testing.T) {
 }
 
 func loadsOf(s *Store) int {
-	x := s.ext()
+	x := &s.officers
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.loads

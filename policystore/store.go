@@ -40,6 +40,7 @@ type Store struct {
 	pool         *pgxpool.Pool
 	cols         Columns
 	queryTimeout time.Duration
+	officers     officerCache // officers.go
 }
 
 // Open connects (3s connect timeout unless the URL sets connect_timeout),
@@ -56,6 +57,7 @@ func Open(ctx context.Context, databaseURL string, opt Options) (*Store, error) 
 		return nil, fmt.Errorf("policystore: open pool: %w", err)
 	}
 	s := &Store{pool: pool, queryTimeout: opt.QueryTimeout}
+	s.officers.opt = OfficerOptions{}.withDefaults()
 	if s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryTimeout
 	}
