@@ -98,11 +98,7 @@ func parseStandalone(rawURL string) (*redis.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.DialTimeout = orDefault(o.DialTimeout, DefaultDialTimeout)
-	o.ReadTimeout = orDefault(o.ReadTimeout, DefaultIOTimeout)
-	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultIOTimeout)
-	o.DialerRetries = cmp.Or(o.DialerRetries, DefaultDialerRetries)
-	o.ContextTimeoutEnabled = true
+	applyTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
 
@@ -122,11 +118,7 @@ func parseCluster(rawURL string) (*redis.ClusterOptions, error) {
 		o.Username = m.user.Username()
 		o.Password, _ = m.user.Password()
 	}
-	o.DialTimeout = orDefault(o.DialTimeout, DefaultDialTimeout)
-	o.ReadTimeout = orDefault(o.ReadTimeout, DefaultIOTimeout)
-	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultIOTimeout)
-	o.DialerRetries = cmp.Or(o.DialerRetries, DefaultDialerRetries)
-	o.ContextTimeoutEnabled = true
+	applyTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
 
@@ -154,21 +146,20 @@ func parseSentinel(rawURL string) (*redis.FailoverOptions, error) {
 		o.Username = m.user.Username()
 		o.Password, _ = m.user.Password()
 	}
-	o.DialTimeout = orDefault(o.DialTimeout, DefaultDialTimeout)
-	o.ReadTimeout = orDefault(o.ReadTimeout, DefaultIOTimeout)
-	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultIOTimeout)
-	o.DialerRetries = cmp.Or(o.DialerRetries, DefaultDialerRetries)
-	o.ContextTimeoutEnabled = true
+	applyTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
 
-// orDefault keeps a duration the URL set (negative means "disabled" to go-redis) and fills in def
-// when it did not.
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
+// applyTimeouts gives every kind of client (standalone, Cluster, Sentinel)
+// the same bounds unless the URL set its own (a negative duration, "disabled"
+// to go-redis, is kept): short timeouts, one dial per try, and context
+// deadlines honoured, so that a hop's deadline holds when Redis is down.
+func applyTimeouts(dial, read, write *time.Duration, dialerRetries *int, contextTimeout *bool) {
+	*dial = cmp.Or(*dial, DefaultDialTimeout)
+	*read = cmp.Or(*read, DefaultIOTimeout)
+	*write = cmp.Or(*write, DefaultIOTimeout)
+	*dialerRetries = cmp.Or(*dialerRetries, DefaultDialerRetries)
+	*contextTimeout = true
 }
 
 // multiHost is a redis+cluster:// or redis+sentinel:// URL taken apart.
