@@ -205,6 +205,9 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 // It runs on its own short deadline: after a hop that used up its own, the
 // lock must still go, or the caller's next try would wait for its expiry.
 func (p *pipeline) release(ctx context.Context, lease *sessions.Lease) {
+	if !lease.Held() {
+		return // saved, or a replay: the usual way out costs nothing
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if err := p.sessions.Release(ctx, lease); err != nil {

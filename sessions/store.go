@@ -307,11 +307,15 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	return nil
 }
 
+// Held reports whether the lease still holds its session's lock: neither a
+// replay nor already saved or released.
+func (l *Lease) Held() bool { return l != nil && !l.Replay && !l.done && l.token != "" }
+
 // Release gives the lock back without saving (a divergent hop, an error screen). It is a no-op for a
 // replay lease and for a lease already saved or released, so `defer store.Release(ctx, lease)` is
 // safe after Acquire. Releasing a lock that already expired is not an error.
 func (s *Store) Release(ctx context.Context, l *Lease) error {
-	if l == nil || l.Replay || l.done || l.token == "" {
+	if !l.Held() {
 		return nil
 	}
 	if err := releaseScript.Run(ctx, s.rdb, l.keys[1:], l.token).Err(); err != nil {
