@@ -162,7 +162,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		TrustedProxies: cfg.trustedProxies,
 		Twilio:         cfg.twilio,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
-		SimulatorToken: map[bool]string{true: cfg.providers[africastalking.Name].Token}[cfg.dev],
+		SimulatorToken: simulatorToken(cfg),
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -217,8 +217,11 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		listen:      firstNonEmpty(listen, getenv("LISTEN_ADDR"), ":8080"),
 		lang:        firstNonEmpty(getenv("DEFAULT_LANGUAGE"), "en"),
 		region:      strings.ToUpper(firstNonEmpty(getenv("PHONE_REGION"), "TZ")),
-		logFormat:   firstNonEmpty(getenv("LOG_FORMAT"), map[bool]string{true: "text", false: "json"}[dev]),
+		logFormat:   firstNonEmpty(getenv("LOG_FORMAT"), "json"),
 		dev:         dev,
+	}
+	if dev && getenv("LOG_FORMAT") == "" {
+		cfg.logFormat = "text"
 	}
 	var problems []string
 	if cfg.databaseURL == "" {
@@ -268,6 +271,15 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		return cfg, fmt.Errorf("configuration:\n  %s\nRun 'imis-gateway serve --help' for the variables", strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
+}
+
+// simulatorToken is the token written into the browser simulator's page:
+// only in development, where the token is no secret.
+func simulatorToken(cfg serveConfig) string {
+	if !cfg.dev {
+		return ""
+	}
+	return cfg.providers[africastalking.Name].Token
 }
 
 // envPrefix is how a provider's variables are named: AT_CALLBACK_TOKEN,
@@ -445,11 +457,11 @@ func printBanner(env *environment, addr net.Addr, cfg serveConfig) {
 			fmt.Fprintf(env.stdout, "  %-15s %s%s\n", name, base, path)
 		}
 	}
-	if at, on := cfg.providers[africastalking.Name]; on {
+	if _, on := cfg.providers[africastalking.Name]; on {
 		fmt.Fprintf(env.stdout, `
 Try a hop:
   curl -s -d sessionId=demo-1 -d serviceCode='*384*1234#' --data-urlencode phoneNumber=+255712111222 -d text= %s/ussd/africastalking/%s
-`, base, map[bool]string{true: at.Token, false: token(africastalking.Name)}[cfg.dev])
+`, base, token(africastalking.Name))
 	}
 	fmt.Fprintf(env.stdout, "\nOr dial it like a phone:  imis-gateway sim --url %s\n", base)
 	if cfg.dev {
