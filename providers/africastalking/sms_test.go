@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
+	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
 )
 
 const testPhone = "+255712345678"
@@ -43,29 +44,21 @@ func TestSendAccepted(t *testing.T) {
 	if r.Method != http.MethodPost || r.Path != "/version1/messaging" {
 		t.Errorf("request %s %s", r.Method, r.Path)
 	}
-	for h, v := range map[string]string{
-		"Apikey":       "k3y",
-		"Accept":       "application/json",
-		"Content-Type": "application/x-www-form-urlencoded",
-	} {
-		if got := r.Header.Get(h); got != v {
-			t.Errorf("header %s = %q, want %q", h, got, v)
-		}
-	}
-	wantForm := url.Values{
-		"username":    {"imis"},
-		"to":          {testPhone},
-		"message":     {"Policy renewed: 01/02/2026 - 31/01/2027. Active."},
-		"from":        {"OPENIMIS"},
-		"bulkSMSMode": {"1"},
-	}
-	if r.Form.Encode() != wantForm.Encode() {
-		t.Errorf("form\n got %s\nwant %s", r.Form.Encode(), wantForm.Encode())
-	}
-	// A raw '+' would arrive as a space: it must be percent-encoded.
-	if !strings.Contains(r.Body, "to=%2B255712345678") {
-		t.Errorf("body %q does not percent-encode the '+'", r.Body)
-	}
+	pt.Sent{
+		Header: map[string]string{
+			"Apikey":       "k3y",
+			"Accept":       "application/json",
+			"Content-Type": "application/x-www-form-urlencoded",
+		},
+		Form: url.Values{
+			"username":    {"imis"},
+			"to":          {testPhone},
+			"message":     {"Policy renewed: 01/02/2026 - 31/01/2027. Active."},
+			"from":        {"OPENIMIS"},
+			"bulkSMSMode": {"1"},
+		},
+		PlusEncoded: "to=%2B255712345678",
+	}.Check(t, r.Header, r.Form, r.Body)
 }
 
 func TestSendWithoutSenderIDOmitsFrom(t *testing.T) {
@@ -125,24 +118,9 @@ func TestSendClassifiesFailures(t *testing.T) {
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			fake := attest.New(t)
-			fake.Enqueue(tc.answer)
-			_, err := newTestClient(fake, nil).Send(context.Background(), testPhone, "hello")
-			var se *SendError
-			if !errors.As(err, &se) {
-				t.Fatalf("err %v (%T), want *SendError", err, err)
-			}
-			if se.Retryable != tc.retryable || se.MaybeSent != tc.maybeSent || se.Throttled != tc.throttled || se.Config != tc.config {
-				t.Errorf("classified %+v", se)
-			}
-			if se.Status != tc.status || se.StatusCode != tc.code {
-				t.Errorf("status %q code %d, want %q %d", se.Status, se.StatusCode, tc.status, tc.code)
-			}
-			if !strings.Contains(se.Reason, tc.reason) {
-				t.Errorf("reason %q, want it to contain %q", se.Reason, tc.reason)
-			}
-			if fake.Count() != 1 {
-				t.Errorf("%d requests, want exactly 1 (no hidden retries)", fake.Count())
-			}
+			se, _ := pt.SendRefused(t, fake, tc.answer, newTestClient(fake, nil).Send, testPhone, "hello")
+			pt.CheckSendError(t, se, se.StatusCode, pt.SendWant{Retryable: tc.retryable, MaybeSent: tc.maybeSent,
+				Throttled: tc.throttled, Config: tc.config, Status: tc.status, Code: tc.code, Reason: tc.reason})
 		})
 	}
 }
@@ -163,18 +141,7 @@ func TestSendTimeoutAfterRequestIsMaybeSent(t *testing.T) {
 	fake := attest.New(t)
 	fake.Enqueue(attest.Slow(testPhone, "ATXid_late", 5*time.Second))
 	c := newTestClient(fake, func(c *SMSConfig) { c.Timeout = 100 * time.Millisecond })
-	start := time.Now()
-	_, err := c.Send(context.Background(), testPhone, "hello")
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("took %v despite a 100ms timeout", took)
-	}
-	var se *SendError
-	if !errors.As(err, &se) || !se.MaybeSent || se.Retryable || se.Status != "Timeout" {
-		t.Fatalf("err %+v, want MaybeSent Timeout", err)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err %v does not wrap DeadlineExceeded", err)
-	}
+	pt.SendTimesOut(t, c.Send, 100*time.Millisecond, testPhone)
 }
 
 // A caller's deadline counts too.
@@ -196,11 +163,7 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 	base := fake.URL
 	fake.Close()
 	c := NewSMSClient(SMSConfig{Username: "imis", APIKey: "k", BaseURL: base})
-	_, err := c.Send(context.Background(), testPhone, "hello")
-	var se *SendError
-	if !errors.As(err, &se) || !se.Retryable || se.MaybeSent || se.Status != "NetworkError" {
-		t.Fatalf("err %+v, want Retryable NetworkError", err)
-	}
+	pt.SendUnreachable(t, c.Send, testPhone)
 }
 
 func TestSendRefusesBeforeCalling(t *testing.T) {
@@ -220,10 +183,7 @@ func TestSendRefusesBeforeCalling(t *testing.T) {
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			_, err := NewSMSClient(tc.cfg).Send(context.Background(), tc.to, tc.msg)
-			var se *SendError
-			if !errors.As(err, &se) || se.Status != tc.status || se.Config != tc.config || se.Retryable || se.MaybeSent {
-				t.Fatalf("err %+v", err)
-			}
+			pt.RefusedLocally(t, err, tc.status, tc.config)
 		})
 	}
 	if fake.Count() != 0 {

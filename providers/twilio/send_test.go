@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
 	"github.com/openimis/imis-gateway/providers/twilio/twiliotest"
 )
 
@@ -53,19 +54,11 @@ func TestSendAccepted(t *testing.T) {
 	if r.User != accountSID || r.Password != testToken {
 		t.Errorf("basic auth %q:%q", r.User, r.Password)
 	}
-	for h, v := range map[string]string{"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"} {
-		if got := r.Header.Get(h); got != v {
-			t.Errorf("header %s = %q, want %q", h, got, v)
-		}
-	}
-	wantForm := url.Values{"To": {testPhone}, "From": {testFrom}, "Body": {text}}
-	if r.Form.Encode() != wantForm.Encode() {
-		t.Errorf("form\n got %s\nwant %s", r.Form.Encode(), wantForm.Encode())
-	}
-	// A raw '+' would arrive as a space: it must be percent-encoded.
-	if !strings.Contains(r.Body, "To=%2B255712345678") {
-		t.Errorf("body %q does not percent-encode the '+'", r.Body)
-	}
+	pt.Sent{
+		Header:      map[string]string{"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+		Form:        url.Values{"To": {testPhone}, "From": {testFrom}, "Body": {text}},
+		PlusEncoded: "To=%2B255712345678",
+	}.Check(t, r.Header, r.Form, r.Body)
 }
 
 // An "MG..." sender is a Messaging Service: sent as MessagingServiceSid,
@@ -153,26 +146,11 @@ func TestSendClassifiesFailures(t *testing.T) {
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			fake := twiliotest.New(t)
-			fake.Enqueue(tc.answer)
-			_, err := newTestClient(fake, nil).Send(context.Background(), testPhone, "hello")
-			var se *SendError
-			if !errors.As(err, &se) {
-				t.Fatalf("err %v (%T), want *SendError", err, err)
-			}
-			if se.Retryable != tc.retryable || se.MaybeSent != tc.maybeSent || se.Throttled != tc.throttled || se.Config != tc.config {
-				t.Errorf("classified %+v", se)
-			}
-			if se.Status != tc.status || se.Code != tc.code {
-				t.Errorf("status %q code %d, want %q %d", se.Status, se.Code, tc.status, tc.code)
-			}
-			if !strings.Contains(se.Reason, tc.reason) {
-				t.Errorf("reason %q, want it to contain %q", se.Reason, tc.reason)
-			}
+			se, err := pt.SendRefused(t, fake, tc.answer, newTestClient(fake, nil).Send, testPhone, "hello")
+			pt.CheckSendError(t, se, se.Code, pt.SendWant{Retryable: tc.retryable, MaybeSent: tc.maybeSent,
+				Throttled: tc.throttled, Config: tc.config, Status: tc.status, Code: tc.code, Reason: tc.reason})
 			if strings.Contains(se.Reason, testPhone) || strings.Contains(err.Error(), testPhone) {
 				t.Errorf("reason carries the whole phone number: %q", se.Reason)
-			}
-			if fake.Count() != 1 {
-				t.Errorf("%d requests, want exactly 1 (no hidden retries)", fake.Count())
 			}
 		})
 	}
@@ -194,18 +172,7 @@ func TestSendTimeoutAfterRequestIsMaybeSent(t *testing.T) {
 	fake := twiliotest.New(t)
 	fake.Enqueue(twiliotest.Slow(twiliotest.Created(twiliotest.Message{SID: "SMlate", Status: "queued"}), 5*time.Second))
 	c := newTestClient(fake, func(c *SMSConfig) { c.Timeout = 100 * time.Millisecond })
-	start := time.Now()
-	_, err := c.Send(context.Background(), testPhone, "hello")
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("took %v despite a 100ms timeout", took)
-	}
-	var se *SendError
-	if !errors.As(err, &se) || !se.MaybeSent || se.Retryable || se.Status != "Timeout" {
-		t.Fatalf("err %+v, want MaybeSent Timeout", err)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err %v does not wrap DeadlineExceeded", err)
-	}
+	pt.SendTimesOut(t, c.Send, 100*time.Millisecond, testPhone)
 }
 
 // Nothing listening: the request never left, so it is safe to retry.
@@ -213,12 +180,8 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 	fake := twiliotest.New(t)
 	base := fake.URL
 	fake.Close()
-	_, err := NewSMSClient(SMSConfig{AccountSID: accountSID, AuthToken: "t", From: testFrom, BaseURL: base}).
-		Send(context.Background(), testPhone, "hello")
-	var se *SendError
-	if !errors.As(err, &se) || !se.Retryable || se.MaybeSent || se.Status != "NetworkError" {
-		t.Fatalf("err %+v, want Retryable NetworkError", err)
-	}
+	c := NewSMSClient(SMSConfig{AccountSID: accountSID, AuthToken: "t", From: testFrom, BaseURL: base})
+	pt.SendUnreachable(t, c.Send, testPhone)
 }
 
 func TestSendRefusesBeforeCalling(t *testing.T) {
@@ -243,10 +206,7 @@ func TestSendRefusesBeforeCalling(t *testing.T) {
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			_, err := NewSMSClient(tc.cfg).Send(context.Background(), tc.to, tc.msg)
-			var se *SendError
-			if !errors.As(err, &se) || se.Status != tc.status || se.Config != tc.config || se.Retryable || se.MaybeSent {
-				t.Fatalf("err %+v", err)
-			}
+			se := pt.RefusedLocally(t, err, tc.status, tc.config)
 			if strings.Contains(se.Reason, testPhone) {
 				t.Errorf("reason carries the whole phone number: %q", se.Reason)
 			}

@@ -1,13 +1,10 @@
 package twilio
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -186,18 +183,7 @@ func TestParseInbound(t *testing.T) {
 				method = http.MethodPost
 			}
 			in, err := ParseInbound(pt.NewRequest(method, "/sms/twilio/tok/inbound", tc.ct, tc.body, tc.limit))
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if in != tc.in {
-				t.Errorf("inbound\n got %+v\nwant %+v", in, tc.in)
-			}
+			pt.CheckParsed(t, "inbound", in, err, tc.status, tc.errText, tc.in)
 		})
 	}
 }
@@ -254,18 +240,7 @@ func TestParseStatus(t *testing.T) {
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			st, err := ParseStatus(pt.NewRequest(http.MethodPost, "/sms/twilio/tok/status", formCT, tc.body, 0))
-			if got := pt.StatusOf(err); got != tc.status {
-				t.Fatalf("status %d (err %v), want %d", got, err, tc.status)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tc.errText) {
-					t.Errorf("err %q, want it to mention %q", err, tc.errText)
-				}
-				return
-			}
-			if st != tc.st {
-				t.Errorf("status\n got %+v\nwant %+v", st, tc.st)
-			}
+			pt.CheckParsed(t, "status", st, err, tc.status, tc.errText, tc.st)
 		})
 	}
 }
@@ -300,26 +275,16 @@ func FuzzParseInbound(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, ct string) {
 		r := pt.NewRequest(http.MethodPost, "/sms/twilio/tok/inbound", ct, string(body), 0)
 		in, err := ParseInbound(r)
-		if err != nil {
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+		if pt.Refused(t, err) {
 			return
 		}
 		if in.Provider != Name || in.MessageID == "" || in.AccountSID == "" || in.From == "" || in.To == "" ||
 			len(in.MessageID) > maxSID || len(in.From) > maxAddress || in.NumSegments < 0 || in.NumMedia < 0 {
 			t.Errorf("inbound %+v", in)
 		}
-		for _, s := range []string{in.MessageID, in.From, in.To, in.Text, in.AccountSID} {
-			if !utf8.ValidString(s) {
-				t.Errorf("invalid UTF-8 %q", s)
-			}
-		}
+		pt.ValidUTF8(t, in.MessageID, in.From, in.To, in.Text, in.AccountSID)
 		// What parses also signs and validates, with the body still readable.
-		params, err := url.ParseQuery(string(body))
-		if err != nil {
-			t.Fatalf("accepted a body url.ParseQuery refuses: %v", err)
-		}
+		params := pt.FormValues(t, body)
 		r = pt.NewRequest(http.MethodPost, "/sms/twilio/tok/inbound?x=1", ct, string(body), 0)
 		r.Header.Set(SignatureHeader, Sign("tok", "https://gw.example.org/sms/twilio/tok/inbound?x=1", params))
 		if err := ValidateSignature("tok", "https://gw.example.org/", r); err != nil {

@@ -1,13 +1,15 @@
 // Package providertest holds what the provider packages' tests share: building
 // a request as an aggregator sends it, mapping parse errors to the HTTP status
-// the gateway answers, and walking hops through the hop model as the gateway
-// pipeline does.
+// the gateway answers, walking hops through the hop model as the gateway
+// pipeline does, and (sms.go) driving an outbound SMS client against its
+// provider's fake API.
 package providertest
 
 import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -119,8 +121,16 @@ func RunHopCases(t *testing.T, target string, cases []HopCase, parse func(*http.
 // error the hop is want.
 func CheckHop(t *testing.T, hop providers.Hop, err error, status int, errText string, want providers.Hop) {
 	t.Helper()
-	if got := StatusOf(err); got != status {
-		t.Fatalf("status %d (err %v), want %d", got, err, status)
+	CheckParsed(t, "hop", hop, err, status, errText, want)
+}
+
+// CheckParsed is CheckHop for whatever a parser makes of a request (an
+// inbound SMS, a delivery report, a session event); what names it in
+// failures.
+func CheckParsed[T comparable](t *testing.T, what string, got T, err error, status int, errText string, want T) {
+	t.Helper()
+	if s := StatusOf(err); s != status {
+		t.Fatalf("status %d (err %v), want %d", s, err, status)
 	}
 	if err != nil {
 		if !strings.Contains(err.Error(), errText) {
@@ -128,8 +138,8 @@ func CheckHop(t *testing.T, hop providers.Hop, err error, status int, errText st
 		}
 		return
 	}
-	if hop != want {
-		t.Errorf("hop\n got %+v\nwant %+v", hop, want)
+	if got != want {
+		t.Errorf("%s\n got %+v\nwant %+v", what, got, want)
 	}
 }
 
@@ -174,4 +184,27 @@ func ValidUTF8(t *testing.T, ss ...string) {
 			t.Errorf("invalid UTF-8 %q", s)
 		}
 	}
+}
+
+// Storable fails t for each of ss that a database would not store as text:
+// not valid UTF-8, or holding a NUL.
+func Storable(t *testing.T, ss ...string) {
+	t.Helper()
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.Contains(s, "\x00") {
+			t.Errorf("unstorable %q", s)
+		}
+	}
+}
+
+// FormValues is a form body a fuzzed parse accepted, as url.ParseQuery reads
+// it, failing t when ParseQuery refuses it: a hand-written form decoder must
+// accept nothing the standard one refuses.
+func FormValues(t *testing.T, body []byte) url.Values {
+	t.Helper()
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		t.Fatalf("accepted a body url.ParseQuery refuses: %v", err)
+	}
+	return vals
 }
