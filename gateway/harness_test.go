@@ -28,9 +28,11 @@ const token = "s3cret-token"
 // served over real HTTP.
 type testGateway struct {
 	*httptest.Server
-	t        testing.TB
-	store    *policystore.Store
-	sessions *sessions.Store
+	t           testing.TB
+	store       *policystore.Store
+	sessions    *sessions.Store
+	databaseURL string
+	prefix      string // of the session keys
 }
 
 type harness struct {
@@ -38,6 +40,9 @@ type harness struct {
 	redis       redis.UniversalClient // default: the project's test Redis
 	deadline    time.Duration
 	source      menus.CoverageSource // default: the policy store
+	// prefix of the session keys; default: unique to the test. Two gateways
+	// with one prefix (and one database) are two instances of one deployment.
+	prefix string
 }
 
 func newGateway(t testing.TB, h harness) *testGateway {
@@ -54,14 +59,17 @@ func newGateway(t testing.TB, h harness) *testGateway {
 	if h.redis == nil {
 		h.redis = redistest.Client(t)
 	}
-	sess := redistest.NewStore(t, h.redis, sessions.Options{})
+	if h.prefix == "" {
+		h.prefix = redistest.Prefix(t)
+	}
+	sess := redistest.NewStore(t, h.redis, sessions.Options{Prefix: h.prefix})
 	if h.source == nil {
 		h.source = store
 	}
 	engine := menus.New(h.source, menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
-		Languages:   sessions.NewLanguageCache(h.redis, store, sessions.LanguageCacheOptions{Prefix: redistest.Prefix(t)}),
+		Languages:   sessions.NewLanguageCache(h.redis, store, sessions.LanguageCacheOptions{Prefix: h.prefix}),
 	})
 	srv := gateway.NewServer(gateway.Deps{
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -74,7 +82,7 @@ func newGateway(t testing.TB, h harness) *testGateway {
 	}, gateway.Config{HopDeadline: h.deadline, Providers: allProviders()})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &testGateway{Server: ts, t: t, store: store, sessions: sess}
+	return &testGateway{Server: ts, t: t, store: store, sessions: sess, databaseURL: h.databaseURL, prefix: h.prefix}
 }
 
 func seededDatabase(t testing.TB) string {

@@ -46,8 +46,9 @@ func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, err error
 	http.Error(w, http.StatusText(status), status)
 }
 
-// pipeline runs one USSD hop: load and lock the session (sessions), step the
-// menu (menus), save and unlock (sessions), all within the hop deadline.
+// pipeline runs one USSD hop within the hop deadline: take the session
+// (sessions: from memory, or load and lock), step the menu (menus), and save
+// it (sessions: compare-and-set, or save and unlock).
 type pipeline struct {
 	sessions *sessions.Store
 	menus    *menus.Engine
@@ -121,13 +122,27 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		hop.ServiceCode = p.cfg[hop.Provider].ServiceCode
 	}
 
+	// The aggregator numbers nothing: the key comes from the session's count
+	// of answered hops (providers.Hop.KeyAt).
+	key, counted := hop.ReplayKey, hop.ReplayKey == ""
+	if counted {
+		key = hop.Text
+	}
+	// The usual hop: one round trip, from the record this instance saved last
+	// (sessions.Store.Optimistic). Only an answer that was stored stands; a
+	// refusal, a replay or a conflict is decided again the locked way.
+	if lease, ok := p.sessions.Optimistic(hop.Provider, hop.SessionID, key, counted, startsSession(hop)); ok {
+		outcome, node, body, err = p.answer(ctx, hop, lease, render, lang)
+		if !errors.Is(err, errNotOptimistic) && !errors.Is(err, sessions.ErrConflict) {
+			return outcome, node, body, err
+		}
+	}
+
 	var lease *sessions.Lease
-	if hop.ReplayKey != "" {
-		lease, err = p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, hop.ReplayKey)
+	if counted {
+		lease, err = p.sessions.AcquireCounted(ctx, hop.Provider, hop.SessionID, key)
 	} else {
-		// The aggregator numbers nothing: the key comes from the session's count
-		// of answered hops (providers.Hop.KeyAt).
-		lease, err = p.sessions.AcquireCounted(ctx, hop.Provider, hop.SessionID, hop.Text)
+		lease, err = p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, key)
 	}
 	if err != nil {
 		return outcomeUnavailable, "", nil, err
@@ -135,12 +150,35 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	// A no-op once saved; on every other way out (refusal, failure, panic)
 	// it frees the session at once rather than after the lock's TTL.
 	defer p.release(ctx, lease)
+	return p.answer(ctx, hop, lease, render, lang)
+}
+
+// errNotOptimistic: an optimistic lease led to an answer that is not a step
+// of the session (a refusal or a replay); only the stored record may decide
+// those.
+var errNotOptimistic = errors.New("answer needs the stored session")
+
+// startsSession reports whether hop is, as far as the wire tells, the first
+// of its session: marked so by the aggregator, or Africa's Talking's first
+// hop (nothing typed yet).
+func startsSession(hop providers.Hop) bool {
+	return hop.Start || (hop.Accumulated && hop.Text == "")
+}
+
+// answer steps the menu from lease's record and saves the result.
+func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *sessions.Lease, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
 	rec := lease.Record
 	*lang = rec.Lang
 	first := !lease.Found
+	refuse := func() (string, string, []byte, error) {
+		if lease.Optimistic() {
+			return "", "", nil, errNotOptimistic
+		}
+		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+	}
 	// A session stays bound to the phone and service code it began with.
 	if !first && !hop.BoundTo(rec.Phone, rec.ServiceCode) {
-		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+		return refuse()
 	}
 	if lease.Replay {
 		return outcomeReplayed, "", rec.Reply, nil
@@ -149,7 +187,7 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	if err != nil || (!first && hop.Stale(rec.Hops)) {
 		// A late or reordered hop: answer it, but leave the session as the
 		// newer hop left it.
-		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+		return refuse()
 	}
 
 	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget,

@@ -162,6 +162,28 @@ func TestConcurrentRetriesOfOneHopAdvanceItOnce(t *testing.T) {
 	mustEND(t, g.hop(s, stranger, "1*48213"))
 }
 
+// TestSessionMovesBetweenInstances: two gateway instances on one Redis and
+// one database, and an aggregator that sends each hop to either. Each
+// instance's memory of the session goes stale whenever the other answers; the
+// hops still walk the menu as on one instance, and retries still replay.
+func TestSessionMovesBetweenInstances(t *testing.T) {
+	a := newGateway(t, harness{})
+	b := newGateway(t, harness{databaseURL: a.databaseURL, prefix: a.prefix})
+	one := newGateway(t, harness{databaseURL: a.databaseURL})
+	for _, route := range [][]*testGateway{{a, b, a}, {a, a, b}, {b, a, a}, {a, b, b}} {
+		s := fmt.Sprintf("ATUid_moves_%p%p%p", route[0], route[1], route[2])
+		for i, text := range []string{"", "1", "1*101203401"} {
+			got, want := route[i].hop(s, stranger, text), one.hop(s, stranger, text)
+			if got != want {
+				t.Fatalf("hop %q: %q, one instance answers %q", text, got.body, want.body)
+			}
+			if again := route[(i+1)%3].hop(s, stranger, text); again != got {
+				t.Fatalf("retry of %q on the other instance: %q, want %q", text, again.body, got.body)
+			}
+		}
+	}
+}
+
 // TestDivergentTranscriptIsRefusedWithoutTouchingTheSession: a late hop whose
 // text does not extend the last answered one gets END, and the session goes
 // on from where the newer hop left it.

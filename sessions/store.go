@@ -2,14 +2,26 @@
 // per-session lock so two concurrent hops of one session never both advance it, and the exact bytes
 // last answered so that a retried hop is replayed byte for byte (protocols.md §5.4).
 //
-// A navigation hop costs two round trips: Acquire loads the record and takes the lock in one Lua
-// script, Save stores the new record and releases the lock in another. A replayed hop costs one
-// (Acquire alone, read-only). The store works on any redis.UniversalClient: both keys of a session
-// carry the same hash tag, so the scripts also run on Redis Cluster.
+// A hop takes one of two ways:
+//
+//   - Locked, two round trips: Acquire loads the record and takes the lock in one Lua script, Save
+//     stores the new record and releases the lock in another. A replayed hop costs one (Acquire
+//     alone, read-only).
+//   - Optimistic, one round trip: when this process saved the session last (it remembers the record
+//     it wrote and that write's revision), or the aggregator marks the hop as a session start,
+//     Optimistic hands out the record without asking Redis, and Save stores the new one only if
+//     the session is still at that revision and unlocked: a compare-and-set. Anything else (another
+//     instance or a racing retry got there first) is ErrConflict, and the hop is answered again the
+//     locked way, which sees the truth and replays or waits as usual.
+//
+// With one gateway instance, or aggregators that keep a session on one instance, every hop but a
+// session's first is optimistic. The store works on any redis.UniversalClient: both keys of a
+// session carry the same hash tag, so the scripts also run on Redis Cluster.
 //
 // Keys, for a provider "at" and a session "ATUid_1" under the default prefix:
 //
-//	imisgw:{at:ATUid_1}:s   hash {k: replay key of the last answered hop, r: Record as JSON}; TTL
+//	imisgw:{at:ATUid_1}:s   hash {k: replay key of the last answered hop, r: Record as JSON,
+//	                        h: hops answered, v: revision (token of the hop that saved it)}; TTL
 //	imisgw:{at:ATUid_1}:l   lock, holding the random token of the hop that owns it; LockTTL
 package sessions
 
@@ -31,6 +43,11 @@ import (
 // ErrLockLost reports that a hop held its session's lock longer than LockTTL and another hop took it
 // over: the hop's result was not stored and the caller must not answer as if it had been.
 var ErrLockLost = errors.New("session lock lost")
+
+// ErrConflict reports that an optimistic lease's Save found the session changed, locked or gone
+// since the record the lease was given: nothing was stored, and the hop must be answered again from
+// Acquire.
+var ErrConflict = errors.New("session changed since it was last seen here")
 
 // MaxSessionIDLen bounds the session IDs providers may send, which become part of Redis keys.
 const MaxSessionIDLen = 256
@@ -54,6 +71,9 @@ type Options struct {
 	LockTTL  time.Duration // lock expiry so a crashed process never blocks a session; default 10s
 	LockWait time.Duration // poll interval while another hop of the session holds the lock; default 5ms
 	Prefix   string        // key prefix, default "imisgw"
+	// Recent is how many sessions this process remembers as it saved them, for Optimistic. Zero
+	// takes DefaultRecent; a negative value turns optimistic hops off.
+	Recent int
 }
 
 const (
@@ -61,6 +81,9 @@ const (
 	DefaultLockTTL  = 10 * time.Second
 	DefaultLockWait = 5 * time.Millisecond
 	DefaultPrefix   = "imisgw"
+	// DefaultRecent sessions remembered: a few hundred bytes each, enough for the sessions that
+	// several thousand hops a second keep open.
+	DefaultRecent = 20000
 )
 
 // Store is the Redis session store. It is safe for concurrent use.
@@ -70,6 +93,8 @@ type Store struct {
 
 	// Script arguments that never change, boxed once.
 	ttlArg, lockTTLArg any
+
+	recent *recent
 
 	tokenPrefix string
 	tokenSeq    atomic.Uint64
@@ -89,6 +114,9 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	if opt.Prefix == "" {
 		opt.Prefix = DefaultPrefix
 	}
+	if opt.Recent == 0 {
+		opt.Recent = DefaultRecent
+	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return &Store{
@@ -97,11 +125,13 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 		ttlArg:      strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
 		lockTTLArg:  strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
 		tokenPrefix: hex.EncodeToString(b[:]) + "-",
+		recent:      newRecent(opt.Recent, opt.TTL),
 	}
 }
 
 // Lease is one hop's hold on a session: the record as loaded, and for a non-replay lease the lock,
-// which the hop gives back with Save or Release. A Lease belongs to one goroutine.
+// which the hop gives back with Save or Release. An optimistic lease (Optimistic) holds no lock: its
+// record is a guess that its Save checks. A Lease belongs to one goroutine.
 type Lease struct {
 	Record Record
 	Found  bool // a record existed (always true for a replay)
@@ -112,8 +142,11 @@ type Lease struct {
 
 	sessionID string
 	keys      [2]string // session hash, lock
-	token     string
-	done      bool // the lock was released (or lost); Save and Release have nothing left to do
+	token     string    // the lock's token, and the revision Save writes
+	done      bool      // the lock was released (or lost); Save and Release have nothing left to do
+
+	optimistic bool
+	rev        string // the revision an optimistic lease expects; "" for no session at all
 }
 
 // The scripts below are the only writers of session keys besides End. Each runs in one round trip and
@@ -144,10 +177,10 @@ return {0, '', key}
 
 // saveScript: KEYS = session, lock; ARGV = token, replay key, record, TTL (ms), hops answered.
 // Returns 1 when the record is stored (by this call or by an earlier run of the same save), 0 when
-// the lock belongs to someone else.
+// the lock belongs to someone else. The token becomes the session's revision.
 var saveScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then
-	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3], 'h', ARGV[5])
+	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3], 'h', ARGV[5], 'v', ARGV[1])
 	redis.call('PEXPIRE', KEYS[1], ARGV[4])
 	redis.call('DEL', KEYS[2])
 	return 1
@@ -156,6 +189,30 @@ if redis.call('HGET', KEYS[1], 'r') == ARGV[3] then
 	return 1
 end
 return 0
+`)
+
+// commitScript, the compare-and-set of an optimistic lease: KEYS = session, lock; ARGV = expected
+// revision ("" for no session), new revision, replay key, record, TTL (ms), hops answered.
+// Returns 1 when the record is stored (by this call or an earlier run of it), 0 when the session is
+// locked or not at the expected revision.
+var commitScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v')
+if v == ARGV[2] then
+	return 1
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+	return 0
+end
+if ARGV[1] == '' then
+	if redis.call('EXISTS', KEYS[1]) == 1 then
+		return 0
+	end
+elseif v ~= ARGV[1] then
+	return 0
+end
+redis.call('HSET', KEYS[1], 'k', ARGV[3], 'r', ARGV[4], 'h', ARGV[6], 'v', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
 `)
 
 // releaseScript: KEYS = lock; ARGV = token. Deletes the lock only if it is still ours.
@@ -246,6 +303,35 @@ func (s *Store) acquire(ctx context.Context, provider, sessionID, replayKey stri
 	}
 }
 
+// Optimistic returns a lease on the session without a round trip when this process can tell what
+// Redis most likely holds: the record it saved there last, or, for a hop the aggregator marks as
+// a session's start (start), no session at all. replayKey and counted are as for Acquire and
+// AcquireCounted. The lease holds no lock; its Save stores only if the guess still holds, and
+// returns ErrConflict otherwise, after which the hop must be answered again from Acquire. A hop
+// answered from an optimistic lease must be one that Save records: a refusal or a replay decided
+// on a guess must be confirmed the locked way.
+//
+// ok is false when there is nothing to go on, and for a hop whose key is that of the last one
+// saved here: a retry is replayed from Redis, never from memory.
+func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start bool) (*Lease, bool) {
+	keys, err := s.keyNames(provider, sessionID)
+	if err != nil {
+		return nil, false // Acquire reports it
+	}
+	rec, rev, found := s.recent.get(keys[0])
+	if !found && (!start || s.recent == nil) {
+		return nil, false
+	}
+	if counted {
+		replayKey = "n:" + strconv.Itoa(rec.Hops) + ":" + replayKey
+	}
+	if found && rec.LastKey == replayKey {
+		return nil, false
+	}
+	return &Lease{Record: rec, Found: found, Key: replayKey, sessionID: sessionID, keys: keys,
+		token: s.newToken(), optimistic: true, rev: rev}, true
+}
+
 func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool) (status int64, raw, key string, err error) {
 	countedArg := "0"
 	if counted {
@@ -278,7 +364,9 @@ func decodeRecord(raw string, rec *Record) error {
 
 // Save stores rec for TTL and releases the lock, in one round trip, if the lease still holds the lock.
 // If the lock was lost (it expired and another hop took it), Save stores nothing and returns an error
-// wrapping ErrLockLost. rec.LastKey must be the replay key of the hop being answered.
+// wrapping ErrLockLost. For an optimistic lease it stores rec only if the session is still as the
+// lease found it, and otherwise returns an error wrapping ErrConflict. rec.LastKey must be the
+// replay key of the hop being answered.
 func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	if l == nil || l.token == "" {
 		return errors.New("save session: no lease")
@@ -293,8 +381,12 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("save session %q: encode record: %w", l.sessionID, err)
 	}
+	if l.optimistic {
+		return s.commit(ctx, l, rec, data)
+	}
 	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
 	if err != nil {
+		s.recent.forget(l.keys[0])
 		if mayHaveRun(err) {
 			s.releaseLater(ctx, l)
 		}
@@ -302,14 +394,37 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	}
 	l.done = true
 	if n != 1 {
+		s.recent.forget(l.keys[0])
 		return fmt.Errorf("save session %q: %w", l.sessionID, ErrLockLost)
 	}
+	s.recent.put(l.keys[0], rec, l.token)
+	return nil
+}
+
+// commit is Save for an optimistic lease: one compare-and-set round trip.
+func (s *Store) commit(ctx context.Context, l *Lease, rec Record, data []byte) error {
+	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	l.done = true
+	if err != nil || n != 1 {
+		s.recent.forget(l.keys[0])
+		if err != nil {
+			return fmt.Errorf("save session %q: %w", l.sessionID, err)
+		}
+		return fmt.Errorf("save session %q: %w", l.sessionID, ErrConflict)
+	}
+	s.recent.put(l.keys[0], rec, l.token)
 	return nil
 }
 
 // Held reports whether the lease still holds its session's lock: neither a
 // replay nor already saved or released.
-func (l *Lease) Held() bool { return l != nil && !l.Replay && !l.done && l.token != "" }
+func (l *Lease) Held() bool {
+	return l != nil && !l.Replay && !l.done && !l.optimistic && l.token != ""
+}
+
+// Optimistic reports whether the lease came from Optimistic: its record is a
+// guess that only its Save confirms.
+func (l *Lease) Optimistic() bool { return l != nil && l.optimistic }
 
 // Release gives the lock back without saving (a divergent hop, an error screen). It is a no-op for a
 // replay lease and for a lease already saved or released, so `defer store.Release(ctx, lease)` is
@@ -332,6 +447,7 @@ func (s *Store) End(ctx context.Context, provider, sessionID string) error {
 	if err != nil {
 		return fmt.Errorf("end session %q: %w", sessionID, err)
 	}
+	s.recent.forget(keys[0])
 	if err := s.rdb.Del(ctx, keys[0], keys[1]).Err(); err != nil {
 		return fmt.Errorf("end session %q: %w", sessionID, err)
 	}

@@ -541,7 +541,9 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
-func TestRoundTrips(t *testing.T) {
+// countingStore returns a Store on a client of its own whose round trips are counted.
+func countingStore(t *testing.T) (*sessions.Store, *roundTrips) {
+	t.Helper()
 	rdb, err := sessions.NewClient(redistest.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -549,8 +551,13 @@ func TestRoundTrips(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	counter := &roundTrips{}
 	rdb.AddHook(counter)
-	store := redistest.NewStore(t, rdb, sessions.Options{})
+	return redistest.NewStore(t, rdb, sessions.Options{}), counter
+}
+
+func TestRoundTrips(t *testing.T) {
+	store, counter := countingStore(t)
 	ctx := testContext(t)
+	var err error
 
 	count := func(name string, want int64, fn func() error) {
 		t.Helper()

@@ -77,11 +77,11 @@ func TestVersion(t *testing.T) {
 }
 
 func TestServeExplainsMissingConfiguration(t *testing.T) {
-	_, _, err := runCmd(t, context.Background(), map[string]string{"DEFAULT_LANGUAGE": "de", "HOP_DEADLINE": "soon"}, "", "serve")
+	_, _, err := runCmd(t, context.Background(), map[string]string{"DEFAULT_LANGUAGE": "de", "HOP_DEADLINE": "soon", "SESSION_CACHE": "-3"}, "", "serve")
 	if err == nil {
 		t.Fatal("serve started without configuration")
 	}
-	for _, want := range []string{"DATABASE_URL", "REDIS_URL", "AT_CALLBACK_TOKEN", "DEFAULT_LANGUAGE", "HOP_DEADLINE"} {
+	for _, want := range []string{"DATABASE_URL", "REDIS_URL", "AT_CALLBACK_TOKEN", "DEFAULT_LANGUAGE", "HOP_DEADLINE", "SESSION_CACHE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ var serveEnv = [][2]string{
 	{"TIME_ZONE", "the scheme's time zone, deciding \"today\" for coverage (default UTC)"},
 	{"HOP_DEADLINE", "deadline of one USSD hop (default 5s)"},
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
+	{"SESSION_CACHE", "sessions remembered in memory so that their next hop costs one Redis round trip (default 20000; 0 turns it off)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
 	{"CURRENCY", "currency written with amounts (default TZS)"},
@@ -71,6 +73,7 @@ type serveConfig struct {
 	auditUserID                   int
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
+	sessionCache                  int
 	logLevel                      slog.Level
 	logFormat                     string
 	dev                           bool
@@ -102,7 +105,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	defer rdb.Close()
-	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second})
+	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
+		Recent: cfg.sessionCache})
 	if err := sessionStore.Ping(ctx); err != nil {
 		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
 	}
@@ -261,6 +265,18 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	cfg.location = loc
 	cfg.hopDeadline = parseDuration(getenv, "HOP_DEADLINE", 5*time.Second, &problems)
 	cfg.sessionTTL = parseDuration(getenv, "SESSION_TTL", 5*time.Minute, &problems)
+	cfg.sessionCache = sessions.DefaultRecent
+	if v := getenv("SESSION_CACHE"); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 0:
+			problems = append(problems, fmt.Sprintf("SESSION_CACHE %q: want a number of sessions, 0 for none", v))
+		case n == 0:
+			cfg.sessionCache = -1 // sessions.Options: negative is off
+		default:
+			cfg.sessionCache = n
+		}
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(firstNonEmpty(getenv("LOG_LEVEL"), "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL: %v", err))
 	}

@@ -1,0 +1,191 @@
+package sessions_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/openimis/imis-gateway/sessions"
+)
+
+// instances returns two Stores on the same Redis keys: two gateway processes.
+func instances(t *testing.T) (*fixture, *sessions.Store) {
+	t.Helper()
+	f := newFixture(t, sessions.Options{})
+	return f, sessions.New(f.rdb, sessions.Options{Prefix: f.prefix})
+}
+
+// optimisticHop answers one hop from an optimistic lease, as the gateway does.
+func optimisticHop(t *testing.T, s *sessions.Store, id, key string, start bool) (*sessions.Lease, error) {
+	t.Helper()
+	l, ok := s.Optimistic("at", id, key, false, start)
+	if !ok {
+		t.Fatalf("hop %q: no optimistic lease", key)
+	}
+	rec := l.Record
+	rec.LastKey = l.Key
+	rec.Hops++
+	rec.Reply = fmt.Appendf(nil, "CON hop %d", rec.Hops)
+	return l, s.Save(testContext(t), l, rec)
+}
+
+func TestOptimisticHopsTakeOneRoundTripEach(t *testing.T) {
+	s, counter := countingStore(t)
+	// Warm Redis's script cache (the first EVALSHA falls back to EVAL).
+	if _, err := optimisticHop(t, s, "warm", "", true); err != nil {
+		t.Fatal(err)
+	}
+
+	before := counter.n.Load()
+	if _, ok := s.Optimistic("at", "s", "", false, false); ok {
+		t.Fatal("an optimistic lease on a session this process never saw, for a hop not marked as a start")
+	}
+	l, err := optimisticHop(t, s, "s", "", true)
+	if err != nil || l.Found {
+		t.Fatalf("start: found %v, err %v", l.Found, err)
+	}
+	for i, key := range []string{"1", "1*2"} {
+		l, err := optimisticHop(t, s, "s", key, false)
+		if err != nil || !l.Found || l.Record.Hops != i+1 {
+			t.Fatalf("hop %q: %+v, %v", key, l.Record, err)
+		}
+	}
+	if got := counter.n.Load() - before; got != 3 {
+		t.Errorf("three optimistic hops took %d round trips, want 3", got)
+	}
+	// Redis holds what the hops saved: the locked way sees it.
+	l, err = s.Acquire(testContext(t), "at", "s", "1*2")
+	if err != nil || !l.Replay || string(l.Record.Reply) != "CON hop 3" {
+		t.Fatalf("replay of the last hop: %+v, %v", l, err)
+	}
+}
+
+func TestOptimisticLeaseIsRefusedWhenItCouldBeAReplay(t *testing.T) {
+	f, _ := instances(t)
+	if _, err := optimisticHop(t, f.store, "s", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.store.Optimistic("at", "s", "", false, true); ok {
+		t.Error("a retried start got an optimistic lease: replays come from Redis")
+	}
+	// Counted keys derive from the hops answered, as AcquireCounted's do.
+	l, ok := f.store.Optimistic("at", "s", "98", true, false)
+	if !ok || l.Key != "n:1:98" {
+		t.Fatalf("counted key: %+v, %v", l, ok)
+	}
+}
+
+// TestOptimisticSaveConflicts: whenever the session is not as this process
+// left it, an optimistic Save stores nothing and says ErrConflict; the locked
+// way then answers from what Redis holds.
+func TestOptimisticSaveConflicts(t *testing.T) {
+	ctx := testContext(t)
+	for name, interfere := range map[string]func(t *testing.T, other *sessions.Store){
+		"another instance answered a hop": func(t *testing.T, other *sessions.Store) {
+			l, err := other.Acquire(ctx, "at", "s", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := other.Save(ctx, l, sessions.Record{LastKey: "1", Hops: 2, Reply: []byte("CON there")}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"another instance holds the lock": func(t *testing.T, other *sessions.Store) {
+			if _, err := other.Acquire(ctx, "at", "s", "1"); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"the session ended": func(t *testing.T, other *sessions.Store) {
+			if err := other.End(ctx, "at", "s"); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, other := instances(t)
+			if _, err := optimisticHop(t, f.store, "s", "", true); err != nil {
+				t.Fatal(err)
+			}
+			interfere(t, other)
+			want, _ := f.rdb.HGetAll(ctx, f.sessionKey("s")).Result()
+
+			if _, err := optimisticHop(t, f.store, "s", "1", false); !errors.Is(err, sessions.ErrConflict) {
+				t.Fatalf("save over a changed session: %v, want ErrConflict", err)
+			}
+			if got, _ := f.rdb.HGetAll(ctx, f.sessionKey("s")).Result(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("a conflicting save changed the session:\n got %v\nwant %v", got, want)
+			}
+			// The conflict also forgot the guess: the next try goes the locked way.
+			if _, ok := f.store.Optimistic("at", "s", "1", false, false); ok {
+				t.Error("an optimistic lease right after a conflict")
+			}
+		})
+	}
+}
+
+func TestOptimisticStartOfAnExistingSessionConflicts(t *testing.T) {
+	f, other := instances(t)
+	if _, err := optimisticHop(t, other, "s", "", true); err != nil {
+		t.Fatal(err)
+	}
+	// This instance never saw the session: a start marked by the aggregator
+	// is guessed new, and the guess fails.
+	if _, err := optimisticHop(t, f.store, "s", "", true); !errors.Is(err, sessions.ErrConflict) {
+		t.Fatalf("optimistic start over an existing session: %v, want ErrConflict", err)
+	}
+}
+
+// TestConcurrentOptimisticHopsStoreOnce: copies of one hop racing from the
+// same guess: exactly one stores; the others conflict.
+func TestConcurrentOptimisticHopsStoreOnce(t *testing.T) {
+	f, _ := instances(t)
+	if _, err := optimisticHop(t, f.store, "s", "", true); err != nil {
+		t.Fatal(err)
+	}
+	leases := make([]*sessions.Lease, 20)
+	for i := range leases {
+		l, ok := f.store.Optimistic("at", "s", "1", false, false)
+		if !ok {
+			t.Fatal("no optimistic lease")
+		}
+		leases[i] = l
+	}
+	var (
+		wg                  sync.WaitGroup
+		mu                  sync.Mutex
+		stored, conflicting int
+	)
+	for i, l := range leases {
+		wg.Go(func() {
+			err := f.store.Save(testContext(t), l, sessions.Record{LastKey: "1", Hops: 2, Reply: fmt.Appendf(nil, "copy %d", i)})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				stored++
+			case errors.Is(err, sessions.ErrConflict):
+				conflicting++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if stored != 1 || conflicting != len(leases)-1 {
+		t.Errorf("%d stored, %d conflicted; want 1 and %d", stored, conflicting, len(leases)-1)
+	}
+}
+
+func TestOptimisticHopsCanBeTurnedOff(t *testing.T) {
+	f := newFixture(t, sessions.Options{Recent: -1})
+	if _, ok := f.store.Optimistic("at", "s", "", false, true); ok {
+		t.Fatal("an optimistic start with Recent < 0")
+	}
+	if _, _, err := f.hop(testContext(t), "s", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.store.Optimistic("at", "s", "1", false, false); ok {
+		t.Fatal("an optimistic hop with Recent < 0")
+	}
+}

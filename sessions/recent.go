@@ -1,0 +1,83 @@
+package sessions
+
+import (
+	"sync"
+	"time"
+)
+
+// recent remembers the sessions this process saved last, each with the revision it wrote, so that
+// the next hop of a session can start from memory (Store.Optimistic) instead of a round trip. It is
+// a hint, never the truth: Save with an optimistic lease stores only if Redis still holds that
+// revision.
+//
+// It is bounded by two generations of at most limit entries each: when the newer one fills up, the
+// older one is dropped whole. A session touched in the last generation is kept, so live sessions
+// survive and ended or abandoned ones age out, without a per-entry list or sweeper.
+type recent struct {
+	mu       sync.Mutex
+	cur, old map[string]recentEntry
+	limit    int
+	ttl      time.Duration
+}
+
+type recentEntry struct {
+	rec     Record
+	rev     string
+	expires time.Time
+}
+
+func newRecent(limit int, ttl time.Duration) *recent {
+	if limit <= 0 {
+		return nil
+	}
+	return &recent{cur: make(map[string]recentEntry), limit: limit, ttl: ttl}
+}
+
+// get returns the session's record and revision as this process last saved them, unless the
+// session has expired since.
+func (c *recent) get(key string) (Record, string, bool) {
+	if c == nil {
+		return Record{}, "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.cur[key]
+	if !ok {
+		if e, ok = c.old[key]; ok {
+			delete(c.old, key)
+			c.putLocked(key, e)
+		}
+	}
+	if !ok || time.Now().After(e.expires) {
+		return Record{}, "", false
+	}
+	return e.rec, e.rev, true
+}
+
+func (c *recent) put(key string, rec Record, rev string) {
+	if c == nil {
+		return
+	}
+	e := recentEntry{rec: rec, rev: rev, expires: time.Now().Add(c.ttl)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.old, key)
+	c.putLocked(key, e)
+}
+
+func (c *recent) putLocked(key string, e recentEntry) {
+	c.cur[key] = e
+	if len(c.cur) >= c.limit {
+		c.old, c.cur = c.cur, make(map[string]recentEntry, c.limit)
+	}
+}
+
+func (c *recent) forget(key string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.cur, key)
+	delete(c.old, key)
+}
