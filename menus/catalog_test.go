@@ -149,7 +149,7 @@ func TestLoadCatalogOverrides(t *testing.T) {
 	}
 	t.Run("overrides replace what they name", func(t *testing.T) {
 		dir := write(t, map[string]string{
-			"en.json":   `{"main.title": "CHF iCHF", "list.more": {"one": "{{.Count}} other", "other": "{{.Count}} others"}}`,
+			"en.json":   `{"main.title": "CHF iCHF", "list.more": {"one": "{{.Count}} other", "other": "{{.Count}} others"}, "chfid.unknown": "No {{.Number}} here."}`,
 			"sw.json":   `{"main.title": "CHF Iliyoboreshwa", "format.date": "dd/MM/y"}`,
 			"ne.json":   `{"format.digits": "deva"}`,
 			"README.md": "not a catalog",
@@ -163,6 +163,7 @@ func TestLoadCatalogOverrides(t *testing.T) {
 			{c.text("fr", msgMainTitle, nil), "Assurance maladie"},
 			{c.text("sw", msgMainTitle, nil), "CHF Iliyoboreshwa"},
 			{c.text("sw", msgItemCheck, nil), "Hakiki uanachama"},
+			{c.text("en", msgNoInsuree, vars{"Number": "123"}), "No 123 here."},
 			{c.plural("en", msgMore, 1, nil), "1 other"},
 			{c.plural("en", msgMore, 4, nil), "4 others"},
 			{c.date("sw", date(2026, 7, 1)), "01/07/2026"},
@@ -228,4 +229,44 @@ func TestLocalizeFallsBack(t *testing.T) {
 			t.Errorf("fr %d: %q, want %q", n, got, want)
 		}
 	}
+}
+
+// TestFilledMessagesMatchTheirTemplates: a message filled from its parts
+// reads exactly as go-i18n's template renders it, in every language, with
+// strings, numbers and a value left out.
+func TestFilledMessagesMatchTheirTemplates(t *testing.T) {
+	c, err := builtinCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range languages {
+		if len(c.filled[lang]) == 0 {
+			t.Fatalf("%s: no message is filled from parts", lang)
+		}
+		for id := range c.filled[lang] {
+			v := vars{}
+			for i, name := range slices.Sorted(maps.Keys(placeholderNames(c, lang, id))) {
+				switch i % 3 {
+				case 0:
+					v[name] = "«" + name + "»"
+				case 1:
+					v[name] = 1000 + i
+				} // case 2: left out
+			}
+			want := c.localize(lang, &i18n.LocalizeConfig{MessageID: string(id), TemplateData: v})
+			if got := c.text(lang, id, v); got != want {
+				t.Errorf("%s %q: filled %q, template %q", lang, id, got, want)
+			}
+		}
+	}
+}
+
+func placeholderNames(c *Catalog, lang string, id msg) map[string]bool {
+	names := map[string]bool{}
+	for _, p := range c.filled[lang][id] {
+		if p.name != "" {
+			names[p.name] = true
+		}
+	}
+	return names
 }

@@ -34,8 +34,15 @@ type Catalog struct {
 	formats    map[string]formats
 	// fixed holds the messages without placeholders, rendered once: most
 	// of a screen, and go-i18n matches the language and runs a template
-	// on every call.
-	fixed map[string]map[msg]string
+	// on every call. filled holds the other single-form messages, split
+	// once around their placeholders.
+	fixed  map[string]map[msg]string
+	filled map[string]map[msg][]part
+}
+
+// part is a piece of a message: literal text, or the placeholder name.
+type part struct {
+	text, name string
 }
 
 // LoadCatalog returns the built-in catalogs with the overrides found in dir
@@ -62,14 +69,22 @@ func LoadCatalog(dir string) (*Catalog, error) {
 			return nil, err
 		}
 	}
-	c := &Catalog{localizers: map[string]*i18n.Localizer{}, formats: map[string]formats{}, fixed: map[string]map[msg]string{}}
+	c := &Catalog{localizers: map[string]*i18n.Localizer{}, formats: map[string]formats{},
+		fixed: map[string]map[msg]string{}, filled: map[string]map[msg][]part{}}
 	for _, lang := range languages {
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
 		c.fixed[lang] = map[msg]string{}
+		c.filled[lang] = map[msg][]part{}
 		for id, m := range ref {
-			if names, _ := placeholders(m); len(names) == 0 && len(forms(m)) == 1 {
-				c.fixed[lang][msg(id)] = c.localize(lang, &i18n.LocalizeConfig{MessageID: id})
+			if len(forms(m)) != 1 {
+				continue
 			}
+			names, _ := placeholders(m)
+			if len(names) == 0 {
+				c.fixed[lang][msg(id)] = c.localize(lang, &i18n.LocalizeConfig{MessageID: id})
+				continue
+			}
+			c.filled[lang][msg(id)] = c.split(lang, id, names)
 		}
 		f, err := c.parseFormats(lang)
 		if err != nil {
@@ -146,7 +161,60 @@ func (c *Catalog) text(lang string, id msg, v vars) string {
 	if s, ok := c.fixed[lang][id]; ok {
 		return s
 	}
+	if parts, ok := c.filled[lang][id]; ok {
+		return fill(parts, v)
+	}
 	return c.localize(lang, &i18n.LocalizeConfig{MessageID: string(id), TemplateData: v})
+}
+
+// placeholderMark surrounds a placeholder's name in a message rendered by
+// split; catalog text never holds a NUL.
+const placeholderMark = "\x00"
+
+// split renders message id in lang once, with every placeholder replaced by
+// its marked name, and cuts the result into parts. The catalogs allow no
+// template action but {{.Name}} (checked when loaded), so filling the parts
+// gives what go-i18n's template would, without running one per call.
+func (c *Catalog) split(lang, id string, names []string) []part {
+	marks := make(map[string]any, len(names))
+	for _, name := range names {
+		marks[name] = placeholderMark + name + placeholderMark
+	}
+	var parts []part
+	rest := c.localize(lang, &i18n.LocalizeConfig{MessageID: id, TemplateData: marks})
+	for rest != "" {
+		text, after, found := strings.Cut(rest, placeholderMark)
+		if text != "" {
+			parts = append(parts, part{text: text})
+		}
+		if !found {
+			break
+		}
+		name, after, _ := strings.Cut(after, placeholderMark)
+		parts = append(parts, part{name: name})
+		rest = after
+	}
+	return parts
+}
+
+// fill writes parts with the values v, as text/template prints them.
+func fill(parts []part, v vars) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.name == "" {
+			b.WriteString(p.text)
+			continue
+		}
+		x, ok := v[p.name]
+		if str, isString := x.(string); isString {
+			b.WriteString(str)
+		} else if ok {
+			fmt.Fprint(&b, x)
+		} else {
+			b.WriteString("<no value>")
+		}
+	}
+	return b.String()
 }
 
 // plural renders the plural form of message id for count n; v.Count is n.
