@@ -3,6 +3,9 @@
 # database 1, so demo sessions in database 0 are not disturbed), driven by bin/imis-loadgen.
 # Expects 'make services build' to have run. LOAD_ARGS are passed to imis-loadgen (word-split);
 # GATEWAY_URL, DATABASE_URL and REDIS_URL are in its environment too.
+#
+# LOAD_TRANSPORT=unix (default) connects the gateway to PostgreSQL and Redis over their Unix
+# sockets, as a gateway on the same machine should be; LOAD_TRANSPORT=tcp over loopback TCP.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +13,7 @@ cd "$REPO_ROOT"
 SERVICES=scripts/services.sh
 LOAD_PORT=${LOAD_PORT:-18080}
 LOAD_DB=imis_load
+LOAD_TRANSPORT=${LOAD_TRANSPORT:-unix}
 STATE_DIR=${IMIS_STATE_DIR:-$REPO_ROOT/.local}
 SERVER_LOG=$STATE_DIR/load-server.log
 
@@ -39,6 +43,16 @@ fi
 
 services_env=$(IMIS_DB_NAME=$LOAD_DB IMIS_REDIS_DB=1 "$SERVICES" env)
 eval "$services_env"
+case $LOAD_TRANSPORT in
+tcp) gateway_db=$DATABASE_URL gateway_redis=$REDIS_URL ;;
+unix)
+	redis_sock=${REDIS_SOCKET_URL#unix://}
+	[ -S "${redis_sock%%\?*}" ] ||
+		die "Redis has no Unix socket at ${redis_sock%%\?*}: restart it with 'scripts/services.sh down && scripts/services.sh up', or use LOAD_TRANSPORT=tcp"
+	gateway_db=$DATABASE_SOCKET_URL gateway_redis=$REDIS_SOCKET_URL
+	;;
+*) die "LOAD_TRANSPORT must be unix or tcp (got $LOAD_TRANSPORT)" ;;
+esac
 export GATEWAY_URL=http://127.0.0.1:$LOAD_PORT
 
 # A fresh database per run keeps runs comparable.
@@ -52,8 +66,9 @@ say "bin/imis-gateway seed-demo --reset"
 bin/imis-gateway seed-demo --reset
 
 mkdir -p "$STATE_DIR"
-say "starting bin/imis-gateway serve --dev on 127.0.0.1:$LOAD_PORT (log: $SERVER_LOG)"
-LOG_LEVEL=${LOG_LEVEL:-warn} LISTEN_ADDR=127.0.0.1:$LOAD_PORT bin/imis-gateway serve --dev >"$SERVER_LOG" 2>&1 &
+say "starting bin/imis-gateway serve --dev on 127.0.0.1:$LOAD_PORT, PostgreSQL and Redis over $LOAD_TRANSPORT (log: $SERVER_LOG)"
+DATABASE_URL=$gateway_db REDIS_URL=$gateway_redis LOG_LEVEL=${LOG_LEVEL:-warn} LISTEN_ADDR=127.0.0.1:$LOAD_PORT \
+	bin/imis-gateway serve --dev >"$SERVER_LOG" 2>&1 &
 server_pid=$!
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_server() {

@@ -1,7 +1,7 @@
 // Command imis-loadgen drives a running imis-gateway with concurrent USSD
 // sessions in Africa's Talking's wire format and reports throughput and
 // latency. Each session is the three-hop membership check: dial, "1", the
-// insurance number.
+// insurance number. Each client calls from a phone number of its own.
 package main
 
 import (
@@ -93,6 +93,7 @@ type result struct {
 	failed    int64
 	firstErr  string
 	elapsed   time.Duration
+	ownCPU    time.Duration // the generator's own CPU time over the measured run
 }
 
 func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) {
@@ -114,7 +115,8 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 	)
 	for c := range cfg.clients {
 		wg.Go(func() {
-			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout}
+			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout,
+				phone: fmt.Sprintf("%%2B255700%06d", c)}
 			defer conn.close()
 			local := make([]time.Duration, 0, 1<<16)
 			for n := 0; !stop.Load(); n++ {
@@ -151,14 +153,25 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 		return nil, ctx.Err()
 	}
 	measuring.Store(true)
-	start := time.Now()
+	start, startCPU := time.Now(), processCPU()
 	fmt.Fprintf(progress, "measuring for %s...\n", cfg.duration)
 	sleep(ctx, cfg.duration)
 	measuring.Store(false)
-	elapsed := time.Since(start)
+	elapsed, ownCPU := time.Since(start), processCPU()-startCPU
 	stop.Store(true)
 	wg.Wait()
-	return &result{latencies: all, sessions: sessions.Load(), failed: failed.Load(), firstErr: firstErr, elapsed: elapsed}, nil
+	return &result{latencies: all, sessions: sessions.Load(), failed: failed.Load(), firstErr: firstErr,
+		elapsed: elapsed, ownCPU: ownCPU}, nil
+}
+
+// processCPU is the CPU time this process has used, user and system. It is
+// reported because the generator shares the machine it measures.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -178,6 +191,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // PostgreSQL every cycle the generator spends is taken from what it measures.
 type httpConn struct {
 	host, path string
+	phone      string // form-encoded
 	timeout    time.Duration
 	conn       net.Conn
 	r          *bufio.Reader
@@ -202,7 +216,7 @@ func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
 		c.conn, c.r = conn, bufio.NewReaderSize(conn, 4096)
 	}
 	body := "sessionId=" + url.QueryEscape(session) +
-		"&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255700000001&networkCode=99999&text=" + url.QueryEscape(text)
+		"&serviceCode=%2A384%2A1234%23&phoneNumber=" + c.phone + "&networkCode=99999&text=" + url.QueryEscape(text)
 	c.req = fmt.Appendf(c.req[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
 		"Content-Length: %d\r\n\r\n%s", c.path, c.host, len(body), body)
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
@@ -282,6 +296,10 @@ func (r *result) print(w io.Writer, cfg config) {
 	fmt.Fprintf(w, "hops %d (%.0f hops/s), sessions %d (%.0f/s), failed %d\n",
 		hops, float64(hops)/r.elapsed.Seconds(), r.sessions, float64(r.sessions)/r.elapsed.Seconds(), r.failed)
 	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s  max %s\n", pct(.50), pct(.90), pct(.99), pct(1))
+	if hops > 0 && r.ownCPU > 0 {
+		fmt.Fprintf(w, "load generator CPU %.0f µs per hop (%.0f%% of one core)\n",
+			float64(r.ownCPU.Microseconds())/float64(hops), 100*r.ownCPU.Seconds()/r.elapsed.Seconds())
+	}
 	if r.firstErr != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.firstErr)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -13,13 +14,17 @@ import (
 // TestLoadReportsThroughputAndLatency runs the generator briefly against a
 // stand-in USSD endpoint and checks the three-hop sessions and the report.
 func TestLoadReportsThroughputAndLatency(t *testing.T) {
-	var hops atomic.Int64
+	var (
+		hops   atomic.Int64
+		phones sync.Map
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/ussd/africastalking/tok" || r.FormValue("sessionId") == "" {
 			http.NotFound(w, r)
 			return
 		}
 		hops.Add(1)
+		phones.Store(r.FormValue("phoneNumber"), true)
 		if strings.Count(r.FormValue("text"), "*") == 1 {
 			w.Write([]byte("END covered"))
 			return
@@ -34,13 +39,18 @@ func TestLoadReportsThroughputAndLatency(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
 	}
-	for _, want := range []string{"hops/s", "p99", "failed 0"} {
+	for _, want := range []string{"hops/s", "p99", "failed 0", "load generator CPU"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 	if hops.Load() == 0 {
 		t.Fatal("no hop reached the server")
+	}
+	for _, phone := range []string{"+255700000000", "+255700000001"} { // one per client
+		if _, ok := phones.Load(phone); !ok {
+			t.Errorf("no hop from %s", phone)
+		}
 	}
 }
 
