@@ -133,7 +133,9 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	// refusal, a replay or a conflict is decided again the locked way.
 	if lease, ok := p.sessions.Optimistic(hop.Provider, hop.SessionID, key, counted, startsSession(hop)); ok {
 		outcome, node, body, err = p.answer(ctx, hop, lease, render, lang)
-		if !errors.Is(err, errNotOptimistic) && !errors.Is(err, sessions.ErrConflict) {
+		if errors.Is(err, sessions.ErrConflict) {
+			p.metrics.conflicts.Inc()
+		} else if !errors.Is(err, errNotOptimistic) {
 			return outcome, node, body, err
 		}
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 type metrics struct {
-	hops *prometheus.HistogramVec
+	hops      *prometheus.HistogramVec
+	conflicts prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,8 +18,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to answer a USSD hop, by provider and outcome (answered, replayed, refused, unavailable).",
 			Buckets: []float64{.001, .002, .005, .01, .015, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"provider", "outcome"}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "imisgw_ussd_session_conflicts_total",
+			Help: "Hops started from this instance's memory of their session that found it changed in Redis " +
+				"(another instance or a racing retry answered first) and were answered again the locked way.",
+		}),
 	}
-	reg.MustRegister(m.hops)
+	reg.MustRegister(m.hops, m.conflicts)
 	return m
 }
 

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -182,6 +183,29 @@ func TestSessionMovesBetweenInstances(t *testing.T) {
 			}
 		}
 	}
+	// Stale memories were found out, and counted for the operator.
+	if a.conflicts()+b.conflicts() == 0 {
+		t.Error("imisgw_ussd_session_conflicts_total stayed 0")
+	}
+	if n := one.conflicts(); n != 0 {
+		t.Errorf("one instance alone: %d conflicts", n)
+	}
+}
+
+// conflicts reads imisgw_ussd_session_conflicts_total from /metrics.
+func (g *testGateway) conflicts() int {
+	g.t.Helper()
+	for line := range strings.Lines(g.get("/metrics").body) {
+		if v, ok := strings.CutPrefix(line, "imisgw_ussd_session_conflicts_total "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				g.t.Fatalf("metric: %q", line)
+			}
+			return n
+		}
+	}
+	g.t.Fatal("no imisgw_ussd_session_conflicts_total in /metrics")
+	return 0
 }
 
 // TestDivergentTranscriptIsRefusedWithoutTouchingTheSession: a late hop whose

@@ -34,25 +34,46 @@ func benchHop(b *testing.B, store *sessions.Store, id string, n int) {
 	}
 }
 
-func BenchmarkAcquireSave(b *testing.B) {
+// optimisticBenchHop is one navigation hop from this process's memory of the session: one round trip.
+func optimisticBenchHop(b *testing.B, store *sessions.Store, id string, n int) {
+	key := "1*" + strconv.Itoa(n)
+	l, ok := store.Optimistic("at", id, key, false, n == 1)
+	if !ok {
+		b.Fatal("no optimistic lease")
+	}
+	rec := benchRecord
+	rec.LastKey, rec.Transcript, rec.Hops = key, key, l.Record.Hops+1
+	if err := store.Save(context.Background(), l, rec); err != nil {
+		b.Fatalf("Save: %v", err)
+	}
+}
+
+func BenchmarkAcquireSave(b *testing.B) { benchHops(b, benchHop) }
+
+func BenchmarkOptimisticHop(b *testing.B) { benchHops(b, optimisticBenchHop) }
+
+// benchHops plays hops of one session serially, and of one session per goroutine in parallel.
+func benchHops(b *testing.B, hop func(b *testing.B, store *sessions.Store, id string, n int)) {
 	store := redistest.Store(b)
+	var sessionsStarted atomic.Int64 // across the runs of a sub-benchmark: each plays new sessions
+	newSession := func(kind string) string {
+		return kind + "-" + strconv.FormatInt(sessionsStarted.Add(1), 10)
+	}
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
-		n := 0
+		id, n := newSession("serial"), 0
 		for b.Loop() {
 			n++
-			benchHop(b, store, "serial", n)
+			hop(b, store, id, n)
 		}
 	})
-	var sessionsStarted atomic.Int64 // across the runs of the sub-benchmark: each plays new sessions
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			id := "parallel-" + strconv.FormatInt(sessionsStarted.Add(1), 10)
-			n := 0
+			id, n := newSession("parallel"), 0
 			for pb.Next() {
 				n++
-				benchHop(b, store, id, n)
+				hop(b, store, id, n)
 			}
 		})
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/openimis/imis-gateway/sessions"
+	"github.com/openimis/imis-gateway/sessions/redistest"
 )
 
 // instances returns two Stores on the same Redis keys: two gateway processes.
@@ -187,5 +188,40 @@ func TestOptimisticHopsCanBeTurnedOff(t *testing.T) {
 	}
 	if _, ok := f.store.Optimistic("at", "s", "1", false, false); ok {
 		t.Fatal("an optimistic hop with Recent < 0")
+	}
+}
+
+// TestNoOptimisticHopsWhileRedisFails: once a call finds Redis gone, hops go
+// the locked way, which fails at its first call, until Redis answers again.
+func TestNoOptimisticHopsWhileRedisFails(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb, err := sessions.NewClient(srv.URL() + "?dial_timeout=200ms&max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	s := sessions.New(rdb, sessions.Options{})
+	if _, err := optimisticHop(t, s, "s", "", true); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop()
+	if _, err := optimisticHop(t, s, "s", "1", false); err == nil || errors.Is(err, sessions.ErrConflict) {
+		t.Fatalf("save with Redis down: %v", err)
+	}
+	if _, ok := s.Optimistic("at", "other", "", false, true); ok {
+		t.Fatal("an optimistic lease while Redis is down")
+	}
+
+	srv.Start()
+	l, err := s.Acquire(testContext(t), "at", "s", "1")
+	if err != nil {
+		t.Fatalf("acquire after Redis came back: %v", err)
+	}
+	if err := s.Release(testContext(t), l); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Optimistic("at", "other", "", false, true); !ok {
+		t.Error("no optimistic lease once Redis answers again")
 	}
 }

@@ -95,6 +95,11 @@ type Store struct {
 	ttlArg, lockTTLArg any
 
 	recent *recent
+	// failing is set while Redis does not answer (a broken connection, a timeout) and cleared by
+	// the next call that succeeds. Optimistic offers nothing meanwhile, so that a hop fails at its
+	// first call, before its menu step does any work, as on the locked way: a renewal is not
+	// written for a hop whose session cannot be saved.
+	failing atomic.Bool
 
 	tokenPrefix string
 	tokenSeq    atomic.Uint64
@@ -315,7 +320,7 @@ func (s *Store) acquire(ctx context.Context, provider, sessionID, replayKey stri
 // saved here: a retry is replayed from Redis, never from memory.
 func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start bool) (*Lease, bool) {
 	keys, err := s.keyNames(provider, sessionID)
-	if err != nil {
+	if err != nil || s.failing.Load() {
 		return nil, false // Acquire reports it
 	}
 	rec, rev, found := s.recent.get(keys[0])
@@ -338,6 +343,7 @@ func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, coun
 		countedArg = "1"
 	}
 	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg).Slice()
+	s.observe(err)
 	if err != nil {
 		return 0, "", "", err
 	}
@@ -385,6 +391,7 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 		return s.commit(ctx, l, rec, data)
 	}
 	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	s.observe(err)
 	if err != nil {
 		s.recent.forget(l.keys[0])
 		if mayHaveRun(err) {
@@ -404,6 +411,7 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 // commit is Save for an optimistic lease: one compare-and-set round trip.
 func (s *Store) commit(ctx context.Context, l *Lease, rec Record, data []byte) error {
 	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	s.observe(err)
 	l.done = true
 	if err != nil || n != 1 {
 		s.recent.forget(l.keys[0])
@@ -494,6 +502,18 @@ func (s *Store) keyNames(provider, sessionID string) ([2]string, error) {
 // newToken returns a lock token unique to this hop: a random per-Store prefix and a sequence number.
 func (s *Store) newToken() string {
 	return s.tokenPrefix + strconv.FormatUint(s.tokenSeq.Add(1), 36)
+}
+
+// observe keeps failing up to date with the outcome of a call to Redis.
+func (s *Store) observe(err error) {
+	switch {
+	case err == nil:
+		if s.failing.Load() {
+			s.failing.Store(false)
+		}
+	case mayHaveRun(err):
+		s.failing.Store(true)
+	}
 }
 
 // mayHaveRun reports whether a failed script call may nevertheless have run in Redis: anything but an
