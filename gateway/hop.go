@@ -122,17 +122,18 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		hop.ServiceCode = p.cfg[hop.Provider].ServiceCode
 	}
 
-	// The aggregator numbers nothing: the key comes from the session's count
-	// of answered hops (providers.Hop.KeyAt).
 	key, counted := hop.ReplayKey, hop.ReplayKey == ""
 	if counted {
+		// The aggregator numbers nothing: the key comes from the session's
+		// count of answered hops (providers.Hop.KeyAt).
 		key = hop.Text
 	}
 	// The usual hop: one round trip, from the record this instance saved last
 	// (sessions.Store.Optimistic). Only an answer that was stored stands; a
 	// refusal, a replay or a conflict is decided again the locked way.
-	if lease, ok := p.sessions.Optimistic(hop.Provider, hop.SessionID, key, counted, startsSession(hop)); ok {
-		outcome, node, body, err = p.answer(ctx, hop, lease, render, lang)
+	guess, ok := p.sessions.Optimistic(hop.Provider, hop.SessionID, key, counted, startsSession(hop))
+	if ok {
+		outcome, node, body, err = p.answer(ctx, hop, guess, render, lang)
 		if errors.Is(err, sessions.ErrConflict) {
 			p.metrics.conflicts.Inc()
 		} else if !errors.Is(err, errNotOptimistic) {
@@ -141,9 +142,12 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	}
 
 	var lease *sessions.Lease
-	if counted {
+	switch {
+	case ok:
+		lease, err = p.sessions.AcquireAfter(ctx, guess)
+	case counted:
 		lease, err = p.sessions.AcquireCounted(ctx, hop.Provider, hop.SessionID, key)
-	} else {
+	default:
 		lease, err = p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, key)
 	}
 	if err != nil {
@@ -155,9 +159,9 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	return p.answer(ctx, hop, lease, render, lang)
 }
 
-// errNotOptimistic: an optimistic lease led to an answer that is not a step
-// of the session (a refusal or a replay); only the stored record may decide
-// those.
+// errNotOptimistic: an optimistic lease led to an answer that only the stored
+// record may decide: a refusal, a replay, or a step that writes (a renewal
+// confirmed from a stale copy would be written with stale amounts).
 var errNotOptimistic = errors.New("answer needs the stored session")
 
 // startsSession reports whether hop is, as far as the wire tells, the first
@@ -209,6 +213,9 @@ func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *session
 	} else {
 		if err = json.Unmarshal(rec.State, &st); err != nil {
 			return outcomeUnavailable, "", nil, fmt.Errorf("decode menu state: %w", err)
+		}
+		if lease.Optimistic() && st.Writes() {
+			return "", "", nil, errNotOptimistic
 		}
 		st, screen, err = p.menus.Next(ctx, caller, st, inputs[0])
 	}

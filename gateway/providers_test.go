@@ -5,9 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/simphone"
+	"github.com/openimis/imis-gateway/sessions/redistest"
 )
 
 func phone(t *testing.T, g *testGateway, provider string) *simphone.Phone {
@@ -117,4 +122,88 @@ func TestHubtelLateSequenceIsRefused(t *testing.T) {
 	if late := hop("Response", 2, "7"); !strings.Contains(late, `"Type":"Release"`) || !strings.Contains(late, "dial again") {
 		t.Fatalf("late hop: %s", late)
 	}
+}
+
+// TestCopiesOfAHopInFlightAnswerAlike: an aggregator that retries before the
+// first answer arrives sends copies of a hop at once. While they are all in
+// flight (held at the coverage query), none knows the others' answer; every
+// wire, with or without a key of its own, must still answer them alike and
+// step the menu once.
+func TestCopiesOfAHopInFlightAnswerAlike(t *testing.T) {
+	dbURL := seededDatabase(t)
+	store, err := policystore.Open(context.Background(), dbURL, policystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	gate := &gatedSource{CoverageSource: store}
+	g := newGateway(t, harness{databaseURL: dbURL, source: gate})
+	ctx := context.Background()
+	for _, provider := range simphone.Providers {
+		t.Run(provider, func(t *testing.T) {
+			p, must := phone(t, g, provider), screenOf(t)
+			must(p.Dial(ctx, ""))
+			must(p.Send(ctx, "1"))
+			const n = 5
+			arrived, release := gate.arm()
+			done := make(chan []simphone.Screen)
+			go func() {
+				copies, err := p.SendCopies(ctx, "101203401", n)
+				if err != nil {
+					t.Error(err)
+				}
+				done <- copies
+			}()
+			// The locked way lets one copy in at a time; from memory all go.
+			timeout := time.After(time.Second)
+		wait:
+			for range n {
+				select {
+				case <-arrived:
+				case <-timeout:
+					break wait
+				}
+			}
+			close(release)
+			copies := <-done
+			for _, c := range copies {
+				if c != copies[0] || !c.End || !strings.Contains(c.Text, "covered") {
+					t.Fatalf("copies answered %+v", copies)
+				}
+			}
+			key := g.prefix + ":{" + provider + ":" + p.Session() + "}:s"
+			if hops, err := redistest.Client(t).HGet(ctx, key, "h").Result(); err != nil || hops != "3" {
+				t.Fatalf("hops answered: %q, %v; want 3 (dial, 1, the number once)", hops, err)
+			}
+		})
+	}
+}
+
+// gatedSource holds coverage queries, once armed, until released.
+type gatedSource struct {
+	menus.CoverageSource
+	mu               sync.Mutex
+	arrived, release chan struct{}
+}
+
+func (g *gatedSource) arm() (arrived <-chan struct{}, release chan<- struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.arrived, g.release = make(chan struct{}, 100), make(chan struct{})
+	return g.arrived, g.release
+}
+
+func (g *gatedSource) Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+	g.mu.Lock()
+	arrived, release := g.arrived, g.release
+	g.mu.Unlock()
+	if release != nil {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return policystore.Coverage{}, ctx.Err()
+		}
+	}
+	return g.CoverageSource.Coverage(ctx, chfid, today)
 }

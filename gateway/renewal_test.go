@@ -19,6 +19,7 @@ import (
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
+	"github.com/openimis/imis-gateway/providers/simphone"
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
@@ -27,7 +28,8 @@ import (
 // the inbound processor and the outbox worker sending to a fake AT API.
 type smsGateway struct {
 	*testGateway
-	at *attest.Server
+	at   *attest.Server
+	deps gateway.Deps
 }
 
 func newSMSGateway(t *testing.T) *smsGateway {
@@ -64,15 +66,30 @@ func newSMSGateway(t *testing.T) *smsGateway {
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	t.Cleanup(func() { stop(); workers.Wait() })
 
-	srv := gateway.NewServer(gateway.Deps{
+	prefix := redistest.Prefix(t)
+	deps := gateway.Deps{
 		Logger:   log,
-		Sessions: redistest.NewStore(t, rdb, sessions.Options{}),
+		Sessions: redistest.NewStore(t, rdb, sessions.Options{Prefix: prefix}),
 		Menus:    engine,
 		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
-	}, gateway.Config{Providers: allProviders()})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return &smsGateway{testGateway: &testGateway{Server: ts, t: t, store: store}, at: at}
+	}
+	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps}
+	g.Server = g.serve(deps)
+	return g
+}
+
+// instance starts another gateway instance of the same deployment: the same
+// database, Redis and workers, its own memory of the sessions.
+func (g *smsGateway) instance() *testGateway {
+	deps := g.deps
+	deps.Sessions = sessions.New(redistest.Client(g.t), sessions.Options{Prefix: g.prefix})
+	return &testGateway{Server: g.serve(deps), t: g.t, store: g.store, prefix: g.prefix}
+}
+
+func (g *smsGateway) serve(deps gateway.Deps) *httptest.Server {
+	ts := httptest.NewServer(gateway.NewServer(deps, gateway.Config{Providers: allProviders()}))
+	g.t.Cleanup(ts.Close)
+	return ts
 }
 
 // sms posts an inbound SMS as Africa's Talking would.
@@ -165,6 +182,41 @@ func TestOfficerRenewsByUSSDAndTheConfirmationSMSGoesOut(t *testing.T) {
 	sms := g.sent(officerEO001, "+255754100200") // the officer and the family head (0754 100 200)
 	if !strings.Contains(sms[officerEO001][0], "604120019") || !strings.Contains(sms[officerEO001][0], "RC-1001") {
 		t.Fatalf("officer's confirmation: %q", sms[officerEO001])
+	}
+}
+
+// TestRenewalConfirmedOnAnInstanceWithAStaleMemory: an officer goes back
+// and changes the amount on one instance, then confirms on another that
+// last saw the first amount. The renewal is written with the amount on the
+// confirmation screen the officer saw, never with the remembered one.
+func TestRenewalConfirmedOnAnInstanceWithAStaleMemory(t *testing.T) {
+	a := newSMSGateway(t)
+	b := a.instance()
+	ctx := context.Background()
+	p, err := simphone.New("nalo", a.URL, token, officerEO001, "*384*1234#", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := screenOf(t)
+	must(p.Dial(ctx, ""))
+	for _, in := range []string{"3", "604120019", "RC-STALE", "5000"} {
+		must(p.Send(ctx, in))
+	}
+	p.BaseURL = b.URL // the aggregator moves the session: a's memory is now stale
+	must(p.Send(ctx, "0"))
+	if c := must(p.Send(ctx, "7000")); !strings.Contains(c.Text, "7,000") {
+		t.Fatalf("confirmation screen: %q", c.Text)
+	}
+	p.BaseURL = a.URL
+	if done := must(p.Send(ctx, "1")); !done.End || !strings.Contains(done.Text, "renewed") {
+		t.Fatalf("result: %+v", done)
+	}
+	var paid string
+	if err := a.store.Pool().QueryRow(ctx, `SELECT "Amount"::text FROM "tblPremium" WHERE "Receipt" = 'RC-STALE'`).Scan(&paid); err != nil {
+		t.Fatal(err)
+	}
+	if paid != "7000.00" {
+		t.Fatalf("premium written: %s, want the 7000 confirmed", paid)
 	}
 }
 

@@ -122,6 +122,11 @@ const (
 	NodeLanguage      = "language"
 )
 
+// Writes reports whether the step from st may write: confirm a renewal, or
+// remember a language. Such a step must start from the session as stored,
+// never from a copy that may be stale.
+func (st State) Writes() bool { return st.Node == NodeRenewConfirm || st.Node == NodeLanguage }
+
 // Navigation keys (protocols.md §5.5). Never '*': it separates inputs in
 // Africa's Talking's accumulated transcript.
 const (

@@ -460,3 +460,17 @@ func TestStateJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesMarksTheStepsThatWrite: the gateway answers these from the
+// stored session only.
+func TestWritesMarksTheStepsThatWrite(t *testing.T) {
+	for node, writes := range map[string]bool{
+		NodeMain: false, NodeMembershipAsk: false, NodeClaimsAsk: false, NodeClaimsList: false,
+		NodeRenewAsk: false, NodeRenewReceipt: false, NodeRenewAmount: false,
+		NodeRenewConfirm: true, NodeLanguage: true,
+	} {
+		if got := (State{Node: node}).Writes(); got != writes {
+			t.Errorf("%s: Writes() = %v, want %v", node, got, writes)
+		}
+	}
+}

@@ -225,3 +225,60 @@ func TestNoOptimisticHopsWhileRedisFails(t *testing.T) {
 		t.Error("no optimistic lease once Redis answers again")
 	}
 }
+
+// TestCountedCopyRacingFromMemoryIsReplayed: two copies of a counted hop
+// ("98", no key of the aggregator's) start from the same memory; the second
+// to save conflicts and, taken the locked way, is replayed, although the
+// session's count has moved on.
+func TestCountedCopyRacingFromMemoryIsReplayed(t *testing.T) {
+	f, _ := instances(t)
+	ctx := testContext(t)
+	start, ok := f.store.Optimistic("at", "s", "", true, true)
+	if !ok {
+		t.Fatal("no optimistic start")
+	}
+	if err := f.store.Save(ctx, start, sessions.Record{LastKey: start.Key, Hops: 1, Reply: []byte("menu")}); err != nil {
+		t.Fatal(err)
+	}
+	var copies [2]*sessions.Lease
+	for i := range copies {
+		if copies[i], ok = f.store.Optimistic("at", "s", "98", true, false); !ok || copies[i].Key != "n:1:98" {
+			t.Fatalf("copy %d: %+v", i, copies[i])
+		}
+	}
+	if err := f.store.Save(ctx, copies[0], sessions.Record{LastKey: copies[0].Key, Hops: 2, Reply: []byte("page 2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Save(ctx, copies[1], sessions.Record{LastKey: copies[1].Key, Hops: 2, Reply: []byte("page 2 again")}); !errors.Is(err, sessions.ErrConflict) {
+		t.Fatalf("second copy: %v, want ErrConflict", err)
+	}
+	l, err := f.store.AcquireAfter(ctx, copies[1])
+	if err != nil || !l.Replay || string(l.Record.Reply) != "page 2" {
+		t.Fatalf("second copy the locked way: %+v, %v; want the replay of page 2", l, err)
+	}
+	// The user typing "98" again is a new hop.
+	again, err := f.store.AcquireCounted(ctx, "at", "s", "98")
+	if err != nil || again.Replay || again.Key != "n:2:98" {
+		t.Fatalf("repeated input: %+v %v", again, err)
+	}
+	if err := f.store.Release(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCommitRefusesARecordSavedWithoutRevision: during an upgrade, a gateway
+// of the earlier release saves hops without touching the revision; the count
+// of hops still tells this one that its memory is stale.
+func TestCommitRefusesARecordSavedWithoutRevision(t *testing.T) {
+	f, _ := instances(t)
+	ctx := testContext(t)
+	if _, err := optimisticHop(t, f.store, "s", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rdb.HSet(ctx, f.sessionKey("s"), "k", "1", "r", `{"k":"1","h":2}`, "h", 2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := optimisticHop(t, f.store, "s", "1", false); !errors.Is(err, sessions.ErrConflict) {
+		t.Fatalf("commit over a hop saved by an earlier release: %v, want ErrConflict", err)
+	}
+}

@@ -48,7 +48,11 @@ func (c *recent) get(key string) (Record, string, bool) {
 			c.putLocked(key, e)
 		}
 	}
-	if !ok || time.Now().After(e.expires) {
+	if !ok {
+		return Record{}, "", false
+	}
+	if time.Now().After(e.expires) {
+		delete(c.cur, key)
 		return Record{}, "", false
 	}
 	return e.rec, e.rev, true

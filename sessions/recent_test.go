@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,5 +64,26 @@ func TestCommitSurvivesRetries(t *testing.T) {
 	other, _ := s.Optimistic("at", "s", "", false, true)
 	if n, err := commitScript.Run(ctx, rdb, other.keys[:], "", other.token, "", `{"h":1}`, s.ttlArg, 1).Int(); err != nil || n != 0 {
 		t.Fatalf("second start: %d, %v; want 0", n, err)
+	}
+}
+
+func TestRecentIsSafeForConcurrentUse(t *testing.T) {
+	c := newRecent(8, time.Minute)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				key := strconv.Itoa((g + i) % 20)
+				c.put(key, Record{Hops: i}, "r")
+				c.get(key)
+				if i%7 == 0 {
+					c.forget(key)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(c.cur) + len(c.old); n > 2*c.limit {
+		t.Errorf("%d entries, limit %d per generation", n, c.limit)
 	}
 }

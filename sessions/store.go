@@ -152,6 +152,7 @@ type Lease struct {
 
 	optimistic bool
 	rev        string // the revision an optimistic lease expects; "" for no session at all
+	counted    string // for an optimistic lease of a counted hop, the hop's input
 }
 
 // The scripts below are the only writers of session keys besides End. Each runs in one round trip and
@@ -160,13 +161,17 @@ type Lease struct {
 // Every script is safe to run twice with the same arguments: go-redis retries a command whose reply
 // was lost to a broken connection, after Redis may already have executed it.
 
-// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted.
+// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted, seen.
 // With counted = "1", ARGV[1] is the hop's input and the replay key is derived from it and the number
-// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted).
+// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted). A non-empty seen is a key
+// the hop was already given (AcquireAfter): a session last answered under it is a replay too.
 // Returns {1, record, key} for a replay, {2, record or "", key} when the lock is ours, {0, "", key}
 // while another hop holds it.
 var acquireScript = redis.NewScript(`
 local s = redis.call('HMGET', KEYS[1], 'k', 'r', 'h')
+if ARGV[5] ~= '' and s[1] == ARGV[5] then
+	return {1, s[2] or '', ARGV[5]}
+end
 local key = ARGV[1]
 if ARGV[4] == '1' then
 	key = 'n:' .. (s[3] or '0') .. ':' .. ARGV[1]
@@ -197,12 +202,13 @@ return 0
 `)
 
 // commitScript, the compare-and-set of an optimistic lease: KEYS = session, lock; ARGV = expected
-// revision ("" for no session), new revision, replay key, record, TTL (ms), hops answered.
-// Returns 1 when the record is stored (by this call or an earlier run of it), 0 when the session is
-// locked or not at the expected revision.
+// revision ("" for no session), new revision, replay key, record, TTL (ms), hops answered, expected
+// hops answered. Returns 1 when the record is stored (by this call or an earlier run of it), 0 when
+// the session is locked or not as expected. The count of hops is compared too because a gateway of
+// an earlier release, still running beside this one during an upgrade, saves without a revision.
 var commitScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], 'v')
-if v == ARGV[2] then
+local s = redis.call('HMGET', KEYS[1], 'v', 'h')
+if s[1] == ARGV[2] then
 	return 1
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -212,7 +218,7 @@ if ARGV[1] == '' then
 	if redis.call('EXISTS', KEYS[1]) == 1 then
 		return 0
 	end
-elseif v ~= ARGV[1] then
+elseif s[1] ~= ARGV[1] or s[2] ~= ARGV[7] then
 	return 0
 end
 redis.call('HSET', KEYS[1], 'k', ARGV[3], 'r', ARGV[4], 'h', ARGV[6], 'v', ARGV[2])
@@ -244,7 +250,11 @@ const (
 //
 // The empty replayKey is a valid key (AT's first hop has an empty transcript).
 func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey string) (*Lease, error) {
-	return s.acquire(ctx, provider, sessionID, replayKey, false)
+	keys, err := s.keyNames(provider, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+	}
+	return s.acquire(ctx, keys, sessionID, replayKey, false, "")
 }
 
 // AcquireCounted is Acquire for aggregators that give a hop no key of its own (protocols.md §5.4:
@@ -256,20 +266,29 @@ func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey stri
 // arrives after its original was answered cannot be told from a deliberate repeat; it is applied as
 // new, and business writes stay single through their own idempotency keys.
 func (s *Store) AcquireCounted(ctx context.Context, provider, sessionID, input string) (*Lease, error) {
-	return s.acquire(ctx, provider, sessionID, input, true)
-}
-
-func (s *Store) acquire(ctx context.Context, provider, sessionID, replayKey string, counted bool) (*Lease, error) {
-	l := &Lease{sessionID: sessionID}
-	var err error
-	if l.keys, err = s.keyNames(provider, sessionID); err != nil {
+	keys, err := s.keyNames(provider, sessionID)
+	if err != nil {
 		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 	}
-	l.token = s.newToken()
+	return s.acquire(ctx, keys, sessionID, input, true, "")
+}
 
+// AcquireAfter is Acquire, or AcquireCounted, for the hop an optimistic lease was given for, once
+// that lease's Save returned ErrConflict or its answer needed the stored session. A session last
+// answered under the key the lease carried is a replay, whatever its count of hops says now: a copy
+// of this hop, racing it from the same memory, stored its answer first.
+func (s *Store) AcquireAfter(ctx context.Context, guess *Lease) (*Lease, error) {
+	if guess.counted != "" {
+		return s.acquire(ctx, guess.keys, guess.sessionID, guess.counted, true, guess.Key)
+	}
+	return s.acquire(ctx, guess.keys, guess.sessionID, guess.Key, false, "")
+}
+
+func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, seen string) (*Lease, error) {
+	l := &Lease{sessionID: sessionID, keys: keys, token: s.newToken()}
 	var wait *time.Timer
 	for {
-		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted)
+		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted, seen)
 		if err != nil {
 			if mayHaveRun(err) {
 				s.releaseLater(ctx, l)
@@ -327,22 +346,24 @@ func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start
 	if !found && (!start || s.recent == nil) {
 		return nil, false
 	}
+	l := &Lease{Record: rec, Found: found, Key: replayKey, sessionID: sessionID, keys: keys,
+		token: s.newToken(), optimistic: true, rev: rev}
 	if counted {
-		replayKey = "n:" + strconv.Itoa(rec.Hops) + ":" + replayKey
+		l.counted = replayKey
+		l.Key = "n:" + strconv.Itoa(rec.Hops) + ":" + replayKey
 	}
-	if found && rec.LastKey == replayKey {
+	if found && rec.LastKey == l.Key {
 		return nil, false
 	}
-	return &Lease{Record: rec, Found: found, Key: replayKey, sessionID: sessionID, keys: keys,
-		token: s.newToken(), optimistic: true, rev: rev}, true
+	return l, true
 }
 
-func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool) (status int64, raw, key string, err error) {
+func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool, seen string) (status int64, raw, key string, err error) {
 	countedArg := "0"
 	if counted {
 		countedArg = "1"
 	}
-	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg).Slice()
+	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg, seen).Slice()
 	s.observe(err)
 	if err != nil {
 		return 0, "", "", err
@@ -410,7 +431,8 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 
 // commit is Save for an optimistic lease: one compare-and-set round trip.
 func (s *Store) commit(ctx context.Context, l *Lease, rec Record, data []byte) error {
-	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops,
+		l.Record.Hops).Int()
 	s.observe(err)
 	l.done = true
 	if err != nil || n != 1 {
@@ -511,6 +533,8 @@ func (s *Store) observe(err error) {
 		if s.failing.Load() {
 			s.failing.Store(false)
 		}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The hop gave up (a slow step, an aggregator that hung up), not Redis.
 	case mayHaveRun(err):
 		s.failing.Store(true)
 	}

@@ -10,12 +10,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Providers lists the wire formats a Phone speaks.
@@ -77,19 +79,55 @@ func (p *Phone) Dial(ctx context.Context, route string) (Screen, error) {
 
 // Send answers the current screen with input.
 func (p *Phone) Send(ctx context.Context, input string) (Screen, error) {
+	if err := p.next(input); err != nil {
+		return Screen{End: true}, err
+	}
+	return p.Retry(ctx)
+}
+
+// SendCopies answers the current screen with input n times at once, as an
+// aggregator that retries before the first answer arrives. It returns every
+// answer, in no particular order, or the first error.
+func (p *Phone) SendCopies(ctx context.Context, input string, n int) ([]Screen, error) {
+	if err := p.next(input); err != nil {
+		return nil, err
+	}
+	screens, errs := make([]Screen, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { screens[i], errs[i] = p.Retry(ctx) })
+	}
+	wg.Wait()
+	return screens, errors.Join(errs...)
+}
+
+// next makes input the hop Retry sends.
+func (p *Phone) next(input string) error {
 	p.seq++
 	if p.transcript == "" {
 		p.transcript = input
 	} else {
 		p.transcript += "*" + input
 	}
-	return p.hop(ctx, false, input)
+	req, err := p.request(false, input)
+	p.last = req
+	return err
 }
 
 // Session is the current session's id.
 func (p *Phone) Session() string { return p.session }
 
 func (p *Phone) hop(ctx context.Context, start bool, input string) (Screen, error) {
+	req, err := p.request(start, input)
+	if err != nil {
+		return Screen{End: true}, err
+	}
+	p.last = req
+	return p.Retry(ctx)
+}
+
+// request builds the hop in the provider's wire format.
+func (p *Phone) request(start bool, input string) (request, error) {
 	number := strings.TrimPrefix(p.MSISDN, "+")
 	bareCode := strings.TrimSuffix(strings.TrimPrefix(p.ServiceCode, "*"), "#")
 	endpoint := p.BaseURL + "/ussd/" + p.Provider + "/" + url.PathEscape(p.Token)
@@ -132,12 +170,7 @@ func (p *Phone) hop(ctx context.Context, start bool, input string) (Screen, erro
 		endpoint += "/session/" + p.session + "/" + action
 		body = fields
 	}
-	req, err := newRequest(http.MethodPost, endpoint, contentType, body)
-	if err != nil {
-		return Screen{End: true}, err
-	}
-	p.last = req
-	return p.Retry(ctx)
+	return newRequest(http.MethodPost, endpoint, contentType, body)
 }
 
 // Retry sends the last hop again, byte for byte, as an aggregator retrying
