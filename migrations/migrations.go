@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -208,10 +209,14 @@ func stdlibConfig(databaseURL string) (*pgx.ConnConfig, error) {
 	if databaseURL == "" {
 		return nil, errors.New("DATABASE_URL is empty")
 	}
-	cfg, err := pgx.ParseConfig(databaseURL)
+	// pgxpool's parser, so that the pool settings the gateway's URL may carry
+	// (pool_max_conns, ...) are taken out rather than sent to the server,
+	// which refuses them as unknown parameters.
+	poolCfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	cfg := poolCfg.ConnConfig
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}

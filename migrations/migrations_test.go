@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"testing"
 
 	"github.com/openimis/imis-gateway/migrations"
@@ -74,4 +75,24 @@ func open(t *testing.T, url string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestOpenTakesTheGatewaysURL: DATABASE_URL may carry pool settings for the
+// gateway's pool; the migrations' own connection must not pass them on.
+func TestOpenTakesTheGatewaysURL(t *testing.T) {
+	dbURL, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dbURL.Query()
+	q.Set("pool_max_conns", "3")
+	dbURL.RawQuery = q.Encode()
+	db, err := migrations.Open(dbURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if pending, err := migrations.Pending(context.Background(), db); err != nil || pending {
+		t.Fatalf("pending=%v err=%v", pending, err)
+	}
 }
