@@ -10,13 +10,13 @@ import (
 // a hint, never the truth: Save with an optimistic lease stores only if Redis still holds that
 // revision.
 //
-// It is bounded by two generations of at most limit entries each: when the newer one fills up, the
-// older one is dropped whole. A session touched in the last generation is kept, so live sessions
+// It holds at most limit sessions, in two generations of half as many: when the newer one fills up,
+// the older one is dropped whole. A session touched in the last generation is kept, so live sessions
 // survive and ended or abandoned ones age out, without a per-entry list or sweeper.
 type recent struct {
 	mu       sync.Mutex
 	cur, old map[string]recentEntry
-	limit    int
+	half     int // entries per generation
 	ttl      time.Duration
 }
 
@@ -30,7 +30,7 @@ func newRecent(limit int, ttl time.Duration) *recent {
 	if limit <= 0 {
 		return nil
 	}
-	return &recent{cur: make(map[string]recentEntry), limit: limit, ttl: ttl}
+	return &recent{cur: make(map[string]recentEntry), half: max(limit/2, 1), ttl: ttl}
 }
 
 // get returns the session's record and revision as this process last saved them, unless the
@@ -71,8 +71,8 @@ func (c *recent) put(key string, rec Record, rev string) {
 
 func (c *recent) putLocked(key string, e recentEntry) {
 	c.cur[key] = e
-	if len(c.cur) >= c.limit {
-		c.old, c.cur = c.cur, make(map[string]recentEntry, c.limit)
+	if len(c.cur) >= c.half {
+		c.old, c.cur = c.cur, make(map[string]recentEntry, c.half)
 	}
 }
 

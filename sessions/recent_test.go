@@ -9,7 +9,7 @@ import (
 )
 
 func TestRecentKeepsLiveSessionsAndDropsOldOnes(t *testing.T) {
-	c := newRecent(4, time.Minute)
+	c := newRecent(4, time.Minute) // two generations of two
 	c.put("live", Record{Hops: 1}, "r1")
 	for i := range 6 {
 		c.put("other"+strconv.Itoa(i), Record{}, "r")
@@ -20,8 +20,8 @@ func TestRecentKeepsLiveSessionsAndDropsOldOnes(t *testing.T) {
 	if _, _, ok := c.get("other0"); ok {
 		t.Error("the oldest session survived two rotations")
 	}
-	if n := len(c.cur) + len(c.old); n > 2*c.limit {
-		t.Errorf("%d entries, limit %d per generation", n, c.limit)
+	if n := len(c.cur) + len(c.old); n > 2*c.half {
+		t.Errorf("%d entries, limit %d", n, 2*c.half)
 	}
 	c.put("live", Record{Hops: 2}, "r2")
 	if rec, rev, ok := c.get("live"); !ok || rec.Hops != 2 || rev != "r2" {
@@ -83,7 +83,7 @@ func TestRecentIsSafeForConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(c.cur) + len(c.old); n > 2*c.limit {
-		t.Errorf("%d entries, limit %d per generation", n, c.limit)
+	if n := len(c.cur) + len(c.old); n > 2*c.half {
+		t.Errorf("%d entries, limit %d", n, 2*c.half)
 	}
 }
