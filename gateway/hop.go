@@ -195,6 +195,9 @@ func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *session
 		// newer hop left it.
 		return refuse()
 	}
+	if first && len(inputs) > 0 && lease.Optimistic() {
+		return "", "", nil, errNotOptimistic // a pre-dialled route may walk into a step that writes
+	}
 
 	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget,
 		Session: hop.Provider + ":" + hop.SessionID, Provider: hop.Provider}

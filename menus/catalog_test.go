@@ -185,6 +185,7 @@ func TestLoadCatalogOverrides(t *testing.T) {
 		"placeholder renamed":      {"fr.json": `{"chfid.unknown": "Inconnu : {{.Chfid}}."}`},
 		"template logic":           {"fr.json": `{"chfid.unknown": "{{if .Number}}x{{end}}{{.Number}}"}`},
 		"unbalanced braces":        {"fr.json": `{"chfid.unknown": "{{.Number}"}`},
+		"a NUL character":          {"fr.json": `{"chfid.unknown": "Inconnu\u0000 {{.Number}}"}`},
 		"plural of a plain text":   {"fr.json": `{"main.title": {"one": "a", "other": "b"}}`},
 		"no other form":            {"en.json": `{"list.more": {"one": "+{{.Count}}"}}`},
 		"bad date pattern":         {"en.json": `{"format.date": "d MMMM y"}`},
@@ -251,7 +252,11 @@ func TestFilledMessagesMatchTheirTemplates(t *testing.T) {
 					v[name] = "«" + name + "»"
 				case 1:
 					v[name] = 1000 + i
-				} // case 2: left out
+				default:
+					if i%2 == 0 {
+						v[name] = nil
+					} // else left out
+				}
 			}
 			want := c.localize(lang, &i18n.LocalizeConfig{MessageID: string(id), TemplateData: v})
 			if got := c.text(lang, id, v); got != want {

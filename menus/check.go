@@ -32,6 +32,9 @@ func forms(m *i18n.Message) map[string]string {
 func placeholders(m *i18n.Message) ([]string, error) {
 	set := map[string]bool{}
 	for form, src := range forms(m) {
+		if strings.ContainsRune(src, 0) {
+			return nil, fmt.Errorf("%q (%s): a NUL character", m.ID, form) // it marks placeholders (Catalog.split)
+		}
 		for _, a := range action.FindAllStringSubmatch(src, -1) {
 			name := strings.TrimSpace(a[1])
 			if !placeholder.MatchString(name) {

@@ -205,13 +205,13 @@ func fill(parts []part, v vars) string {
 			b.WriteString(p.text)
 			continue
 		}
-		x, ok := v[p.name]
+		x := v[p.name]
 		if str, isString := x.(string); isString {
 			b.WriteString(str)
-		} else if ok {
+		} else if x != nil {
 			fmt.Fprint(&b, x)
 		} else {
-			b.WriteString("<no value>")
+			b.WriteString("<no value>") // a value left out, as text/template writes it
 		}
 	}
 	return b.String()

@@ -47,8 +47,11 @@ case $LOAD_TRANSPORT in
 tcp) gateway_db=$DATABASE_URL gateway_redis=$REDIS_URL ;;
 unix)
 	redis_sock=${REDIS_SOCKET_URL#unix://}
-	[ -S "${redis_sock%%\?*}" ] ||
-		die "Redis has no Unix socket at ${redis_sock%%\?*}: restart it with 'scripts/services.sh down && scripts/services.sh up', or use LOAD_TRANSPORT=tcp"
+	redis_sock=${redis_sock%%\?*}
+	[ -S "$redis_sock" ] ||
+		die "Redis has no Unix socket at $redis_sock: restart it with 'scripts/services.sh down && scripts/services.sh up', or use LOAD_TRANSPORT=tcp"
+	[ -w "$redis_sock" ] ||
+		die "no permission to use Redis's socket $redis_sock (it belongs to the user who ran 'scripts/services.sh up'): use LOAD_TRANSPORT=tcp"
 	gateway_db=$DATABASE_SOCKET_URL gateway_redis=$REDIS_SOCKET_URL
 	;;
 *) die "LOAD_TRANSPORT must be unix or tcp (got $LOAD_TRANSPORT)" ;;

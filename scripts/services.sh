@@ -232,15 +232,24 @@ as_pg() {
 # plan_layout decides where the PostgreSQL files go. Normally <state>/pg. When running as root and
 # the postgres user cannot reach the state directory (a clone under /root, say), the cluster lives
 # in /var/tmp/imis-gateway-<hash of the state dir path> instead, with pg.log symlinked from <state>.
+# With --look it only works out the paths, changing nothing (env).
 plan_layout() {
+	local look=${1:-}
 	abs_state_dir
 	PG_ROOT=$STATE_DIR
-	if is_root; then
-		id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (the Debian postgresql package creates it)"
-		chmod o+x "$STATE_DIR" 2>/dev/null || true
-		if ! as_pg test -x "$STATE_DIR" 2>/dev/null; then
+	if is_root && id postgres >/dev/null 2>&1; then
+		# The state directory itself is made searchable (up): what decides is the way to it.
+		local probe=$STATE_DIR
+		if [ -n "$look" ]; then
+			probe=$(dirname "$STATE_DIR")
+		else
+			chmod o+x "$STATE_DIR" 2>/dev/null || true
+		fi
+		if ! as_pg test -x "$probe" 2>/dev/null; then
 			PG_ROOT=/var/tmp/imis-gateway-$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-12)
 		fi
+	elif is_root && [ -z "$look" ]; then
+		die "running as root needs the 'postgres' system user (the Debian postgresql package creates it)"
 	fi
 	PGDATA=$PG_ROOT/pg
 	PG_LOG=$PG_ROOT/pg.log
@@ -498,7 +507,7 @@ cmd_env() {
 	local db=${IMIS_DB_NAME:-$DEMO_DB} rdb=${IMIS_REDIS_DB:-0}
 	valid_db_name "$db"
 	[[ $rdb =~ ^[0-9]+$ ]] || die "IMIS_REDIS_DB must be a number"
-	plan_layout
+	plan_layout --look
 	cat <<EOF
 export DATABASE_URL='postgres://postgres@127.0.0.1:$PG_PORT/$db?sslmode=disable'
 export REDIS_URL='redis://127.0.0.1:$REDIS_PORT/$rdb'

@@ -1,10 +1,13 @@
 package sessions_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
@@ -280,5 +283,71 @@ func TestCommitRefusesARecordSavedWithoutRevision(t *testing.T) {
 	}
 	if _, err := optimisticHop(t, f.store, "s", "1", false); !errors.Is(err, sessions.ErrConflict) {
 		t.Fatalf("commit over a hop saved by an earlier release: %v, want ErrConflict", err)
+	}
+}
+
+// TestDeliberateRepeatOnAStaleInstanceIsANewHop: the user presses "98"
+// twice; the first went to another instance, the second reaches one whose
+// memory predates the first. It is a new hop, not a copy: only a save made
+// from the same memory makes the locked way replay it.
+func TestDeliberateRepeatOnAStaleInstanceIsANewHop(t *testing.T) {
+	f, other := instances(t)
+	ctx := testContext(t)
+	start, _ := f.store.Optimistic("at", "s", "", true, true)
+	if err := f.store.Save(ctx, start, sessions.Record{LastKey: start.Key, Hops: 1, Reply: []byte("menu")}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := other.AcquireCounted(ctx, "at", "s", "98")
+	if err != nil || first.Key != "n:1:98" {
+		t.Fatalf("first 98 on the other instance: %+v %v", first, err)
+	}
+	if err := other.Save(ctx, first, sessions.Record{LastKey: first.Key, Hops: 2, Reply: []byte("page 2")}); err != nil {
+		t.Fatal(err)
+	}
+	second, ok := f.store.Optimistic("at", "s", "98", true, false)
+	if !ok || second.Key != "n:1:98" {
+		t.Fatalf("second 98 from a stale memory: %+v", second)
+	}
+	if err := f.store.Save(ctx, second, sessions.Record{LastKey: second.Key, Hops: 2}); !errors.Is(err, sessions.ErrConflict) {
+		t.Fatalf("save from a stale memory: %v, want ErrConflict", err)
+	}
+	l, err := f.store.AcquireAfter(ctx, second)
+	if err != nil || l.Replay || l.Key != "n:2:98" {
+		t.Fatalf("second 98 the locked way: %+v, %v; want a new hop n:2:98", l, err)
+	}
+	if err := f.store.Release(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAHangingRedisCountsAsFailing: a Redis that accepts connections but
+// never answers is failing, as one that refuses them; a hop that gives up
+// first (its own deadline) says nothing about Redis.
+func TestAHangingRedisCountsAsFailing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() }) // accepts nothing: the kernel completes the handshakes
+	rdb, err := sessions.NewClient("redis://" + ln.Addr().String() + "/0?read_timeout=300ms&max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	s := sessions.New(rdb, sessions.Options{})
+
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Acquire(short, "at", "s", ""); err == nil {
+		t.Fatal("acquire from a Redis that never answers")
+	}
+	if _, ok := s.Optimistic("at", "s", "", false, true); !ok {
+		t.Fatal("a hop that gave up marked Redis as failing")
+	}
+	if _, err := s.Acquire(context.Background(), "at", "s", ""); err == nil {
+		t.Fatal("acquire from a Redis that never answers")
+	}
+	if _, ok := s.Optimistic("at", "s", "", false, true); ok {
+		t.Fatal("an optimistic lease after Redis timed out")
 	}
 }

@@ -41,19 +41,21 @@ func (c *recent) get(key string) (Record, string, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.cur[key]
-	if !ok {
-		if e, ok = c.old[key]; ok {
-			delete(c.old, key)
-			c.putLocked(key, e)
-		}
+	e, inCur := c.cur[key]
+	inOld := false
+	if !inCur {
+		e, inOld = c.old[key]
 	}
-	if !ok {
+	switch {
+	case !inCur && !inOld:
 		return Record{}, "", false
-	}
-	if time.Now().After(e.expires) {
+	case time.Now().After(e.expires):
 		delete(c.cur, key)
+		delete(c.old, key)
 		return Record{}, "", false
+	case inOld: // touched: it moves to the newer generation
+		delete(c.old, key)
+		c.putLocked(key, e)
 	}
 	return e.rec, e.rev, true
 }

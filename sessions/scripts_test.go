@@ -52,12 +52,12 @@ func TestScriptsSurviveRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Acquire retried: the lock is already ours.
-	if status, _, _, err := s.tryAcquire(ctx, l, "", false, ""); err != nil || status != statusLocked {
+	if status, _, _, err := s.tryAcquire(ctx, l, "", false, nil); err != nil || status != statusLocked {
 		t.Fatalf("repeated acquire: status %d, err %v; want the lock", status, err)
 	}
 	// Another hop's token does not get it.
 	other := &Lease{keys: l.keys, token: s.newToken()}
-	if status, _, _, err := s.tryAcquire(ctx, other, "1", false, ""); err != nil || status != statusBusy {
+	if status, _, _, err := s.tryAcquire(ctx, other, "1", false, nil); err != nil || status != statusBusy {
 		t.Fatalf("acquire by another hop: status %d, err %v; want busy", status, err)
 	}
 

@@ -14,14 +14,16 @@
 //     instance or a racing retry got there first) is ErrConflict, and the hop is answered again the
 //     locked way, which sees the truth and replays or waits as usual.
 //
-// With one gateway instance, or aggregators that keep a session on one instance, every hop but a
-// session's first is optimistic. The store works on any redis.UniversalClient: both keys of a
+// With one gateway instance, or aggregators that keep a session on one instance, a hop is optimistic
+// whenever this process still remembers its session (Options.Recent) and the hop is no step that
+// writes (the gateway's rule). The store works on any redis.UniversalClient: both keys of a
 // session carry the same hash tag, so the scripts also run on Redis Cluster.
 //
 // Keys, for a provider "at" and a session "ATUid_1" under the default prefix:
 //
 //	imisgw:{at:ATUid_1}:s   hash {k: replay key of the last answered hop, r: Record as JSON,
-//	                        h: hops answered, v: revision (token of the hop that saved it)}; TTL
+//	                        h: hops answered, v: revision (token of the hop that saved it),
+//	                        p: the revision an optimistic save replaced, if the last save was one}; TTL
 //	imisgw:{at:ATUid_1}:l   lock, holding the random token of the hop that owns it; LockTTL
 package sessions
 
@@ -81,8 +83,8 @@ const (
 	DefaultLockTTL  = 10 * time.Second
 	DefaultLockWait = 5 * time.Millisecond
 	DefaultPrefix   = "imisgw"
-	// DefaultRecent sessions remembered: a few hundred bytes each, enough for the sessions that
-	// several thousand hops a second keep open.
+	// DefaultRecent sessions remembered, about a kilobyte each: the sessions open at some hundreds
+	// of new sessions a second, each taking a minute of the caller's time.
 	DefaultRecent = 20000
 )
 
@@ -152,7 +154,8 @@ type Lease struct {
 
 	optimistic bool
 	rev        string // the revision an optimistic lease expects; "" for no session at all
-	counted    string // for an optimistic lease of a counted hop, the hop's input
+	counted    bool   // an optimistic lease of a counted hop (AcquireCounted) ...
+	input      string // ... for this input
 }
 
 // The scripts below are the only writers of session keys besides End. Each runs in one round trip and
@@ -161,15 +164,16 @@ type Lease struct {
 // Every script is safe to run twice with the same arguments: go-redis retries a command whose reply
 // was lost to a broken connection, after Redis may already have executed it.
 
-// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted, seen.
+// acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted, seen, base.
 // With counted = "1", ARGV[1] is the hop's input and the replay key is derived from it and the number
-// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted). A non-empty seen is a key
-// the hop was already given (AcquireAfter): a session last answered under it is a replay too.
+// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted). A non-empty seen is the key
+// an optimistic lease on revision base gave the hop (AcquireAfter): a session last answered under
+// that key by an optimistic save from that same revision was answered by a copy of this very hop.
 // Returns {1, record, key} for a replay, {2, record or "", key} when the lock is ours, {0, "", key}
 // while another hop holds it.
 var acquireScript = redis.NewScript(`
-local s = redis.call('HMGET', KEYS[1], 'k', 'r', 'h')
-if ARGV[5] ~= '' and s[1] == ARGV[5] then
+local s = redis.call('HMGET', KEYS[1], 'k', 'r', 'h', 'p')
+if ARGV[5] ~= '' and s[1] == ARGV[5] and s[4] == ARGV[6] then
 	return {1, s[2] or '', ARGV[5]}
 end
 local key = ARGV[1]
@@ -191,6 +195,7 @@ return {0, '', key}
 var saveScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then
 	redis.call('HSET', KEYS[1], 'k', ARGV[2], 'r', ARGV[3], 'h', ARGV[5], 'v', ARGV[1])
+	redis.call('HDEL', KEYS[1], 'p')
 	redis.call('PEXPIRE', KEYS[1], ARGV[4])
 	redis.call('DEL', KEYS[2])
 	return 1
@@ -221,7 +226,7 @@ if ARGV[1] == '' then
 elseif s[1] ~= ARGV[1] or s[2] ~= ARGV[7] then
 	return 0
 end
-redis.call('HSET', KEYS[1], 'k', ARGV[3], 'r', ARGV[4], 'h', ARGV[6], 'v', ARGV[2])
+redis.call('HSET', KEYS[1], 'k', ARGV[3], 'r', ARGV[4], 'h', ARGV[6], 'v', ARGV[2], 'p', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `)
@@ -254,7 +259,7 @@ func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey stri
 	if err != nil {
 		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 	}
-	return s.acquire(ctx, keys, sessionID, replayKey, false, "")
+	return s.acquire(ctx, keys, sessionID, replayKey, false, nil)
 }
 
 // AcquireCounted is Acquire for aggregators that give a hop no key of its own (protocols.md §5.4:
@@ -270,25 +275,27 @@ func (s *Store) AcquireCounted(ctx context.Context, provider, sessionID, input s
 	if err != nil {
 		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 	}
-	return s.acquire(ctx, keys, sessionID, input, true, "")
+	return s.acquire(ctx, keys, sessionID, input, true, nil)
 }
 
 // AcquireAfter is Acquire, or AcquireCounted, for the hop an optimistic lease was given for, once
 // that lease's Save returned ErrConflict or its answer needed the stored session. A session last
-// answered under the key the lease carried is a replay, whatever its count of hops says now: a copy
-// of this hop, racing it from the same memory, stored its answer first.
+// answered under the key the lease carried, by an optimistic save from the revision the lease was
+// given, is a replay whatever its count of hops says now: a copy of this hop, racing it from the
+// same memory, stored its answer first.
 func (s *Store) AcquireAfter(ctx context.Context, guess *Lease) (*Lease, error) {
-	if guess.counted != "" {
-		return s.acquire(ctx, guess.keys, guess.sessionID, guess.counted, true, guess.Key)
+	if guess.counted {
+		return s.acquire(ctx, guess.keys, guess.sessionID, guess.input, true, guess)
 	}
-	return s.acquire(ctx, guess.keys, guess.sessionID, guess.Key, false, "")
+	return s.acquire(ctx, guess.keys, guess.sessionID, guess.Key, false, nil)
 }
 
-func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, seen string) (*Lease, error) {
+// acquire takes the session for a hop; guess, when not nil, is the optimistic lease the hop had.
+func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, guess *Lease) (*Lease, error) {
 	l := &Lease{sessionID: sessionID, keys: keys, token: s.newToken()}
 	var wait *time.Timer
 	for {
-		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted, seen)
+		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted, guess)
 		if err != nil {
 			if mayHaveRun(err) {
 				s.releaseLater(ctx, l)
@@ -349,7 +356,7 @@ func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start
 	l := &Lease{Record: rec, Found: found, Key: replayKey, sessionID: sessionID, keys: keys,
 		token: s.newToken(), optimistic: true, rev: rev}
 	if counted {
-		l.counted = replayKey
+		l.counted, l.input = true, replayKey
 		l.Key = "n:" + strconv.Itoa(rec.Hops) + ":" + replayKey
 	}
 	if found && rec.LastKey == l.Key {
@@ -358,13 +365,16 @@ func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start
 	return l, true
 }
 
-func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool, seen string) (status int64, raw, key string, err error) {
-	countedArg := "0"
+func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool, guess *Lease) (status int64, raw, key string, err error) {
+	countedArg, seen, base := "0", "", ""
 	if counted {
 		countedArg = "1"
 	}
-	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg, seen).Slice()
-	s.observe(err)
+	if guess != nil {
+		seen, base = guess.Key, guess.rev
+	}
+	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg, seen, base).Slice()
+	s.observe(ctx, err)
 	if err != nil {
 		return 0, "", "", err
 	}
@@ -412,7 +422,7 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 		return s.commit(ctx, l, rec, data)
 	}
 	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
-	s.observe(err)
+	s.observe(ctx, err)
 	if err != nil {
 		s.recent.forget(l.keys[0])
 		if mayHaveRun(err) {
@@ -433,7 +443,7 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 func (s *Store) commit(ctx context.Context, l *Lease, rec Record, data []byte) error {
 	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops,
 		l.Record.Hops).Int()
-	s.observe(err)
+	s.observe(ctx, err)
 	l.done = true
 	if err != nil || n != 1 {
 		s.recent.forget(l.keys[0])
@@ -526,18 +536,25 @@ func (s *Store) newToken() string {
 	return s.tokenPrefix + strconv.FormatUint(s.tokenSeq.Add(1), 36)
 }
 
-// observe keeps failing up to date with the outcome of a call to Redis.
-func (s *Store) observe(err error) {
+// observe keeps failing up to date with the outcome of a call to Redis made with ctx.
+func (s *Store) observe(ctx context.Context, err error) {
 	switch {
 	case err == nil:
 		if s.failing.Load() {
 			s.failing.Store(false)
 		}
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil || deadlinePassed(ctx):
 		// The hop gave up (a slow step, an aggregator that hung up), not Redis.
+		// go-redis reads up to the context's deadline, so its timeout may come
+		// a moment before ctx.Err() says so.
 	case mayHaveRun(err):
 		s.failing.Store(true)
 	}
+}
+
+func deadlinePassed(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // mayHaveRun reports whether a failed script call may nevertheless have run in Redis: anything but an

@@ -164,16 +164,6 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 		elapsed: elapsed, ownCPU: ownCPU}, nil
 }
 
-// processCPU is the CPU time this process has used, user and system. It is
-// reported because the generator shares the machine it measures.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

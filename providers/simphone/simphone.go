@@ -87,7 +87,7 @@ func (p *Phone) Send(ctx context.Context, input string) (Screen, error) {
 
 // SendCopies answers the current screen with input n times at once, as an
 // aggregator that retries before the first answer arrives. It returns every
-// answer, in no particular order, or the first error.
+// answer, in no particular order, and the errors of those that failed.
 func (p *Phone) SendCopies(ctx context.Context, input string, n int) ([]Screen, error) {
 	if err := p.next(input); err != nil {
 		return nil, err
@@ -110,8 +110,11 @@ func (p *Phone) next(input string) error {
 		p.transcript += "*" + input
 	}
 	req, err := p.request(false, input)
+	if err != nil {
+		return err
+	}
 	p.last = req
-	return err
+	return nil
 }
 
 // Session is the current session's id.
