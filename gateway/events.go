@@ -15,7 +15,7 @@ import (
 func (s *Server) atSessionEvent(w http.ResponseWriter, r *http.Request) {
 	ev, err := africastalking.ParseSessionEvent(r)
 	if err != nil {
-		s.rejectRequest(w, r, err)
+		rejectRequest(w, r, s.log, err)
 		return
 	}
 	if err := s.hops.sessions.End(r.Context(), africastalking.Name, ev.SessionID); err != nil {

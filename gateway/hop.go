@@ -23,7 +23,7 @@ func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hop, err := wire.parse(r)
 		if err != nil {
-			s.rejectRequest(w, r, err)
+			rejectRequest(w, r, s.log, err)
 			return
 		}
 		body := s.hops.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.render(hop, rep) })
@@ -31,19 +31,6 @@ func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		w.Write(body) //nolint:errcheck // the aggregator hung up; nothing left to do
 	}
-}
-
-// rejectRequest answers a request that cannot come from a genuine
-// aggregator: 413 when too large, 400 otherwise, with a one-line reason.
-func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusBadRequest
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		status = http.StatusRequestEntityTooLarge
-	}
-	s.log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
-		"status", status, "err", err)
-	http.Error(w, http.StatusText(status), status)
 }
 
 // pipeline runs one USSD hop within the hop deadline: take the session

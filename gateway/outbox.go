@@ -32,21 +32,10 @@ type SendResult struct {
 	Parts     int    // SMS parts it took; 0 when unknown
 }
 
-// SendError is a send the provider did not accept, classified (see
-// africastalking.SendError, which the SMS clients' senders convert to this).
-type SendError struct {
-	Retryable  bool          // certainly not sent: try again later
-	MaybeSent  bool          // may have been sent: never resend
-	Throttled  bool          // the provider asks to slow down: pause it
-	Config     bool          // the provider refuses our configuration
-	RetryAfter time.Duration // the provider's hint, 0 when none
-	Status     string        // the provider's status, e.g. "InvalidPhoneNumber"
-	Reason     string
-	Err        error
-}
-
-func (e *SendError) Error() string { return e.Status + ": " + e.Reason }
-func (e *SendError) Unwrap() error { return e.Err }
+// SendError is a send the provider did not accept, classified: the one
+// error type of the SMS clients (africastalking.SendError and
+// twilio.SendError name it too).
+type SendError = africastalking.SendError
 
 // Sender sends one SMS through one provider. Errors should be *SendError;
 // any other error counts as retryable (certainly not sent).
@@ -65,23 +54,9 @@ func (s atSender) Configured() bool { return s.c != nil && s.c.Configured() }
 func (s atSender) Send(ctx context.Context, to, body string) (SendResult, error) {
 	res, err := s.c.Send(ctx, to, body)
 	if err != nil {
-		return SendResult{}, clientSendError(err)
+		return SendResult{}, err
 	}
 	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
-}
-
-// clientSendError converts an SMS client's *SendError to the worker's. The
-// clients share one SendError type (africastalking.SendError and
-// twilio.SendError name the same one), so one conversion serves them all
-// and their refusals are classified alike; any other error passes as it is,
-// retryable for the worker.
-func clientSendError(err error) error {
-	var e *africastalking.SendError
-	if !errors.As(err, &e) {
-		return err
-	}
-	return &SendError{Retryable: e.Retryable, MaybeSent: e.MaybeSent, Throttled: e.Throttled,
-		Config: e.Config, RetryAfter: e.RetryAfter, Status: e.Status, Reason: e.Reason, Err: err}
 }
 
 // OutboxStore is what the worker needs of imis_gateway.outbox

@@ -103,12 +103,11 @@ type SMSDeps struct {
 // Server is the gateway's http.Handler.
 type Server struct {
 	http.Handler
-	log     *slog.Logger
-	cfg     Config
-	hops    *pipeline
-	ready   []Checker
-	metrics *metrics
-	sms     *SMSDeps
+	log   *slog.Logger
+	cfg   Config
+	hops  *pipeline
+	ready []Checker
+	sms   *SMSDeps
 }
 
 // NewServer builds the router with every route of DESIGN.md §2.2 that the
@@ -126,20 +125,18 @@ func NewServer(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	m := newMetrics(deps.Registry)
 	s := &Server{
-		log:     deps.Logger,
-		cfg:     cfg,
-		ready:   deps.Ready,
-		metrics: m,
-		sms:     deps.SMS,
+		log:   deps.Logger,
+		cfg:   cfg,
+		ready: deps.Ready,
+		sms:   deps.SMS,
 		hops: &pipeline{
 			sessions: deps.Sessions,
 			menus:    deps.Menus,
 			deadline: cfg.HopDeadline,
 			cfg:      cfg.Providers,
 			log:      deps.Logger,
-			metrics:  m,
+			metrics:  newMetrics(deps.Registry),
 		},
 	}
 	s.Handler = s.routes(deps.Registry)

@@ -243,13 +243,19 @@ func (p *InboundProcessor) safeHandle(ctx context.Context, tx pgx.Tx, m InboundM
 // database that cannot record the message gets 503, so that the provider
 // retries later, which for AT is the right behaviour.
 func NewInboundSMSHandler(parse func(*http.Request) (InboundMessage, error), store InboundStore, wake func(), log *slog.Logger) http.Handler {
+	return inboundSMSHandler(parse, store, wake, log, writeOK)
+}
+
+// inboundSMSHandler is NewInboundSMSHandler answering success with ok.
+func inboundSMSHandler(parse func(*http.Request) (InboundMessage, error), store InboundStore, wake func(), log *slog.Logger,
+	ok func(http.ResponseWriter)) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, err := parse(r)
 		if err != nil {
-			rejectCallback(w, r, log, err)
+			rejectRequest(w, r, log, err)
 			return
 		}
 		isNew, err := store.RecordInbound(r.Context(), m)
@@ -264,7 +270,7 @@ func NewInboundSMSHandler(parse func(*http.Request) (InboundMessage, error), sto
 		if isNew && wake != nil {
 			wake()
 		}
-		writeOK(w)
+		ok(w)
 	})
 }
 
@@ -298,7 +304,7 @@ func NewDeliveryReportHandler(parse func(*http.Request) (DeliveryReport, error),
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := parse(r)
 		if err != nil {
-			rejectCallback(w, r, log, err)
+			rejectRequest(w, r, log, err)
 			return
 		}
 		attrs := []any{"req", middleware.GetReqID(r.Context()), "provider", d.Provider, "message_id", d.MessageID,
@@ -336,15 +342,17 @@ func ParseATDeliveryReport(r *http.Request) (DeliveryReport, error) {
 		RawStatus: d.Status, Reason: d.FailureReason, Phone: d.Phone}, nil
 }
 
-// rejectCallback answers a callback that cannot come from a genuine
-// provider: 413 when too large, 400 otherwise.
-func rejectCallback(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// rejectRequest answers a request that cannot come from a genuine
+// aggregator or provider: 413 when too large, 400 otherwise, with a
+// one-line reason in the log.
+func rejectRequest(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := http.StatusBadRequest
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		status = http.StatusRequestEntityTooLarge
 	}
-	log.Info("rejected callback", "req", middleware.GetReqID(r.Context()), "status", status, "err", err)
+	log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
+		"status", status, "err", err)
 	http.Error(w, http.StatusText(status), status)
 }
 

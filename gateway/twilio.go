@@ -31,14 +31,14 @@ func (s twilioSender) Configured() bool { return s.c != nil && s.c.Configured() 
 func (s twilioSender) Send(ctx context.Context, to, body string) (SendResult, error) {
 	res, err := s.c.Send(ctx, to, body)
 	if err != nil {
-		return SendResult{}, clientSendError(err)
+		return SendResult{}, err
 	}
 	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
 }
 
-// Twilio's errors must stay the type clientSendError reads: one it missed
-// would count as retryable, and a message Twilio may have sent would be
-// sent again. This fails to compile if the two types ever part.
+// Twilio's errors must stay the type the outbox worker reads (SendError):
+// one it missed would count as retryable, and a message Twilio may have
+// sent would be sent again. This fails to compile if the two types ever part.
 var _ *africastalking.SendError = (*twilio.SendError)(nil)
 
 // ParseTwilioInboundSMS reads Twilio's inbound-message webhook. Twilio sends
@@ -107,44 +107,8 @@ func ParseTwilioDeliveryReport(r *http.Request) (DeliveryReport, error) {
 // out later through the outbox, never in it. Errors keep their status (400,
 // 413, 503); Twilio then tries the number's fallback URL, if one is set.
 func NewTwilioInboundHandler(store InboundStore, wake func(), log *slog.Logger) http.Handler {
-	inner := NewInboundSMSHandler(ParseTwilioInboundSMS, store, wake, log)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner.ServeHTTP(&emptyTwiMLWriter{ResponseWriter: w}, r)
-	})
+	return inboundSMSHandler(ParseTwilioInboundSMS, store, wake, log, func(w http.ResponseWriter) { twilio.WriteTwiML(w, "") })
 }
-
-// emptyTwiMLWriter turns a 200 answer into an empty TwiML response,
-// whatever body the handler writes; other answers pass unchanged.
-type emptyTwiMLWriter struct {
-	http.ResponseWriter
-	started, replaced bool
-}
-
-func (w *emptyTwiMLWriter) WriteHeader(code int) {
-	if w.started {
-		return
-	}
-	w.started = true
-	if code != http.StatusOK {
-		w.ResponseWriter.WriteHeader(code)
-		return
-	}
-	w.replaced = true
-	w.Header().Del("Content-Length")
-	twilio.WriteTwiML(w.ResponseWriter, "")
-}
-
-func (w *emptyTwiMLWriter) Write(b []byte) (int, error) {
-	if !w.started {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.replaced {
-		return len(b), nil
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *emptyTwiMLWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // RequireTwilioSignature passes on only requests whose X-Twilio-Signature
 // is valid for authToken (TWILIO_AUTH_TOKEN) and the URL Twilio requested:
@@ -173,7 +137,7 @@ func RequireTwilioSignature(authToken, publicBaseURL string, log *slog.Logger) f
 			}
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				rejectCallback(w, r, log, err)
+				rejectRequest(w, r, log, err)
 				return
 			}
 			// The error names what failed (missing header, mismatch), never

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ func seedDemo(ctx context.Context, env *environment, args []string) error {
 	if url == "" {
 		return errors.New("DATABASE_URL is required")
 	}
-	loc, err := time.LoadLocation(firstNonEmpty(env.getenv("TIME_ZONE"), "UTC"))
+	loc, err := time.LoadLocation(cmp.Or(env.getenv("TIME_ZONE"), "UTC"))
 	if err != nil {
 		return fmt.Errorf("TIME_ZONE: %w", err)
 	}

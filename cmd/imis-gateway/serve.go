@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -229,10 +230,10 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	cfg := serveConfig{
 		databaseURL: getenv("DATABASE_URL"),
 		redisURL:    getenv("REDIS_URL"),
-		listen:      firstNonEmpty(listen, getenv("LISTEN_ADDR"), ":8080"),
-		lang:        firstNonEmpty(getenv("DEFAULT_LANGUAGE"), "en"),
-		region:      strings.ToUpper(firstNonEmpty(getenv("PHONE_REGION"), "TZ")),
-		logFormat:   firstNonEmpty(getenv("LOG_FORMAT"), "json"),
+		listen:      cmp.Or(listen, getenv("LISTEN_ADDR"), ":8080"),
+		lang:        cmp.Or(getenv("DEFAULT_LANGUAGE"), "en"),
+		region:      strings.ToUpper(cmp.Or(getenv("PHONE_REGION"), "TZ")),
+		logFormat:   cmp.Or(getenv("LOG_FORMAT"), "json"),
 		dev:         dev,
 	}
 	if dev && getenv("LOG_FORMAT") == "" {
@@ -269,7 +270,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			}
 		}
 	}
-	loc, err := time.LoadLocation(firstNonEmpty(getenv("TIME_ZONE"), "UTC"))
+	loc, err := time.LoadLocation(cmp.Or(getenv("TIME_ZONE"), "UTC"))
 	if err != nil {
 		problems = append(problems, fmt.Sprintf("TIME_ZONE: %v", err))
 	}
@@ -288,7 +289,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			cfg.sessionCache = n
 		}
 	}
-	if err := cfg.logLevel.UnmarshalText([]byte(firstNonEmpty(getenv("LOG_LEVEL"), "info"))); err != nil {
+	if err := cfg.logLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL: %v", err))
 	}
 	if cfg.logFormat != "json" && cfg.logFormat != "text" {
@@ -323,7 +324,7 @@ func envPrefix(provider string) string {
 // callbacks would be open to anyone who guesses the URL.
 func loadProviders(getenv func(string) string, dev bool, problems *[]string) map[string]gateway.ProviderConfig {
 	out := map[string]gateway.ProviderConfig{}
-	for _, name := range strings.Split(firstNonEmpty(getenv("USSD_PROVIDERS"), africastalking.Name), ",") {
+	for _, name := range strings.Split(cmp.Or(getenv("USSD_PROVIDERS"), africastalking.Name), ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
 			continue
@@ -414,15 +415,6 @@ func lookupEnv(getenv func(string) string, name string) (string, bool) {
 		return "", true
 	}
 	return v, true
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func newLogger(env *environment, cfg serveConfig) *slog.Logger {

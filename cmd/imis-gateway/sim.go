@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if *token == "" {
-		*token = firstNonEmpty(env.getenv(envPrefix(*provider)+"CALLBACK_TOKEN"), devToken)
+		*token = cmp.Or(env.getenv(envPrefix(*provider)+"CALLBACK_TOKEN"), devToken)
 	}
 	phone, err := simphone.New(*provider, *base, *token, *msisdn, *code, &http.Client{Timeout: *timeout})
 	if err != nil {
