@@ -132,11 +132,11 @@ type OutboxWorker struct {
 	senders map[string]Sender
 	opts    OutboxOptions
 	log     *slog.Logger
-	wake    chan struct{}
+	wake    doorbell
+	errs    quietErrors
 
 	mu       sync.Mutex
 	throttle map[string]*throttleState
-	lastErr  time.Time
 }
 
 type throttleState struct {
@@ -161,17 +161,12 @@ func NewOutboxWorker(store OutboxStore, senders map[string]Sender, opts OutboxOp
 		active[name] = s
 	}
 	return &OutboxWorker{store: store, senders: active, opts: opts, log: log,
-		wake: make(chan struct{}, 1), throttle: map[string]*throttleState{}}
+		wake: newDoorbell(), throttle: map[string]*throttleState{}}
 }
 
 // Notify wakes the worker now instead of at its next poll; the gateway calls
 // it after enqueueing. It never blocks.
-func (w *OutboxWorker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *OutboxWorker) Notify() { w.wake.ring() }
 
 // Run sends until ctx is cancelled, then returns nil once the sends in
 // flight are recorded (each bounded by SendTimeout): a send is never cut
@@ -378,14 +373,7 @@ func (w *OutboxWorker) clearThrottle(provider string) {
 // worker retries every poll, and a database that is down should not flood
 // the log.
 func (w *OutboxWorker) storeError(what string, err error) {
-	now := w.opts.Now()
-	w.mu.Lock()
-	quiet := now.Sub(w.lastErr) < w.opts.CheckInterval
-	if !quiet {
-		w.lastErr = now
-	}
-	w.mu.Unlock()
-	if !quiet {
+	if w.errs.due(w.opts.Now(), w.opts.CheckInterval) {
 		w.log.Error("outbox: "+what, "err", err)
 	}
 }

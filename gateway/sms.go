@@ -88,12 +88,12 @@ func (o *InboundOptions) defaults() {
 // InboundProcessor hands recorded inbound SMS to the handler, one
 // transaction per message.
 type InboundProcessor struct {
-	store   InboundQueue
-	handle  InboundHandler
-	opts    InboundOptions
-	log     *slog.Logger
-	wake    chan struct{}
-	lastErr time.Time
+	store  InboundQueue
+	handle InboundHandler
+	opts   InboundOptions
+	log    *slog.Logger
+	wake   doorbell
+	errs   quietErrors
 }
 
 // NewInboundProcessor builds a processor that calls handle for each message.
@@ -102,17 +102,12 @@ func NewInboundProcessor(store InboundQueue, handle InboundHandler, opts Inbound
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &InboundProcessor{store: store, handle: handle, opts: opts, log: log, wake: make(chan struct{}, 1)}
+	return &InboundProcessor{store: store, handle: handle, opts: opts, log: log, wake: newDoorbell()}
 }
 
 // Notify wakes the processor now instead of at its next poll; the inbound
 // webhook calls it for each new message. It never blocks.
-func (p *InboundProcessor) Notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+func (p *InboundProcessor) Notify() { p.wake.ring() }
 
 // Run processes messages until ctx is cancelled, finishing the message in
 // hand, and returns nil.
@@ -134,8 +129,7 @@ func (p *InboundProcessor) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		claims, err := p.store.ClaimInbound(ctx, p.opts.BatchSize, p.opts.Lease)
 		if err != nil {
-			if ctx.Err() == nil && time.Since(p.lastErr) > time.Minute {
-				p.lastErr = time.Now()
+			if ctx.Err() == nil && p.errs.due(time.Now(), time.Minute) {
 				p.log.Error("inbound sms: claim", "err", err)
 			}
 			return
