@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ClaimStatus is "tblClaim"."ClaimStatus" (openimis.md §4).
@@ -82,9 +81,7 @@ ORDER BY cl."DateClaimed" DESC, cl."ClaimID" DESC`
 // claims and no error.
 func (s *Store) Claims(ctx context.Context, chfid string, limit int) ([]Claim, error) {
 	chfid = strings.TrimSpace(chfid)
-	// As in Coverage: what PostgreSQL would reject cannot be a number.
-	if chfid == "" || !utf8.ValidString(chfid) || strings.ContainsRune(chfid, 0) ||
-		(s.cols.CHFIDMaxLen > 0 && utf8.RuneCountInString(chfid) > s.cols.CHFIDMaxLen) {
+	if !s.validCHFID(chfid) {
 		return nil, ErrInsureeNotFound
 	}
 	limit = min(max(limit, 1), MaxClaims)

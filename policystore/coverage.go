@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // coverageSQL answers a membership check in one round trip. Its text is a
@@ -56,10 +55,7 @@ ORDER BY ip."ExpiryDate" DESC NULLS LAST, pr."ProductCode", p."PolicyID"`
 // Coverage with no Policies.
 func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Coverage, error) {
 	chfid = strings.TrimSpace(chfid)
-	// PostgreSQL rejects NUL bytes and invalid UTF-8 in text parameters; such
-	// input cannot be an insurance number, and is no database error either.
-	if chfid == "" || !utf8.ValidString(chfid) || strings.ContainsRune(chfid, 0) ||
-		(s.cols.CHFIDMaxLen > 0 && utf8.RuneCountInString(chfid) > s.cols.CHFIDMaxLen) {
+	if !s.validCHFID(chfid) {
 		return Coverage{}, ErrInsureeNotFound
 	}
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openimis/imis-gateway/providers"
 )
@@ -113,6 +114,11 @@ func (s *Store) BeginInbound(ctx context.Context) (pgx.Tx, error) {
 	return tx, nil
 }
 
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
 // FinishInbound marks a waiting message processed (handleErr nil) or failed
 // with handleErr's text, in tx, so that the mark commits with the handler's
 // writes (its reply in the outbox) or not at all. A nil tx runs on its own,
@@ -128,26 +134,18 @@ func (s *Store) FinishInbound(ctx context.Context, tx pgx.Tx, provider, id strin
 		UPDATE imis_gateway.inbound_sms
 		SET status = $3, error = nullif($4, ''), processed_at = now(), claimed_until = NULL
 		WHERE provider = $1 AND message_id = $2 AND status = 'received'`
-	var exec func(context.Context, string, ...any) (int64, error)
-	if tx != nil {
-		exec = func(ctx context.Context, sql string, args ...any) (int64, error) {
-			tag, err := tx.Exec(ctx, sql, args...)
-			return tag.RowsAffected(), err
-		}
-	} else {
+	var db execer = tx
+	if tx == nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.queryTimeout)
 		defer cancel()
-		exec = func(ctx context.Context, sql string, args ...any) (int64, error) {
-			tag, err := s.pool.Exec(ctx, sql, args...)
-			return tag.RowsAffected(), err
-		}
+		db = s.pool
 	}
-	n, err := exec(ctx, sql, provider, id, status, errText)
+	tag, err := db.Exec(ctx, sql, provider, id, status, errText)
 	if err != nil {
 		return fmt.Errorf("policystore: finish inbound SMS %s: %w", id, err)
 	}
-	if n == 0 {
+	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("finish inbound SMS %s: %w", id, ErrInboundNotPending)
 	}
 	return nil

@@ -273,9 +273,7 @@ func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]O
 		}
 		o.Name = strings.TrimSpace(other + " " + last)
 		o.E164 = e164
-		if worksTo != nil {
-			o.WorksTo = *worksTo
-		}
+		o.WorksTo = derefTime(worksTo)
 		idx[e164] = append(idx[e164], o)
 	}
 	if err := rows.Err(); err != nil {

@@ -284,7 +284,7 @@ func (s *Store) ApplyDeliveryReport(ctx context.Context, provider, providerMessa
 		return false, fmt.Errorf("policystore: delivery report %s: %w", providerMessageID, err)
 	}
 	if ok {
-		if _, err := tx.Exec(ctx, `UPDATE imis_gateway.delivery_report SET applied_at = now(), outbox_id = $2 WHERE id = $1`,
+		if _, err := tx.Exec(ctx, markReportAppliedSQL,
 			reportID, outboxID); err != nil {
 			return false, fmt.Errorf("policystore: delivery report %s: %w", providerMessageID, err)
 		}
@@ -294,6 +294,10 @@ func (s *Store) ApplyDeliveryReport(ctx context.Context, provider, providerMessa
 	}
 	return ok, nil
 }
+
+// markReportAppliedSQL records that a delivery report reached its message,
+// whether it came in after the message was sent or was parked before.
+const markReportAppliedSQL = `UPDATE imis_gateway.delivery_report SET applied_at = now(), outbox_id = $2 WHERE id = $1`
 
 // lockDeliveryReports takes a transaction-scoped lock on one provider
 // message id.
@@ -365,7 +369,7 @@ func applyParkedReports(ctx context.Context, tx pgx.Tx, provider, providerMessag
 		if !ok {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `UPDATE imis_gateway.delivery_report SET applied_at = now(), outbox_id = $2 WHERE id = $1`,
+		if _, err := tx.Exec(ctx, markReportAppliedSQL,
 			p.id, outboxID); err != nil {
 			return err
 		}

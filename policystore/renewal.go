@@ -207,13 +207,21 @@ func (s *Store) RenewalQuote(ctx context.Context, chfid, productCode string, tod
 }
 
 // checkCHFID refuses what cannot be an insurance number before it reaches
-// PostgreSQL (which rejects NUL bytes and invalid UTF-8 in text).
+// PostgreSQL.
 func (s *Store) checkCHFID(chfid string) error {
-	if chfid == "" || !utf8.ValidString(chfid) || strings.ContainsRune(chfid, 0) ||
-		(s.cols.CHFIDMaxLen > 0 && utf8.RuneCountInString(chfid) > s.cols.CHFIDMaxLen) {
+	if !s.validCHFID(chfid) {
 		return refuse(ReasonUnknownNumber, "not an insurance number")
 	}
 	return nil
+}
+
+// validCHFID tells whether chfid could be an insurance number at all.
+// PostgreSQL rejects NUL bytes and invalid UTF-8 in text parameters, and no
+// stored number is longer than the column: such input is an unknown number,
+// not a database error.
+func (s *Store) validCHFID(chfid string) bool {
+	return chfid != "" && utf8.ValidString(chfid) && !strings.ContainsRune(chfid, 0) &&
+		(s.cols.CHFIDMaxLen <= 0 || utf8.RuneCountInString(chfid) <= s.cols.CHFIDMaxLen)
 }
 
 // Columns of the family queries. All three are keyed by the insurance
@@ -343,9 +351,7 @@ func (s *Store) loadFamily(ctx context.Context, q querier, chfid, productCode st
 				return err
 			}
 			fam.familyID, fam.headID = familyID, headID
-			if dob != nil {
-				m.DOB = *dob
-			}
+			m.DOB = derefTime(dob)
 			if st != nil {
 				m.Status = strings.ToUpper(strings.TrimSpace(*st))
 			}
@@ -365,9 +371,7 @@ func (s *Store) loadFamily(ctx context.Context, q querier, chfid, productCode st
 				return err
 			}
 			p.Status = int(status)
-			if expiry != nil {
-				p.Expiry = *expiry
-			}
+			p.Expiry = derefTime(expiry)
 			fam.policies = append(fam.policies, p)
 		}
 		return rows.Err()
@@ -800,11 +804,7 @@ func (s *Store) renewTx(ctx context.Context, req RenewalRequest, officer Officer
 		return RenewalResult{}, plan, fmt.Errorf("policystore: renew: read officer: %w", err)
 	}
 	officerE164, ok := NormalizePhone(officerPhone, s.PhoneRegion())
-	if worksTo != nil {
-		officer.WorksTo = *worksTo
-	} else {
-		officer.WorksTo = time.Time{}
-	}
+	officer.WorksTo = derefTime(worksTo)
 	if !ok || officerE164 != officer.E164 || !officer.Active(req.Today) {
 		return RenewalResult{}, plan, refuse(ReasonNotOfficer, "officer %s changed phone or left", officer.Code)
 	}

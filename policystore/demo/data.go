@@ -10,24 +10,14 @@ import (
 // must stay true relative to the seeding day (policy periods, infants' birth
 // dates, claims, the former officer's end of service).
 
-// Relationship codes of "tblRelations" (openIMIS base data); 7 "Others" is
-// left out of a lump sum's member count (openimis.md §1.2, §3.6). The head's
-// relationship is NULL.
+// Relationship codes of "tblRelations" (openIMIS base data); 7 "Others"
+// (policystore.RelationOthers) is left out of a lump sum's member count
+// (openimis.md §1.2, §3.6). The head's relationship is NULL.
 const (
 	relParent int16 = 2 // Father/Mother
 	relChild  int16 = 4 // Son/Daughter
-	relOthers int16 = 7 // Others
 	relSpouse int16 = 8 // Spouse
 	relHead   int16 = 0 // the head: written as NULL
-)
-
-// Policy status codes (openimis.md §0.1.4).
-const (
-	statusIdle      int16 = 1
-	statusActive    int16 = 2
-	statusSuspended int16 = 4
-	statusExpired   int16 = 8
-	statusReady     int16 = 16
 )
 
 type location struct {
@@ -245,7 +235,7 @@ var families = []family{
 			{chfid: "101203406", other: "Mwanaisha Ally", last: "Mrisho", gender: "F", marital: "W", born: on(1946, time.January, 1), rel: relParent, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "a1", product: "FAM01", stage: "N", status: statusActive, officer: "EO001", start: monthsAgo(5), enrolBefore: 7,
+			{key: "a1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", start: monthsAgo(5), enrolBefore: 7,
 				pay: &payment{receipt: "DOD/0417", payType: "C"}},
 		},
 	},
@@ -261,7 +251,7 @@ var families = []family{
 			{chfid: "20461304", other: "Frank Emmanuel", last: "Kimaro", gender: "M", born: on(2012, time.October, 10), rel: relChild, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "b1", product: "FAM01", stage: "N", status: statusActive, officer: "EO001", expiry: daysFromToday(-10), enrolBefore: 3,
+			{key: "b1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", expiry: daysFromToday(-10), enrolBefore: 3,
 				pay: &payment{receipt: "QHB3K7XN2P", payType: "M"}, reminder: true},
 		},
 	},
@@ -276,7 +266,7 @@ var families = []family{
 				show: &show{"expired policy; a claim rejected as not covered", policystore.Expired, true, "CHF00"}},
 		},
 		policies: []policy{
-			{key: "c1", product: "CHF00", stage: "N", status: statusExpired, officer: "EO009", expiry: monthsAgo(4), enrolBefore: 14,
+			{key: "c1", product: "CHF00", stage: "N", status: policystore.PolicyExpired, officer: "EO009", expiry: monthsAgo(4), enrolBefore: 14,
 				pay: &payment{receipt: "MGU/0311", payType: "C"}},
 		},
 	},
@@ -293,7 +283,7 @@ var families = []family{
 			{chfid: "402771130", other: "Asha Saidi", last: "Kheri", gender: "F", born: daysFromToday(-730), rel: relChild, fsp: "KDA001", noCard: true},
 		},
 		policies: []policy{
-			{key: "d1", product: "FAM01", stage: "N", status: statusIdle, officer: "EO003", start: daysFromToday(-3),
+			{key: "d1", product: "FAM01", stage: "N", status: policystore.PolicyIdle, officer: "EO003", start: daysFromToday(-3),
 				pay: &payment{receipt: "KND/0102", payType: "C", partial: 10000}},
 		},
 	},
@@ -307,7 +297,7 @@ var families = []family{
 			{chfid: "503910033", other: "Daudi Godfrey", last: "Mushi", gender: "M", born: on(2011, time.February, 14), rel: relChild, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "e1", product: "FAM01", stage: "N", status: statusSuspended, officer: "EO001", start: monthsAgo(8), enrolBefore: 10,
+			{key: "e1", product: "FAM01", stage: "N", status: policystore.PolicySuspended, officer: "EO001", start: monthsAgo(8), enrolBefore: 10,
 				pay: &payment{receipt: "DOD/0388", payType: "C"}},
 		},
 	},
@@ -320,11 +310,11 @@ var families = []family{
 			{chfid: "604120027", other: "Upendo Tumaini", last: "Mwakalinga", gender: "F", marital: "M", born: on(1979, time.September, 9), rel: relSpouse, fsp: "DDMRRH"},
 			{chfid: "604120035", other: "Joyce Tumaini", last: "Mwakalinga", gender: "F", marital: "S", born: on(2005, time.January, 30), rel: relChild, fsp: "DDMRRH"},
 			{chfid: "604120043", other: "Elia Tumaini", last: "Mwakalinga", gender: "M", born: on(2013, time.July, 21), rel: relChild, fsp: "DDMRRH"},
-			{chfid: "604120051", other: "Tabitha", last: "Sanga", gender: "F", marital: "S", born: on(1998, time.March, 12), rel: relOthers, fsp: "DDMRRH",
+			{chfid: "604120051", other: "Tabitha", last: "Sanga", gender: "F", marital: "S", born: on(1998, time.March, 12), rel: policystore.RelationOthers, fsp: "DDMRRH",
 				show: &show{`active, expires in 9 days; a household member related as "Others" (7)`, policystore.Covered, true, "FAM01"}},
 		},
 		policies: []policy{
-			{key: "f1", product: "FAM01", stage: "N", status: statusActive, officer: "EO001", expiry: daysFromToday(9), enrolBefore: 5,
+			{key: "f1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", expiry: daysFromToday(9), enrolBefore: 5,
 				pay: &payment{receipt: "QFC8L2MW4T", payType: "M"}, reminder: true},
 		},
 	},
@@ -340,9 +330,9 @@ var families = []family{
 			{chfid: "705338846", other: "Doto Charles", last: "Ngusa", gender: "M", born: on(2015, time.April, 4), rel: relChild, fsp: "BSW001"},
 		},
 		policies: []policy{
-			{key: "g1", product: "IND01", stage: "N", status: statusExpired, officer: "EO002", start: cycle(3), enrolBefore: 20,
+			{key: "g1", product: "IND01", stage: "N", status: policystore.PolicyExpired, officer: "EO002", start: cycle(3), enrolBefore: 20,
 				pay: &payment{receipt: "QGX4M1TZ8B", payType: "M"}},
-			{key: "g2", product: "FAM01", stage: "N", status: statusActive, officer: "EO002", start: monthsAgo(2), enrolBefore: 4,
+			{key: "g2", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: monthsAgo(2), enrolBefore: 4,
 				pay: &payment{receipt: "MWZ/1204", payType: "C"}},
 		},
 	},
@@ -358,7 +348,7 @@ var families = []family{
 				show: &show{"newborn added to the family after the policy was made: no policy line (not covered)", policystore.NotYetActive, false, ""}},
 		},
 		policies: []policy{
-			{key: "h1", product: "FAM01", stage: "N", status: statusActive, officer: "EO001", start: monthsAgo(6), enrolBefore: 3,
+			{key: "h1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", start: monthsAgo(6), enrolBefore: 3,
 				pay: &payment{receipt: "DOD/0362", payType: "C"}},
 		},
 	},
@@ -381,7 +371,7 @@ var families = []family{
 			{chfid: "110034525", other: "Lengai Lomayani", last: "Laizer", gender: "M", born: on(2012, time.December, 12), rel: relChild, fsp: "BSW001"},
 		},
 		policies: []policy{
-			{key: "j1", product: "IND01", stage: "N", status: statusActive, officer: "EO002", start: cycle(0), enrolBefore: 25,
+			{key: "j1", product: "IND01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: cycle(0), enrolBefore: 25,
 				pay: &payment{receipt: "QJD5N8PR1V", payType: "M", daysAfter: 15}, idleHistory: true},
 		},
 	},
@@ -401,10 +391,10 @@ var families = []family{
 			{chfid: "120507768", other: "Kija Lutema", last: "Budeba", gender: "M", marital: "W", born: on(1936, time.February, 2), rel: relParent, fsp: "GDB001",
 				died: daysFromToday(-60),
 				show: &show{"died 60 days ago: coverage cut at the date of death (status DE where the column exists)", policystore.Expired, true, "IND01"}},
-			{chfid: "120507776", other: "Grace", last: "Nyanda", gender: "F", born: on(2012, time.May, 5), rel: relOthers, fsp: "GDB001"},
+			{chfid: "120507776", other: "Grace", last: "Nyanda", gender: "F", born: on(2012, time.May, 5), rel: policystore.RelationOthers, fsp: "GDB001"},
 		},
 		policies: []policy{
-			{key: "k1", product: "IND01", stage: "N", status: statusActive, officer: "EO002", start: cycle(1), enrolBefore: 20,
+			{key: "k1", product: "IND01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: cycle(1), enrolBefore: 20,
 				pay: &payment{receipt: "MGU/0377", payType: "C"}},
 		},
 	},
@@ -420,7 +410,7 @@ var families = []family{
 				show: &show{"12-digit number; a toddler in a Ready (16) policy", policystore.NotYetActive, true, "FAM01"}},
 		},
 		policies: []policy{
-			{key: "l1", product: "FAM01", stage: "N", status: statusReady, officer: "EO001", start: monthsAgo(1), enrolBefore: 6,
+			{key: "l1", product: "FAM01", stage: "N", status: policystore.PolicyReady, officer: "EO001", start: monthsAgo(1), enrolBefore: 6,
 				pay: &payment{receipt: "QLA2P9XD6K", payType: "M"}},
 		},
 	},
@@ -435,26 +425,17 @@ var families = []family{
 			{chfid: "48215", other: "Mariamu Salum", last: "Abdallah", gender: "F", marital: "S", born: on(2006, time.June, 6), rel: relChild, fsp: "KDA001"},
 		},
 		policies: []policy{
-			{key: "m1", product: "FAM01", stage: "N", status: statusExpired, officer: "EO003", expiry: monthsAgo(3), enrolBefore: 10,
+			{key: "m1", product: "FAM01", stage: "N", status: policystore.PolicyExpired, officer: "EO003", expiry: monthsAgo(3), enrolBefore: 10,
 				pay: &payment{receipt: "KND/0051", payType: "C"}},
-			{key: "m2", product: "FAM01", stage: "R", status: statusActive, officer: "EO003", after: "m1", enrolBefore: 42,
+			{key: "m2", product: "FAM01", stage: "R", status: policystore.PolicyActive, officer: "EO003", after: "m1", enrolBefore: 42,
 				pay: &payment{receipt: "KND/0187", payType: "C"}},
 		},
 	},
 }
 
-// claim statuses (openimis.md §4).
-const (
-	claimRejected  int16 = 1
-	claimEntered   int16 = 2
-	claimChecked   int16 = 4
-	claimProcessed int16 = 8
-	claimValuated  int16 = 16
-)
-
 type claim struct {
 	code, chfid, hf string
-	status          int16
+	status          policystore.ClaimStatus
 	icd             int32
 	category        string // set on submission (Checked and beyond); "" = NULL
 	visit           string // E emergency, R referral, O other
@@ -471,26 +452,26 @@ type claim struct {
 // Amounts follow the workflow (openimis.md §4): Approved from Checked on,
 // Valuated only at Valuated; Processed claims await the batch valuation.
 var claims = []claim{
-	{code: "DRH00871", chfid: "101203401", hf: "DDMRRH", status: claimValuated, icd: 4101, category: "H", visit: "E",
+	{code: "DRH00871", chfid: "101203401", hf: "DDMRRH", status: policystore.ClaimValuated, icd: 4101, category: "H", visit: "E",
 		from: 120, days: 3, claimedAfter: 2, processedAfter: 25, claimed: 185000, approved: 172500,
 		explanation: "Malaria kali, amelazwa siku 3", adjustment: "Dawa moja haiko kwenye orodha ya bei"},
-	{code: "DRH01022", chfid: "101203401", hf: "DDMRRH", status: claimProcessed, icd: 2210, category: "C", visit: "R",
+	{code: "DRH01022", chfid: "101203401", hf: "DDMRRH", status: policystore.ClaimProcessed, icd: 2210, category: "C", visit: "R",
 		from: 60, claimedAfter: 1, processedAfter: 29, claimed: 45000, approved: 42000},
-	{code: "MKH00318", chfid: "101203401", hf: "MKL001", status: claimChecked, icd: 1187, category: "O", visit: "O",
+	{code: "MKH00318", chfid: "101203401", hf: "MKL001", status: policystore.ClaimChecked, icd: 1187, category: "O", visit: "O",
 		from: 21, claimedAfter: 3, processedAfter: -1, claimed: 28500, approved: 28500},
-	{code: "MKH00290", chfid: "101203401", hf: "MKL001", status: claimRejected, icd: 1187, category: "O", visit: "O",
+	{code: "MKH00290", chfid: "101203401", hf: "MKL001", status: policystore.ClaimRejected, icd: 1187, category: "O", visit: "O",
 		from: 40, claimedAfter: 2, processedAfter: 3, claimed: 15000, approved: 0, rejection: 6,
 		explanation: "Ziara hiyo hiyo imedaiwa mara mbili"},
-	{code: "MKH00342", chfid: "101203401", hf: "MKL001", status: claimEntered, icd: 1187, visit: "O",
+	{code: "MKH00342", chfid: "101203401", hf: "MKL001", status: policystore.ClaimEntered, icd: 1187, visit: "O",
 		from: 5, claimedAfter: 1, processedAfter: -1, claimed: 15000, approved: -1},
-	{code: "BUF00412", chfid: "310482231", hf: "GDB001", status: claimRejected, icd: 3050, category: "O", visit: "O",
+	{code: "BUF00412", chfid: "310482231", hf: "GDB001", status: policystore.ClaimRejected, icd: 3050, category: "O", visit: "O",
 		from: 20, claimedAfter: 2, processedAfter: 6, claimed: 22000, approved: 0, rejection: 3,
 		explanation: "Hakuna bima hai siku ya huduma"},
-	{code: "BUF00398", chfid: "120507734", hf: "GDB001", status: claimValuated, icd: 5120, category: "S", visit: "R",
+	{code: "BUF00398", chfid: "120507734", hf: "GDB001", status: policystore.ClaimValuated, icd: 5120, category: "S", visit: "R",
 		from: 95, days: 6, claimedAfter: 4, processedAfter: 30, claimed: 640000, approved: 600000},
-	{code: "BSW00127", chfid: "120507734", hf: "BSW001", status: claimChecked, icd: 1187, category: "O", visit: "O",
+	{code: "BSW00127", chfid: "120507734", hf: "BSW001", status: policystore.ClaimChecked, icd: 1187, category: "O", visit: "O",
 		from: 12, claimedAfter: 1, processedAfter: -1, claimed: 12000, approved: 12000},
-	{code: "BSW00131", chfid: "120507726", hf: "BSW001", status: claimEntered, icd: 2210, visit: "O",
+	{code: "BSW00131", chfid: "120507726", hf: "BSW001", status: policystore.ClaimEntered, icd: 2210, visit: "O",
 		from: 3, claimedAfter: 0, processedAfter: -1, claimed: 8500, approved: -1},
 }
 

@@ -397,7 +397,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 		}
 		enroll := start.AddDate(0, 0, -p.enrolBefore)
 		var effective any
-		if p.status != statusIdle {
+		if p.status != policystore.PolicyIdle {
 			effective = start
 		}
 		var covered []member
@@ -506,7 +506,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 			from, to := at(enroll, 9, 0), at(payDate, 11, 30)
 			if _, err := w.insert(ctx, "tblPolicy", slices.Concat(policyRow, []column{
 				{"PolicyUUID", uuidOf("policy-history", p.key)},
-				{"PolicyStatus", statusIdle},
+				{"PolicyStatus", int16(policystore.PolicyIdle)},
 				{"EffectiveDate", nil},
 				{"ValidityFrom", from},
 				{"ValidityTo", to},
@@ -579,9 +579,9 @@ func policyValue(p product, members []member, today, enroll time.Time, stage str
 	for _, m := range members {
 		adult := m.born(today).Before(majority)
 		switch {
-		case m.rel == relOthers && adult:
+		case m.rel == policystore.RelationOthers && adult:
 			otherAdults++
-		case m.rel == relOthers:
+		case m.rel == policystore.RelationOthers:
 			otherChildren++
 		case adult:
 			adults++
@@ -621,11 +621,11 @@ func (w *writer) claims(ctx context.Context) error {
 		if c.approved >= 0 {
 			approved = c.approved
 		}
-		if c.status == claimValuated {
+		if c.status == policystore.ClaimValuated {
 			valuated = c.approved
 		}
 		review := int16(2) // not selected for review or feedback
-		if c.status == claimEntered {
+		if c.status == policystore.ClaimEntered {
 			review = 1 // idle
 		}
 		id, err := w.insert(ctx, "tblClaim", []column{
@@ -639,7 +639,7 @@ func (w *writer) claims(ctx context.Context) error {
 			{"DateTo", to},
 			{"DateClaimed", claimed},
 			{"DateProcessed", processed},
-			{"ClaimStatus", c.status},
+			{"ClaimStatus", int16(c.status)},
 			{"Claimed", c.claimed},
 			{"Approved", approved},
 			{"Valuated", valuated},
@@ -657,13 +657,13 @@ func (w *writer) claims(ctx context.Context) error {
 			return err
 		}
 		w.sum.Claims++
-		if c.status != claimValuated {
+		if c.status != policystore.ClaimValuated {
 			continue
 		}
 		// A valuated claim consumes the ceiling of the policy that covered it.
 		var policyID any
 		for _, p := range w.placed[c.chfid] {
-			if p.status == statusActive && !from.Before(p.effective) && !from.After(p.expiry) {
+			if p.status == policystore.PolicyActive && !from.Before(p.effective) && !from.After(p.expiry) {
 				policyID = p.id
 			}
 		}
