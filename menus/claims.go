@@ -3,7 +3,6 @@ package menus
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/openimis/imis-gateway/policystore"
@@ -41,7 +40,7 @@ func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
 	case len(claims) == 0:
 		return step{end: h.noClaims(in, "")}, nil
 	}
-	if text, next, _ := claimsPage(h, newClaimTexts(h, claims), 0, noTail); next == len(claims) {
+	if text, next, _ := claimsPage(h, h.claimTexts(), 0, noTail); next == len(claims) {
 		return step{end: text}, nil // all on one screen, without navigation
 	}
 	return step{to: NodeClaimsList, id: in}, nil
@@ -57,19 +56,24 @@ func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
 	case err != nil:
 		return view{}, err
 	}
-	pages := claimPages(h, claims)
+	pages := claimPages(h, h.claimTexts())
 	st.Page = min(max(st.Page, 0), len(pages)-1)
 	p := pages[st.Page]
 	return view{body: p.text, nav: p.nav}, nil
 }
 
 // claimsCache keeps the claims a hop loaded: entering the list asks the
-// store once, although both the input and the view need them.
+// store once, and renders the claims once, although both the input and the
+// view need them.
 type claimsCache struct {
 	chfid  string
 	claims []policystore.Claim
 	err    error
 	loaded bool
+	// texts are the claims rendered in textsLang: a route may change the
+	// language between two looks at the same claims.
+	texts     *claimTexts
+	textsLang string
 }
 
 func (h *hop) loadClaims(chfid string) ([]policystore.Claim, error) {
@@ -82,6 +86,16 @@ func (h *hop) loadClaims(chfid string) ([]policystore.Claim, error) {
 	}
 	h.claims = claimsCache{chfid: chfid, claims: claims, err: err, loaded: true}
 	return claims, err
+}
+
+// claimTexts are the claims loadClaims returned last, rendered in the hop's
+// language.
+func (h *hop) claimTexts() *claimTexts {
+	c := &h.claims
+	if c.texts == nil || c.textsLang != h.lang {
+		c.texts, c.textsLang = newClaimTexts(h, c.claims), h.lang
+	}
+	return c.texts
 }
 
 // noClaims says that the insuree has no claims, echoing as much of the
@@ -119,8 +133,8 @@ type claimPage struct {
 
 // claimPages lays the claims out on pages, each with as many claims as fit
 // above its navigation line ("98 More ..." but on the last page).
-func claimPages(h *hop, claims []policystore.Claim) []claimPage {
-	n := len(claims)
+func claimPages(h *hop, texts *claimTexts) []claimPage {
+	n := len(texts.render)
 	navMore, navLast := h.t(msgNavMore, nil), h.t(msgNav, nil)
 	nav := func(last int) string {
 		if last < n-1 {
@@ -128,7 +142,6 @@ func claimPages(h *hop, claims []policystore.Claim) []claimPage {
 		}
 		return navLast
 	}
-	texts := newClaimTexts(h, claims)
 	var pages []claimPage
 	for i := 0; i < n; {
 		text, next, withNav := claimsPage(h, texts, i, nav)
@@ -181,7 +194,7 @@ func shrinkClaim(h *hop, render func(facility int) string, tail string) (string,
 	}
 	fits := func(k int) bool { return h.fit.fits(render(k) + after) }
 	// The longest facility name that fits, if one worth reading does.
-	if k := sort.Search(facilityMax+1, func(k int) bool { return !fits(k) }) - 1; k >= minCut {
+	if k := longestFitting(facilityMax+1, fits); k >= minCut {
 		return render(k), true
 	}
 	bare := render(0)

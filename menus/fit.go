@@ -62,17 +62,27 @@ func (f fitter) encode(s string) (string, gsm7.Encoding, int) {
 	if n, ok := gsm7.Count(s); ok {
 		return s, gsm7.GSM7, n
 	}
-	if gsm7.Substitutable(s, f.transliterate) {
-		g := gsm7.Substitute(s, f.transliterate)
-		n, _ := gsm7.Count(g)
-		return g, gsm7.GSM7, n
+	if n, ok := gsm7.SubstitutedCount(s, f.transliterate); ok {
+		return gsm7.Substitute(s, f.transliterate), gsm7.GSM7, n
 	}
 	u := gsm7.StripAstral(s)
 	return u, gsm7.UCS2, gsm7.Units(u)
 }
 
+// measure is encode without building the text: every layout decision
+// measures candidates, and only the one sent needs its text.
+func (f fitter) measure(s string) (gsm7.Encoding, int) {
+	if n, ok := gsm7.Count(s); ok {
+		return gsm7.GSM7, n
+	}
+	if n, ok := gsm7.SubstitutedCount(s, f.transliterate); ok {
+		return gsm7.GSM7, n
+	}
+	return gsm7.UCS2, gsm7.StrippedUnits(s)
+}
+
 func (f fitter) fits(s string) bool {
-	_, enc, n := f.encode(s)
+	enc, n := f.measure(s)
 	return n <= f.limit(enc)
 }
 
@@ -87,11 +97,12 @@ func (f fitter) limit(enc gsm7.Encoding) int {
 // shortened when it does not fit. Layouts are built to fit, so the guard
 // only cuts when a catalog override is too long for its budget.
 func (f fitter) out(s string) string {
-	if !f.fits(s) {
-		s = f.shrink(s, "", "")
+	text, enc, n := f.encode(s)
+	if n <= f.limit(enc) {
+		return text
 	}
-	enc, _, _ := f.encode(s)
-	return enc
+	text, _, _ = f.encode(f.shrink(s, "", ""))
+	return text
 }
 
 // shrink shortens s, cut after a whole word where that keeps at least half
@@ -104,11 +115,19 @@ func (f fitter) shrink(s, before, after string) string {
 	r := []rune(s)
 	// The longest prefix that fits: fitting only gets easier as the prefix
 	// shortens (with a UCS-2 budget at most half the GSM-7 one).
-	k := sort.Search(len(r), func(k int) bool { return !f.fits(before + string(r[:k]) + ellipsis + after) }) - 1
+	k := longestFitting(len(r), func(k int) bool { return f.fits(before + string(r[:k]) + ellipsis + after) })
 	if k <= 0 {
 		return ellipsis
 	}
 	return string(r[:wordCut(r, k)]) + ellipsis
+}
+
+// longestFitting returns the largest k below n for which fits(k) holds, or
+// -1 when none does. fits must hold up to some k and fail beyond it, as it
+// does for a text that only grows with k: a binary search then measures a
+// handful of candidates rather than every one.
+func longestFitting(n int, fits func(k int) bool) int {
+	return sort.Search(n, func(k int) bool { return !fits(k) }) - 1
 }
 
 // wordCut moves a cut after k runes back to just after a space, when one

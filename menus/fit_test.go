@@ -38,6 +38,20 @@ func TestFitterEncode(t *testing.T) {
 	}
 }
 
+func TestFitterMeasureAgreesWithEncode(t *testing.T) {
+	for _, f := range []fitter{{budget: DefaultBudget}, {budget: DefaultBudget, transliterate: true}} {
+		for _, s := range []string{
+			"Check membership", "Dodoma Regional…", "O’Neil – “Mary”", "Reçue, août", "Vérifiée",
+			"Français\nनेपाली…", "Asha 😀", "राम 😀", "{a}", "", "\xff", "a\tb\u200bc",
+		} {
+			_, wantEnc, wantN := f.encode(s)
+			if enc, n := f.measure(s); enc != wantEnc || n != wantN {
+				t.Errorf("measure(%q), transliterate %v = %v %d, want %v %d", s, f.transliterate, enc, n, wantEnc, wantN)
+			}
+		}
+	}
+}
+
 func TestFitterFits(t *testing.T) {
 	f := fitter{budget: Budget{GSM7: 10, UCS2: 4}}
 	for s, want := range map[string]bool{

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -120,7 +119,7 @@ func (e *Engine) coverageAnswer(h *hop, cov policystore.Coverage, asked string, 
 	}
 	if !h.fit.fits(head + "\n" + first + tail) {
 		fits := func(k int) bool { return h.fit.fits(head + "\n" + policyLine(h, shown[0], today, k) + tail) }
-		if k := sort.Search(productMax+1, func(k int) bool { return !fits(k) }) - 1; k >= minCut {
+		if k := longestFitting(productMax+1, fits); k >= minCut {
 			first = policyLine(h, shown[0], today, k)
 		}
 	}

@@ -385,9 +385,9 @@ func (h *hop) tn(id msg, n int, v vars) string { return h.e.cat.plural(h.lang, i
 
 func (h *hop) date(d time.Time) string { return h.e.cat.date(h.lang, d) }
 
-func (h *hop) amount(a policystore.Amount) string {
-	return h.e.cat.amount(h.lang, a.Cents, h.e.opt.Currency)
-}
+// amount writes a known amount: an unknown one takes a message of its own
+// (claimStatus).
+func (h *hop) amount(a policystore.Amount) string { return h.money(policystore.Money(a.Cents)) }
 
 func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 	cur, ok := e.nodes[st.Node]
@@ -497,7 +497,4 @@ func (e *Engine) back(st State) State {
 
 // today is the scheme-local calendar date, as UTC midnight (how pgx reads
 // and writes a PostgreSQL date).
-func (e *Engine) today() time.Time {
-	y, m, d := e.opt.Now().In(e.opt.Location).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+func (e *Engine) today() time.Time { return policystore.DateOf(e.opt.Now().In(e.opt.Location)) }

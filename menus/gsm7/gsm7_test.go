@@ -202,3 +202,20 @@ func TestSubstitutable(t *testing.T) {
 		}
 	}
 }
+
+func TestCountsWithoutBuilding(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", "’quoted’ “words” – dash…", "Reçue fenêtre cœur N° 5", "Asha 😀 Juma",
+		"नेपाली 🙏", "a\u00a0b\tc\u200bd", "{ç}€", "\xff", "`", "ÎLE ÊTRE À Ça",
+	} {
+		for _, accents := range []bool{false, true} {
+			wantN, wantOK := Count(Substitute(s, accents))
+			if n, ok := SubstitutedCount(s, accents); n != wantN || ok != wantOK {
+				t.Errorf("SubstitutedCount(%q, %v) = %d %v, want %d %v", s, accents, n, ok, wantN, wantOK)
+			}
+		}
+		if got, want := StrippedUnits(s), Units(StripAstral(s)); got != want {
+			t.Errorf("StrippedUnits(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

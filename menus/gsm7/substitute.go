@@ -72,19 +72,49 @@ func Substitute(s string, accents bool) string {
 // Substitutable reports whether Substitute(s, accents) is GSM-7, without
 // building it.
 func Substitutable(s string, accents bool) bool {
+	_, ok := SubstitutedCount(s, accents)
+	return ok
+}
+
+// SubstitutedCount returns what Count(Substitute(s, accents)) does, without
+// building the text: layouts measure many candidates for each one they send.
+func SubstitutedCount(s string, accents bool) (int, bool) {
+	n := 0
 	for _, r := range s {
-		if Septets(r) > 0 || r > 0xffff {
+		if r > 0xffff {
 			continue
 		}
-		if _, ok := typography[r]; ok {
+		t, ok := typography[r]
+		if !ok && accents {
+			t, ok = accentsTable[r]
+		}
+		if !ok {
+			k := Septets(r)
+			if k == 0 {
+				return 0, false
+			}
+			n += k
 			continue
 		}
-		if _, ok := accentsTable[r]; ok && accents {
-			continue
+		k, valid := Count(t)
+		if !valid {
+			return 0, false
 		}
-		return false
+		n += k
 	}
-	return true
+	return n, true
+}
+
+// StrippedUnits returns what Units(StripAstral(s)) does, without building
+// the text.
+func StrippedUnits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r <= 0xffff {
+			n++ // a BMP character (or U+FFFD for invalid UTF-8) is one unit
+		}
+	}
+	return n
 }
 
 // StripAstral drops the characters outside the Basic Multilingual Plane
