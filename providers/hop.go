@@ -91,6 +91,14 @@ type Hop struct {
 	Echo Echo
 }
 
+// MarkStart marks h as an aggregator-signalled session start on the dialled
+// string. The start gets ReplayKeyStart, so that a retried start is replayed
+// rather than taken for a second session start; an aggregator that numbers its
+// hops overrides the key afterwards.
+func (h *Hop) MarkStart(dialled string) {
+	h.Start, h.Dialled, h.ReplayKey = true, dialled, ReplayKeyStart
+}
+
 // Echo holds request fields that a provider's reply must repeat verbatim. Only
 // the provider packages read it, when rendering.
 type Echo struct {
@@ -104,6 +112,14 @@ type Reply struct {
 	Text string
 	End  bool // close the session (AT "END", Hubtel "Release", Nalo MSGTYPE false, ...)
 }
+
+// Screen is the text to show, trimmed: stray whitespace or a trailing newline
+// would cost characters of the screen budget.
+func (r Reply) Screen() string { return strings.TrimSpace(r.Text) }
+
+// Closes reports whether answering h with r ends the session: r says so, or h
+// is an end-of-session signal, whose acknowledgement must not reopen it.
+func (r Reply) Closes(h Hop) bool { return r.End || h.End }
 
 // Inputs returns the user's new inputs in this hop, given the transcript the
 // session last answered (prev, only meaningful for accumulated input) and

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 // Name identifies the provider in routes, hops and metrics.
 const Name = "africastalking"
+
+// textType is the Content-Type of every answer to AT.
+const textType = "text/plain; charset=utf-8"
 
 // Upper bounds on identifiers. AT documents none; these are generous (a
 // sessionId is ~38 bytes, a service code ~12, a network code 5) and keep
@@ -47,16 +50,16 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	if err != nil {
 		return providers.Hop{}, err
 	}
-	if sessionID, err = identifier("sessionId", sessionID, maxSessionID, true); err != nil {
+	if sessionID, err = wire.Identifier("sessionId", sessionID, maxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
-	if serviceCode, err = identifier("serviceCode", serviceCode, maxServiceCode, true); err != nil {
+	if serviceCode, err = wire.Identifier("serviceCode", serviceCode, maxServiceCode, true); err != nil {
 		return providers.Hop{}, err
 	}
 	if phone, err = phoneNumber(phone); err != nil {
 		return providers.Hop{}, err
 	}
-	if network, err = identifier("networkCode", network, maxNetworkCode, false); err != nil {
+	if network, err = wire.Identifier("networkCode", network, maxNetworkCode, false); err != nil {
 		return providers.Hop{}, err
 	}
 	return providers.Hop{
@@ -71,21 +74,6 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}, nil
 }
 
-// identifier trims v and checks its length and that it holds no control
-// characters: identifiers end up in Redis keys and log lines.
-func identifier(name, v string, limit int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", fmt.Errorf("%w: missing %s", providers.ErrMalformed, name)
-	case len(v) > limit:
-		return "", fmt.Errorf("%w: %s longer than %d bytes", providers.ErrMalformed, name, limit)
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return "", fmt.Errorf("%w: control character in %s", providers.ErrMalformed, name)
-	}
-	return v, nil
-}
-
 // phoneNumber checks that v is E.164-shaped: an optional '+' and 6 to 15
 // digits. AT percent-encodes the '+' ("%2B2557..."), but a raw '+' form-decodes
 // to a space (" 2557...", protocols.md §1.1); that one leading space is turned
@@ -96,7 +84,7 @@ func phoneNumber(v string) (string, error) {
 	}
 	v = restorePlus(v)
 	digits := strings.TrimPrefix(v, "+")
-	if len(digits) < 6 || len(digits) > 15 || strings.ContainsFunc(digits, notDigit) {
+	if len(digits) < 6 || len(digits) > 15 || strings.ContainsFunc(digits, wire.NotDigit) {
 		return "", fmt.Errorf("%w: malformed phoneNumber", providers.ErrMalformed)
 	}
 	return v, nil
@@ -111,11 +99,9 @@ func restorePlus(v string) string {
 	return v
 }
 
-func notDigit(r rune) bool { return r < '0' || r > '9' }
-
 // WriteReply answers a hop with Body(rep).
 func WriteReply(w http.ResponseWriter, rep providers.Reply) {
-	writeText(w, Body(rep))
+	wire.Write(w, textType, Body(rep))
 }
 
 // Body renders rep as AT's wire text: "CON " (wait for input) or "END " (close
@@ -129,14 +115,7 @@ func Body(rep providers.Reply) []byte {
 	if rep.End {
 		prefix = "END "
 	}
-	text := strings.TrimSpace(rep.Text)
+	text := rep.Screen()
 	b := make([]byte, 0, len(prefix)+len(text))
 	return append(append(b, prefix...), text...)
-}
-
-func writeText(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	// A failed write means AT has hung up; there is no one left to tell.
-	_, _ = w.Write(body)
 }

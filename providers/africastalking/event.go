@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 // Values of SessionEvent.Status documented by AT (protocols.md §1.6). Other
@@ -62,7 +64,7 @@ func ParseSessionEvent(r *http.Request) (SessionEvent, error) {
 	if err != nil {
 		return SessionEvent{}, err
 	}
-	if ev.SessionID, err = identifier("sessionId", ev.SessionID, maxSessionID, true); err != nil {
+	if ev.SessionID, err = wire.Identifier("sessionId", ev.SessionID, maxSessionID, true); err != nil {
 		return SessionEvent{}, err
 	}
 	ev.Phone = restorePlus(ev.Phone)
@@ -86,5 +88,5 @@ func count(s string, bits int) int64 {
 // WriteEventAck answers an end-of-session notification: AT expects 200 and
 // reads no body, "OK" is for people watching the traffic.
 func WriteEventAck(w http.ResponseWriter) {
-	writeText(w, []byte("OK"))
+	wire.Write(w, textType, []byte("OK"))
 }

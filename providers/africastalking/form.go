@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 const formType = "application/x-www-form-urlencoded"
@@ -35,9 +35,8 @@ type formField struct {
 // A body cut short by http.MaxBytesReader returns an error wrapping
 // *http.MaxBytesError; every other refusal wraps providers.ErrMalformed.
 func readForm(r *http.Request, fields []formField) error {
-	ct := r.Header.Get("Content-Type")
-	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), formType) {
-		return fmt.Errorf("%w: content type %q, want %s", providers.ErrMalformed, ct, formType)
+	if err := wire.CheckContentType(r, formType); err != nil {
+		return err
 	}
 	if r.Body == nil {
 		return decodeForm(nil, fields)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 // Upper bounds on SMS callback fields. AT documents none: message ids are
@@ -64,19 +65,19 @@ func ParseInboundSMS(r *http.Request) (InboundSMS, error) {
 	if err != nil {
 		return InboundSMS{}, err
 	}
-	if m.MessageID, err = identifier("id", m.MessageID, maxMessageID, true); err != nil {
+	if m.MessageID, err = wire.Identifier("id", m.MessageID, maxMessageID, true); err != nil {
 		return InboundSMS{}, err
 	}
-	if m.From, err = identifier("from", restorePlus(m.From), maxSMSPhone, true); err != nil {
+	if m.From, err = wire.Identifier("from", restorePlus(m.From), maxSMSPhone, true); err != nil {
 		return InboundSMS{}, err
 	}
-	if m.To, err = identifier("to", restorePlus(m.To), maxSMSPhone, false); err != nil {
+	if m.To, err = wire.Identifier("to", restorePlus(m.To), maxSMSPhone, false); err != nil {
 		return InboundSMS{}, err
 	}
-	if m.LinkID, err = identifier("linkId", m.LinkID, maxLinkID, false); err != nil {
+	if m.LinkID, err = wire.Identifier("linkId", m.LinkID, maxLinkID, false); err != nil {
 		return InboundSMS{}, err
 	}
-	if m.Network, err = identifier("networkCode", m.Network, maxNetworkCode, false); err != nil {
+	if m.Network, err = wire.Identifier("networkCode", m.Network, maxNetworkCode, false); err != nil {
 		return InboundSMS{}, err
 	}
 	m.Provider = Name
@@ -157,7 +158,7 @@ func ParseDeliveryReport(r *http.Request) (DeliveryReport, error) {
 	if err != nil {
 		return DeliveryReport{}, err
 	}
-	if d.ID, err = identifier("id", d.ID, maxMessageID, true); err != nil {
+	if d.ID, err = wire.Identifier("id", d.ID, maxMessageID, true); err != nil {
 		return DeliveryReport{}, err
 	}
 	if d.Status = clean(d.Status, maxStatus); d.Status == "" {

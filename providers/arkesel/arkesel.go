@@ -12,7 +12,6 @@ package arkesel
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
@@ -37,16 +36,11 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	var sessionID, userID, msisdn, userData, network string
-	for _, m := range []struct {
-		name string
-		dst  *string
-	}{
-		{"sessionID", &sessionID}, {"userID", &userID}, {"msisdn", &msisdn},
-		{"userData", &userData}, {"network", &network},
-	} {
-		if *m.dst, err = o.String(m.name); err != nil {
-			return providers.Hop{}, err
-		}
+	if err := o.Strings([]wire.Field{
+		{Name: "sessionID", Dst: &sessionID}, {Name: "userID", Dst: &userID}, {Name: "msisdn", Dst: &msisdn},
+		{Name: "userData", Dst: &userData}, {Name: "network", Dst: &network},
+	}); err != nil {
+		return providers.Hop{}, err
 	}
 	newSession, ok, err := o.Bool("newSession")
 	if err != nil {
@@ -70,7 +64,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	if newSession {
-		hop.Start, hop.Dialled, hop.ReplayKey = true, userData, providers.ReplayKeyStart
+		hop.MarkStart(userData)
 	} else {
 		hop.Text = userData
 	}
@@ -94,8 +88,8 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 		SessionID:       hop.SessionID,
 		UserID:          hop.Echo.Account,
 		MSISDN:          hop.Echo.MSISDN,
-		Message:         strings.TrimSpace(rep.Text),
-		ContinueSession: !rep.End && !hop.End,
+		Message:         rep.Screen(),
+		ContinueSession: !rep.Closes(hop),
 	})
 }
 

@@ -47,15 +47,11 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	var sessionID, msisdn, operator, command, requestID, response string
-	for _, m := range []struct {
-		name string
-		dst  *string
-	}{
-		{"session_id", &sessionID}, {"msisdn", &msisdn}, {"operator", &operator}, {"command", &command},
-	} {
-		if *m.dst, err = o.String(m.name); err != nil {
-			return providers.Hop{}, err
-		}
+	if err := o.Strings([]wire.Field{
+		{Name: "session_id", Dst: &sessionID}, {Name: "msisdn", Dst: &msisdn},
+		{Name: "operator", Dst: &operator}, {Name: "command", Dst: &command},
+	}); err != nil {
+		return providers.Hop{}, err
 	}
 	payload, ok, err := o.Object("payload")
 	if err != nil {
@@ -76,7 +72,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 	switch c := strings.TrimSpace(command); {
 	case strings.EqualFold(c, CommandInitiate):
-		hop.Start, hop.Dialled, hop.ReplayKey = true, response, providers.ReplayKeyStart
+		hop.MarkStart(response)
 	case strings.EqualFold(c, CommandContinue):
 		hop.Text = response
 	case strings.EqualFold(c, CommandTerminate):
@@ -119,7 +115,7 @@ type replyPayload struct {
 // byte for byte.
 func Body(hop providers.Hop, rep providers.Reply) []byte {
 	command := CommandContinue
-	if rep.End || hop.End {
+	if rep.Closes(hop) {
 		command = CommandTerminate
 	}
 	return wire.Encode(reply{
@@ -127,7 +123,7 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 		MSISDN:    hop.Echo.MSISDN,
 		Operator:  hop.Network,
 		Command:   command,
-		Payload:   replyPayload{RequestID: hop.Echo.RequestID, Request: strings.TrimSpace(rep.Text)},
+		Payload:   replyPayload{RequestID: hop.Echo.RequestID, Request: rep.Screen()},
 	})
 }
 

@@ -54,16 +54,13 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	var f struct{ sessionID, mobile, serviceCode, typ, message, operator, platform string }
-	for _, m := range []struct {
-		name string
-		dst  *string
-	}{
-		{"SessionId", &f.sessionID}, {"Mobile", &f.mobile}, {"ServiceCode", &f.serviceCode},
-		{"Type", &f.typ}, {"Message", &f.message}, {"Operator", &f.operator}, {"Platform", &f.platform},
-	} {
-		if *m.dst, err = o.String(m.name); err != nil {
-			return providers.Hop{}, err
-		}
+	if err := o.Strings([]wire.Field{
+		{Name: "SessionId", Dst: &f.sessionID}, {Name: "Mobile", Dst: &f.mobile},
+		{Name: "ServiceCode", Dst: &f.serviceCode}, {Name: "Type", Dst: &f.typ},
+		{Name: "Message", Dst: &f.message}, {Name: "Operator", Dst: &f.operator},
+		{Name: "Platform", Dst: &f.platform},
+	}); err != nil {
+		return providers.Hop{}, err
 	}
 	// ClientState is ours, echoed back; it is read only to refuse a wrong type.
 	if _, err := o.String("ClientState"); err != nil {
@@ -83,7 +80,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 	switch typ := strings.TrimSpace(f.typ); {
 	case strings.EqualFold(typ, TypeInitiation):
-		hop.Start, hop.Dialled = true, f.message
+		hop.MarkStart(f.message)
 	case strings.EqualFold(typ, TypeResponse):
 		hop.Text = f.message
 	case strings.EqualFold(typ, TypeRelease), strings.EqualFold(typ, TypeTimeout):
@@ -102,12 +99,11 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	if hop.Network, err = wire.Identifier("Operator", f.operator, wire.MaxNetwork, false); err != nil {
 		return providers.Hop{}, err
 	}
-	switch {
-	case hasSeq && seq > 0:
+	// Hubtel's own number, when sent, replaces MarkStart's key on a start too:
+	// it keys every hop, so none can be mistaken for another.
+	if hasSeq && seq > 0 {
 		hop.Seq = seq
 		hop.ReplayKey = "seq:" + strconv.Itoa(seq)
-	case hop.Start:
-		hop.ReplayKey = providers.ReplayKeyStart
 	}
 	return hop, nil
 }
@@ -131,10 +127,10 @@ type reply struct {
 // The gateway stores these bytes to replay a retried hop byte for byte.
 func Body(hop providers.Hop, rep providers.Reply) []byte {
 	typ := TypeResponse
-	if rep.End || hop.End {
+	if rep.Closes(hop) {
 		typ = TypeRelease
 	}
-	return wire.Encode(reply{SessionID: hop.SessionID, Type: typ, Message: strings.TrimSpace(rep.Text)})
+	return wire.Encode(reply{SessionID: hop.SessionID, Type: typ, Message: rep.Screen()})
 }
 
 // WriteReply answers hop with Body(hop, rep).

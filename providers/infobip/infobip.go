@@ -75,17 +75,13 @@ func ParseHop(r *http.Request, sessionID, action string) (providers.Hop, error) 
 		return providers.Hop{}, err
 	}
 	var msisdn, text, shortCode string
-	for _, m := range []struct {
-		name string
-		dst  *string
-	}{
-		{"msisdn", &msisdn}, {"text", &text}, {"shortCode", &shortCode},
+	if err := o.Strings([]wire.Field{
+		{Name: "msisdn", Dst: &msisdn}, {Name: "text", Dst: &text}, {Name: "shortCode", Dst: &shortCode},
 		// Read only to refuse a wrong type.
-		{"imsi", new(string)}, {"language", new(string)}, {"optional", new(string)}, {"ussdGwId", new(string)},
-	} {
-		if *m.dst, err = o.String(m.name); err != nil {
-			return providers.Hop{}, err
-		}
+		{Name: "imsi", Dst: new(string)}, {Name: "language", Dst: new(string)},
+		{Name: "optional", Dst: new(string)}, {Name: "ussdGwId", Dst: new(string)},
+	}); err != nil {
+		return providers.Hop{}, err
 	}
 	if !o.Has("text") {
 		return providers.Hop{}, wire.Malformed("missing text")
@@ -97,7 +93,7 @@ func ParseHop(r *http.Request, sessionID, action string) (providers.Hop, error) 
 		return providers.Hop{}, err
 	}
 	if action == ActionStart {
-		hop.Start, hop.Dialled, hop.ReplayKey = true, text, providers.ReplayKeyStart
+		hop.MarkStart(text)
 	} else {
 		hop.Text = text
 	}
@@ -156,7 +152,7 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 		return wire.Encode(ack{ResponseExitCode: http.StatusOK})
 	}
 	return wire.Encode(reply{
-		USSDMenu:         strings.TrimSpace(rep.Text),
+		USSDMenu:         rep.Screen(),
 		ShouldClose:      rep.End,
 		ResponseExitCode: http.StatusOK,
 	})

@@ -12,7 +12,6 @@ package nalo
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
@@ -43,16 +42,11 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	var userID, msisdn, userData, network, sessionID string
-	for _, m := range []struct {
-		name string
-		dst  *string
-	}{
-		{"USERID", &userID}, {"MSISDN", &msisdn}, {"USERDATA", &userData},
-		{"NETWORK", &network}, {"SESSIONID", &sessionID},
-	} {
-		if *m.dst, err = o.String(m.name); err != nil {
-			return providers.Hop{}, err
-		}
+	if err := o.Strings([]wire.Field{
+		{Name: "USERID", Dst: &userID}, {Name: "MSISDN", Dst: &msisdn}, {Name: "USERDATA", Dst: &userData},
+		{Name: "NETWORK", Dst: &network}, {Name: "SESSIONID", Dst: &sessionID},
+	}); err != nil {
+		return providers.Hop{}, err
 	}
 	initial, ok, err := o.Bool("MSGTYPE")
 	if err != nil {
@@ -76,7 +70,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		return providers.Hop{}, err
 	}
 	if initial {
-		hop.Start, hop.Dialled, hop.ReplayKey = true, userData, providers.ReplayKeyStart
+		hop.MarkStart(userData)
 	} else {
 		hop.Text = userData
 	}
@@ -99,8 +93,8 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 	return wire.Encode(reply{
 		UserID:  hop.Echo.Account,
 		MSISDN:  hop.Echo.MSISDN,
-		Msg:     strings.TrimSpace(rep.Text),
-		MsgType: !rep.End && !hop.End,
+		Msg:     rep.Screen(),
+		MsgType: !rep.Closes(hop),
 	})
 }
 

@@ -18,10 +18,21 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers/arkesel"
+	"github.com/openimis/imis-gateway/providers/beem"
+	"github.com/openimis/imis-gateway/providers/hubtel"
+	"github.com/openimis/imis-gateway/providers/infobip"
+	"github.com/openimis/imis-gateway/providers/internal/wire"
+	"github.com/openimis/imis-gateway/providers/nalo"
 )
 
 // Providers lists the wire formats a Phone speaks.
-var Providers = []string{"africastalking", "hubtel", "nalo", "arkesel", "infobip", "beem"}
+var Providers = []string{africastalking.Name, hubtel.Name, nalo.Name, arkesel.Name, infobip.Name, beem.Name}
+
+// formType is what AT posts; the package keeps its own copy unexported.
+const formType = "application/x-www-form-urlencoded"
 
 // Screen is what the phone displays after a hop.
 type Screen struct {
@@ -74,7 +85,10 @@ func (p *Phone) Dial(ctx context.Context, route string) (Screen, error) {
 	if route != "" {
 		dialled = strings.TrimSuffix(p.ServiceCode, "#") + "*" + route + "#"
 	}
-	return p.hop(ctx, true, dialled)
+	if err := p.load(true, dialled); err != nil {
+		return Screen{End: true}, err
+	}
+	return p.Retry(ctx)
 }
 
 // Send answers the current screen with input.
@@ -109,7 +123,12 @@ func (p *Phone) next(input string) error {
 	} else {
 		p.transcript += "*" + input
 	}
-	req, err := p.request(false, input)
+	return p.load(false, input)
+}
+
+// load makes the hop carrying input the one Retry sends.
+func (p *Phone) load(start bool, input string) error {
+	req, err := p.request(start, input)
 	if err != nil {
 		return err
 	}
@@ -120,54 +139,45 @@ func (p *Phone) next(input string) error {
 // Session is the current session's id.
 func (p *Phone) Session() string { return p.session }
 
-func (p *Phone) hop(ctx context.Context, start bool, input string) (Screen, error) {
-	req, err := p.request(start, input)
-	if err != nil {
-		return Screen{End: true}, err
-	}
-	p.last = req
-	return p.Retry(ctx)
-}
-
 // request builds the hop in the provider's wire format.
 func (p *Phone) request(start bool, input string) (request, error) {
 	number := strings.TrimPrefix(p.MSISDN, "+")
 	bareCode := strings.TrimSuffix(strings.TrimPrefix(p.ServiceCode, "*"), "#")
 	endpoint := p.BaseURL + "/ussd/" + p.Provider + "/" + url.PathEscape(p.Token)
 	var (
-		contentType = "application/json"
+		contentType = wire.JSONType
 		body        any
 	)
 	switch p.Provider {
-	case "africastalking":
-		contentType = "application/x-www-form-urlencoded"
+	case africastalking.Name:
+		contentType = formType
 		body = url.Values{"sessionId": {p.session}, "serviceCode": {p.ServiceCode}, "phoneNumber": {p.MSISDN},
 			"networkCode": {"99999"}, "text": {p.transcript}}.Encode()
-	case "hubtel":
-		typ := "Response"
+	case hubtel.Name:
+		typ := hubtel.TypeResponse
 		if start {
-			typ = "Initiation"
+			typ = hubtel.TypeInitiation
 		}
 		body = map[string]any{"SessionId": p.session, "Mobile": number, "ServiceCode": bareCode, "Type": typ,
 			"Message": input, "Operator": "vodafone", "ClientState": "", "Sequence": p.seq, "Platform": "USSD"}
-	case "nalo":
+	case nalo.Name:
 		body = map[string]any{"USERID": "SIMULATOR", "MSISDN": number, "USERDATA": input, "MSGTYPE": start,
 			"NETWORK": "MTN", "SESSIONID": p.session}
-	case "arkesel":
+	case arkesel.Name:
 		body = map[string]any{"sessionID": p.session, "userID": "SIMULATOR", "newSession": start, "msisdn": number,
 			"userData": input, "network": "MTN"}
-	case "beem":
-		command, response := "continue", input
+	case beem.Name:
+		command, response := beem.CommandContinue, input
 		if start {
-			command, response = "initiate", ""
+			command, response = beem.CommandInitiate, ""
 		}
 		body = map[string]any{"session_id": p.session, "msisdn": number, "operator": "vodacom", "command": command,
 			"payload": map[string]string{"request_id": fmt.Sprintf("%s-%d", p.session, p.seq), "response": response}}
-	case "infobip":
-		action := "response"
+	case infobip.Name:
+		action := infobip.ActionResponse
 		fields := map[string]any{"msisdn": number, "text": input}
 		if start {
-			action = "start"
+			action = infobip.ActionStart
 			fields["shortCode"] = p.ServiceCode
 		}
 		endpoint += "/session/" + p.session + "/" + action
@@ -195,19 +205,19 @@ func (p *Phone) Hangup(ctx context.Context) error {
 	var req request
 	var err error
 	switch p.Provider {
-	case "africastalking":
-		req, err = newRequest(http.MethodPost, endpoint+"/events", "application/x-www-form-urlencoded",
+	case africastalking.Name:
+		req, err = newRequest(http.MethodPost, endpoint+"/events", formType,
 			url.Values{"sessionId": {p.session}, "serviceCode": {p.ServiceCode}, "phoneNumber": {p.MSISDN},
-				"status": {"Success"}, "input": {p.transcript}}.Encode())
-	case "hubtel":
-		req, err = newRequest(http.MethodPost, endpoint, "application/json", map[string]any{"SessionId": p.session,
-			"Mobile": number, "Type": "Release", "Message": "", "Sequence": p.seq + 1, "Platform": "USSD"})
-	case "beem":
-		req, err = newRequest(http.MethodPost, endpoint, "application/json", map[string]any{"session_id": p.session,
-			"msisdn": number, "operator": "vodacom", "command": "terminate",
+				"status": {africastalking.StatusSuccess}, "input": {p.transcript}}.Encode())
+	case hubtel.Name:
+		req, err = newRequest(http.MethodPost, endpoint, wire.JSONType, map[string]any{"SessionId": p.session,
+			"Mobile": number, "Type": hubtel.TypeRelease, "Message": "", "Sequence": p.seq + 1, "Platform": "USSD"})
+	case beem.Name:
+		req, err = newRequest(http.MethodPost, endpoint, wire.JSONType, map[string]any{"session_id": p.session,
+			"msisdn": number, "operator": "vodacom", "command": beem.CommandTerminate,
 			"payload": map[string]string{"request_id": p.session + "-end", "response": ""}})
-	case "infobip":
-		req, err = newRequest(http.MethodPut, endpoint+"/session/"+p.session+"/end", "application/json",
+	case infobip.Name:
+		req, err = newRequest(http.MethodPut, endpoint+"/session/"+p.session+"/"+infobip.ActionEnd, wire.JSONType,
 			map[string]any{"exitCode": 0, "reason": "ok"})
 	default:
 		return nil
@@ -257,7 +267,7 @@ func (p *Phone) screen(raw []byte) (Screen, error) {
 	var s Screen
 	var err error
 	switch p.Provider {
-	case "africastalking":
+	case africastalking.Name:
 		text := string(raw)
 		switch {
 		case strings.HasPrefix(text, "CON "):
@@ -267,32 +277,32 @@ func (p *Phone) screen(raw []byte) (Screen, error) {
 		default:
 			err = fmt.Errorf("malformed reply %q", text)
 		}
-	case "hubtel":
+	case hubtel.Name:
 		var r struct{ Type, Message string }
 		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.Message, End: r.Type != "Response"}
-	case "nalo":
+		s = Screen{Text: r.Message, End: r.Type != hubtel.TypeResponse}
+	case nalo.Name:
 		var r struct {
 			MSG     string
 			MSGTYPE bool
 		}
 		err = json.Unmarshal(raw, &r)
 		s = Screen{Text: r.MSG, End: !r.MSGTYPE}
-	case "arkesel":
+	case arkesel.Name:
 		var r struct {
 			Message         string `json:"message"`
 			ContinueSession bool   `json:"continueSession"`
 		}
 		err = json.Unmarshal(raw, &r)
 		s = Screen{Text: r.Message, End: !r.ContinueSession}
-	case "beem":
+	case beem.Name:
 		var r struct {
 			Command string            `json:"command"`
 			Payload map[string]string `json:"payload"`
 		}
 		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.Payload["request"], End: r.Command != "continue"}
-	case "infobip":
+		s = Screen{Text: r.Payload["request"], End: r.Command != beem.CommandContinue}
+	case infobip.Name:
 		var r struct {
 			USSDMenu    string `json:"ussdMenu"`
 			ShouldClose bool   `json:"shouldClose"`

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 // SignatureHeader carries Twilio's signature of a webhook request.
@@ -75,7 +77,7 @@ func ValidateSignature(authToken, publicURL string, r *http.Request) error {
 
 	var params url.Values
 	bodyHash := u.Query().Get("bodySHA256")
-	if bodyHash == "" && r.Method == http.MethodPost && isForm(r) {
+	if bodyHash == "" && r.Method == http.MethodPost && wire.CheckContentType(r, formType) == nil {
 		if params, err = url.ParseQuery(string(body)); err != nil {
 			return fmt.Errorf("%w: form body: %v", ErrSignature, err)
 		}
@@ -144,11 +146,6 @@ func requestURI(r *http.Request) string {
 		return r.RequestURI
 	}
 	return r.URL.RequestURI()
-}
-
-func isForm(r *http.Request) bool {
-	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	return strings.EqualFold(strings.TrimSpace(mt), formType)
 }
 
 // portVariants returns signed itself and, for http and https, the same URL

@@ -15,10 +15,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
 // Name identifies the provider in routes and metrics.
@@ -160,10 +160,7 @@ func TwiML(reply string) []byte {
 
 // WriteTwiML answers a webhook with TwiML(reply).
 func WriteTwiML(w http.ResponseWriter, reply string) {
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(http.StatusOK)
-	// A failed write means Twilio hung up; it will retry or fall back.
-	_, _ = w.Write(TwiML(reply))
+	wire.Write(w, ContentType, TwiML(reply))
 }
 
 // form is a decoded webhook body.
@@ -174,11 +171,10 @@ type form url.Values
 // received order, and refuses ';' separators and bad escapes).
 func readForm(r *http.Request) (form, error) {
 	if r.Method != http.MethodPost {
-		return nil, malformed("method %s, want POST", r.Method)
+		return nil, wire.Malformed("method %s, want POST", r.Method)
 	}
-	ct := r.Header.Get("Content-Type")
-	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), formType) {
-		return nil, malformed("content type %q, want %s", ct, formType)
+	if err := wire.CheckContentType(r, formType); err != nil {
+		return nil, err
 	}
 	body, err := bufferBody(r)
 	if err != nil {
@@ -186,7 +182,7 @@ func readForm(r *http.Request) (form, error) {
 	}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, malformed("form body: %v", err)
+		return nil, wire.Malformed("form body: %v", err)
 	}
 	return form(vals), nil
 }
@@ -199,9 +195,9 @@ func bufferBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := wire.ReadBody(r)
 	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+		return nil, err
 	}
 	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -216,9 +212,9 @@ func (f form) get(key string) (string, error) {
 	case len(vs) == 0:
 		return "", nil
 	case len(vs) > 1:
-		return "", malformed("repeated %s", key)
+		return "", wire.Malformed("repeated %s", key)
 	case !utf8.ValidString(vs[0]):
-		return "", malformed("%s is not valid UTF-8", key)
+		return "", wire.Malformed("%s is not valid UTF-8", key)
 	}
 	return vs[0], nil
 }
@@ -230,16 +226,7 @@ func (f form) identifier(key string, limit int, required bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", malformed("missing %s", key)
-	case len(v) > limit:
-		return "", malformed("%s longer than %d bytes", key, limit)
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return "", malformed("control character in %s", key)
-	}
-	return v, nil
+	return wire.Identifier(key, v, limit, required)
 }
 
 // sid returns the first of keys present: Twilio sends MessageSid and, for
@@ -251,7 +238,7 @@ func (f form) sid(keys ...string) (string, error) {
 			return v, err
 		}
 	}
-	return "", malformed("missing %s", keys[0])
+	return "", wire.Malformed("missing %s", keys[0])
 }
 
 // count returns a non-negative count; absent or unparsable is 0: the counts
@@ -266,8 +253,4 @@ func (f form) count(key string) (int, error) {
 		return 0, nil
 	}
 	return int(n), nil
-}
-
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", providers.ErrMalformed, fmt.Sprintf(format, args...))
 }

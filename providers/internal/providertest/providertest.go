@@ -155,7 +155,7 @@ func MustHop(t *testing.T, parse func(*http.Request) (providers.Hop, error), r *
 
 // Start marks a fixture hop as a session's first, on the dialled string.
 func Start(dialled string) func(*providers.Hop) {
-	return func(h *providers.Hop) { h.Start, h.Dialled, h.ReplayKey = true, dialled, providers.ReplayKeyStart }
+	return func(h *providers.Hop) { h.MarkStart(dialled) }
 }
 
 // Input gives a fixture hop the user's newest input.

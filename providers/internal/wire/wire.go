@@ -167,6 +167,26 @@ func (o Object) String(name string) (string, error) {
 	return s, nil
 }
 
+// Field asks Strings for one string member, stored through Dst.
+type Field struct {
+	Name string
+	Dst  *string
+}
+
+// Strings reads each field's member as String does, stopping at the first
+// error. Members are read in the order given, so the error a body with several
+// faults returns does not depend on map order.
+func (o Object) Strings(fs []Field) error {
+	for _, f := range fs {
+		v, err := o.String(f.Name)
+		if err != nil {
+			return err
+		}
+		*f.Dst = v
+	}
+	return nil
+}
+
 // Bool returns a boolean member and whether it is present (not absent or null).
 func (o Object) Bool(name string) (v, present bool, err error) {
 	raw, ok := o.lookup(name)
@@ -271,7 +291,7 @@ func Phone(name, v string) (string, error) {
 		return "", fmt.Errorf("%w: %w (%s)", providers.ErrMalformed, ErrNoPhone, name)
 	}
 	digits, _ := strings.CutPrefix(v, "+")
-	if len(digits) < 6 || len(digits) > 15 || strings.ContainsFunc(digits, notDigit) {
+	if len(digits) < 6 || len(digits) > 15 || strings.ContainsFunc(digits, NotDigit) {
 		return "", Malformed("malformed %s", name)
 	}
 	if digits[0] == '0' && !strings.HasPrefix(v, "+") {
@@ -280,7 +300,9 @@ func Phone(name, v string) (string, error) {
 	return "+" + digits, nil
 }
 
-func notDigit(r rune) bool { return r < '0' || r > '9' }
+// NotDigit reports whether r is anything but an ASCII digit: unicode.IsDigit
+// would let other scripts' digits into a phone number.
+func NotDigit(r rune) bool { return r < '0' || r > '9' }
 
 // Encode renders v as compact JSON without a trailing newline. HTML
 // characters are not escaped: a menu may say "<5 claims" and the screen budget
