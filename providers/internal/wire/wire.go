@@ -160,6 +160,11 @@ func (o Object) String(name string) (string, error) {
 	if raw[0] != '"' {
 		return "", Malformed("%s is %s, want a string", name, kind(raw))
 	}
+	// DecodeObject has checked the JSON and its UTF-8: without escapes, the
+	// string is the bytes between the quotes, and every hop reads several.
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", Malformed("%s: %v", name, err)
