@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -55,50 +54,14 @@ func ParseTwilioInboundSMS(r *http.Request) (InboundMessage, error) {
 	return m, nil
 }
 
-// twilioDeliveryStates maps MessageStatus onto the outbox's words. Statuses
-// not listed ("read", "partially_delivered", what Twilio adds next) map to
-// "": stored raw, the message left as it is.
-var twilioDeliveryStates = map[string]string{
-	"queued":      "sent",
-	"accepted":    "sent",
-	"scheduled":   "sent",
-	"sending":     "sent",
-	"sent":        "sent",
-	"delivered":   "delivered",
-	"undelivered": "failed",
-	"failed":      "failed",
-	"canceled":    "failed",
-}
-
-// twilioErrorText names the error codes status callbacks carry most often,
-// for people reading the outbox.
-var twilioErrorText = map[string]string{
-	"21610": "unsubscribed recipient (replied STOP)",
-	"30001": "queue overflow",
-	"30002": "account suspended",
-	"30003": "unreachable destination handset",
-	"30004": "message blocked",
-	"30005": "unknown destination handset",
-	"30006": "landline or unreachable carrier",
-	"30007": "message filtered by the carrier",
-	"30008": "unknown error",
-}
-
 // ParseTwilioDeliveryReport reads Twilio's status callback.
 func ParseTwilioDeliveryReport(r *http.Request) (DeliveryReport, error) {
 	st, err := twilio.ParseStatus(r)
 	if err != nil {
 		return DeliveryReport{}, err
 	}
-	d := DeliveryReport{Provider: twilio.Name, MessageID: st.MessageID, RawStatus: st.Status,
-		State: twilioDeliveryStates[strings.ToLower(st.Status)], Phone: st.To}
-	if st.ErrorCode != "" {
-		d.Reason = "Twilio error " + st.ErrorCode
-		if text := twilioErrorText[st.ErrorCode]; text != "" {
-			d.Reason += ": " + text
-		}
-	}
-	return d, nil
+	return DeliveryReport{Provider: twilio.Name, MessageID: st.MessageID, RawStatus: st.Status,
+		State: st.State(), Reason: st.Reason(), Phone: st.To}, nil
 }
 
 // NewTwilioInboundHandler answers Twilio's inbound-message webhook as

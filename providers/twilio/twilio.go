@@ -104,6 +104,51 @@ type Status struct {
 	To        string
 }
 
+// deliveryStates maps MessageStatus onto the outbox's words. Statuses not
+// listed ("read", "partially_delivered", what Twilio adds next) map to "":
+// stored raw, the message left as it is.
+var deliveryStates = map[string]string{
+	"queued":      "sent",
+	"accepted":    "sent",
+	"scheduled":   "sent",
+	"sending":     "sent",
+	"sent":        "sent",
+	"delivered":   "delivered",
+	"undelivered": "failed",
+	"failed":      "failed",
+	"canceled":    "failed",
+}
+
+// errorTexts names the error codes status callbacks carry most often, for
+// people reading the outbox.
+var errorTexts = map[string]string{
+	"21610": "unsubscribed recipient (replied STOP)",
+	"30001": "queue overflow",
+	"30002": "account suspended",
+	"30003": "unreachable destination handset",
+	"30004": "message blocked",
+	"30005": "unknown destination handset",
+	"30006": "landline or unreachable carrier",
+	"30007": "message filtered by the carrier",
+	"30008": "unknown error",
+}
+
+// State is the status in the outbox's words ("sent", "delivered", "failed"),
+// "" for one the gateway does not know.
+func (s Status) State() string { return deliveryStates[strings.ToLower(s.Status)] }
+
+// Reason names the error code for people reading the outbox; "" without one.
+func (s Status) Reason() string {
+	if s.ErrorCode == "" {
+		return ""
+	}
+	reason := "Twilio error " + s.ErrorCode
+	if text := errorTexts[s.ErrorCode]; text != "" {
+		reason += ": " + text
+	}
+	return reason
+}
+
 // ParseStatus reads a status callback: a form POST with MessageSid (or
 // SmsSid), MessageStatus (or the legacy SmsStatus), AccountSid, and optionally
 // ErrorCode, From and To. Errors are as for ParseInbound.
