@@ -35,7 +35,7 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 			continue
 		}
 		wire := ussdWires[name]
-		r.Route("/ussd/"+name+"/{token}", func(r chi.Router) {
+		r.Route(USSDPath(name, "{token}"), func(r chi.Router) {
 			r.Use(requireToken(pc.Token), allowFrom(pc.AllowFrom, s.cfg.TrustedProxies), s.limitBody)
 			switch name {
 			case africastalking.Name:
@@ -51,7 +51,7 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 		})
 	}
 	if at := s.cfg.Providers[africastalking.Name]; at.Token != "" && s.sms != nil {
-		r.Route("/sms/"+africastalking.Name+"/{token}", func(r chi.Router) {
+		r.Route(smsPath(africastalking.Name, "{token}"), func(r chi.Router) {
 			r.Use(requireToken(at.Token), allowFrom(at.AllowFrom, s.cfg.TrustedProxies), s.limitBody)
 			r.Method(http.MethodPost, "/inbound", NewInboundSMSHandler(ParseATInboundSMS, s.sms.Store, s.sms.Wake, s.log))
 			r.Method(http.MethodPost, "/delivery", NewDeliveryReportHandler(ParseATDeliveryReport, s.sms.Store, s.log))
@@ -60,14 +60,26 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	if tw := s.cfg.Twilio; tw.Token != "" && s.sms != nil {
 		// No allow-list: Twilio publishes no fixed webhook addresses; its
 		// signature authenticates the request instead.
-		r.Route("/sms/"+twilio.Name+"/{token}", func(r chi.Router) {
+		r.Route(smsPath(twilio.Name, "{token}"), func(r chi.Router) {
 			r.Use(requireToken(tw.Token), s.limitBody, RequireTwilioSignature(tw.AuthToken, tw.PublicURL, s.log))
 			r.Method(http.MethodPost, "/inbound", NewTwilioInboundHandler(s.sms.Store, s.sms.Wake, s.log))
-			r.Method(http.MethodPost, "/status", NewDeliveryReportHandler(ParseTwilioDeliveryReport, s.sms.Store, s.log))
+			r.Method(http.MethodPost, twilioStatus, NewDeliveryReportHandler(ParseTwilioDeliveryReport, s.sms.Store, s.log))
 		})
 	}
 	return r
 }
+
+// USSDPath is where a provider's USSD callbacks arrive, for token: what an
+// implementer sets in the aggregator's dashboard.
+func USSDPath(provider, token string) string { return "/ussd/" + provider + "/" + token }
+
+func smsPath(provider, token string) string { return "/sms/" + provider + "/" + token }
+
+const twilioStatus = "/status"
+
+// TwilioStatusPath is where Twilio's status callbacks arrive, for token: the
+// StatusCallback sent with every message.
+func TwilioStatusPath(token string) string { return smsPath(twilio.Name, token) + twilioStatus }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNotFound)

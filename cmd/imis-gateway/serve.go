@@ -22,6 +22,7 @@ import (
 	"github.com/openimis/imis-gateway/migrations"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers/infobip"
 	"github.com/openimis/imis-gateway/providers/twilio"
 	"github.com/openimis/imis-gateway/sessions"
 )
@@ -139,7 +140,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if cfg.twilio.Token != "" {
 		senders[twilio.Name] = gateway.TwilioSender(twilio.NewSMSClient(twilio.SMSConfig{
 			AccountSID: env.getenv("TWILIO_ACCOUNT_SID"), AuthToken: cfg.twilio.AuthToken, From: env.getenv("TWILIO_FROM"),
-			StatusCallback: strings.TrimSuffix(cfg.twilio.PublicURL, "/") + "/sms/twilio/" + cfg.twilio.Token + "/status",
+			StatusCallback: strings.TrimSuffix(cfg.twilio.PublicURL, "/") + gateway.TwilioStatusPath(cfg.twilio.Token),
 			BaseURL:        env.getenv("TWILIO_API_URL"),
 		}))
 	}
@@ -466,11 +467,11 @@ func printBanner(env *environment, addr net.Addr, cfg serveConfig) {
 		if _, on := cfg.providers[name]; !on {
 			continue
 		}
-		path := "/ussd/" + name + "/" + token(name)
+		path := gateway.USSDPath(name, token(name))
 		switch name {
 		case africastalking.Name:
 			fmt.Fprintf(env.stdout, "  %-15s %s%s   (events: %s%s/events)\n", name, base, path, base, path)
-		case "infobip":
+		case infobip.Name:
 			fmt.Fprintf(env.stdout, "  %-15s %s%s   (Infobip adds /session/{id}/start|response|end)\n", name, base, path)
 		default:
 			fmt.Fprintf(env.stdout, "  %-15s %s%s\n", name, base, path)
