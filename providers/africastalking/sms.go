@@ -55,32 +55,27 @@ type SMSConfig struct {
 // use.
 type SMSClient struct {
 	username, apiKey, senderID string
-	endpoint                   string
-	http                       *http.Client
-	timeout                    time.Duration
+	post                       smsapi.Poster
 }
 
 // NewSMSClient builds a client. It never fails: a client without a username
 // or key reports !Configured() and refuses to send.
 func NewSMSClient(cfg SMSConfig) *SMSClient {
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		base = LiveAPIURL
-		if cfg.Username == SandboxUsername {
-			base = SandboxAPIURL
-		}
-	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultSMSTimeout
+	base := LiveAPIURL
+	if cfg.Username == SandboxUsername {
+		base = SandboxAPIURL
 	}
 	return &SMSClient{
 		username: strings.TrimSpace(cfg.Username),
 		apiKey:   strings.TrimSpace(cfg.APIKey),
 		senderID: strings.TrimSpace(cfg.SenderID),
-		endpoint: strings.TrimRight(base, "/") + sendPath,
-		http:     smsapi.HTTPClient(cfg.HTTPClient),
-		timeout:  timeout,
+		post: smsapi.Poster{
+			Endpoint: smsapi.BaseURL(cfg.BaseURL, base) + sendPath,
+			HTTP:     smsapi.HTTPClient(cfg.HTTPClient),
+			Timeout:  smsapi.Timeout(cfg.Timeout, DefaultSMSTimeout),
+			API:      "Africa's Talking",
+			URLName:  "AT API URL",
+		},
 	}
 }
 
@@ -88,7 +83,7 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 func (c *SMSClient) Configured() bool { return c.username != "" && c.apiKey != "" }
 
 // Endpoint is the URL Send posts to.
-func (c *SMSClient) Endpoint() string { return c.endpoint }
+func (c *SMSClient) Endpoint() string { return c.post.Endpoint }
 
 // SendResult is AT's answer for an accepted message.
 type SendResult struct {
@@ -150,17 +145,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 		form.Set("from", c.senderID)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return SendResult{}, &SendError{Config: true, Status: "BadURL", Reason: "AT API URL: " + err.Error(), Err: err}
-	}
-	req.Header.Set("apiKey", c.apiKey)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", formType)
-
-	resp, body, failed := smsapi.Do(c.http, req, "Africa's Talking")
+	resp, body, failed := c.post.PostForm(ctx, form, func(r *http.Request) { r.Header.Set("apiKey", c.apiKey) })
 	if failed != nil {
 		return SendResult{}, failed
 	}
@@ -186,8 +171,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 		return SendResult{}, &SendError{Retryable: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
 			RetryAfter: smsapi.RetryAfter(resp.Header.Get("Retry-After")), Reason: smsapi.OrDefault(smsapi.Snippet(body), http.StatusText(code))}
 	case code >= 300 && code < 400:
-		return SendResult{}, &SendError{Config: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
-			Reason: fmt.Sprintf("AT API URL redirects to %q; set AT_API_URL to the final https URL", smsapi.Clip(resp.Header.Get("Location")))}
+		return SendResult{}, c.post.Redirected(resp, "set AT_API_URL to the final https URL")
 	default:
 		return SendResult{}, &SendError{HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
 			Reason: smsapi.OrDefault(smsapi.Snippet(body), http.StatusText(code))}
@@ -233,14 +217,14 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 			Reason: "no recipient accepted: " + smsapi.OrDefault(msg, "empty answer")}
 	}
 	rc := data.Recipients[0]
-	status := clean(rc.Status, 64)
+	status := smsapi.Clean(rc.Status, 64)
 	code := int(rc.StatusCode)
 	res := SendResult{
-		MessageID:  clean(rc.MessageID, 128),
+		MessageID:  smsapi.Clean(rc.MessageID, 128),
 		Status:     status,
 		StatusCode: code,
-		Number:     clean(rc.Number, 32),
-		Cost:       clean(rc.Cost, 32),
+		Number:     smsapi.Clean(rc.Number, 32),
+		Cost:       smsapi.Clean(rc.Cost, 32),
 	}
 	if res.MessageID == "None" {
 		res.MessageID = ""
@@ -260,11 +244,6 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 func recipientText(code int, status string) string {
 	return strconv.Itoa(code) + " " + smsapi.OrDefault(status, "(no status text)")
 }
-
-// clean trims s, drops control characters and cuts it to limit bytes, by
-// the rules the SMS client applies to AT's answers, so that the inbound
-// parsers store AT's text as the client does.
-func clean(s string, limit int) string { return smsapi.Clean(s, limit) }
 
 // The GSM 03.38 default alphabet and its extension table (protocols.md §5.2;
 // ESC itself is not a character). Extension characters take two septets.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
@@ -81,7 +82,7 @@ func ParseInboundSMS(r *http.Request) (InboundSMS, error) {
 		return InboundSMS{}, err
 	}
 	m.Provider = Name
-	m.Cost = clean(m.Cost, maxCost)
+	m.Cost = smsapi.Clean(m.Cost, maxCost)
 	m.Text = strings.ReplaceAll(m.Text, "\x00", "")
 	m.Received = parseSMSDate(date)
 	return m, nil
@@ -161,13 +162,13 @@ func ParseDeliveryReport(r *http.Request) (DeliveryReport, error) {
 	if d.ID, err = wire.Identifier("id", d.ID, maxMessageID, true); err != nil {
 		return DeliveryReport{}, err
 	}
-	if d.Status = clean(d.Status, maxStatus); d.Status == "" {
+	if d.Status = smsapi.Clean(d.Status, maxStatus); d.Status == "" {
 		return DeliveryReport{}, fmt.Errorf("%w: missing status", providers.ErrMalformed)
 	}
 	d.State = DeliveryStateOf(d.Status)
-	d.Phone = clean(restorePlus(d.Phone), maxSMSPhone)
-	d.Network = clean(d.Network, maxNetworkCode)
-	d.FailureReason = clean(d.FailureReason, maxReasonDLR)
+	d.Phone = smsapi.Clean(restorePlus(d.Phone), maxSMSPhone)
+	d.Network = smsapi.Clean(d.Network, maxNetworkCode)
+	d.FailureReason = smsapi.Clean(d.FailureReason, maxReasonDLR)
 	d.RetryCount = int(count(retries, 31))
 	return d, nil
 }

@@ -2,8 +2,6 @@ package arkesel
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -171,10 +169,7 @@ func TestParseHop(t *testing.T) {
 	pt.RunHopCases(t, "/ussd/arkesel/tok", hopCases, ParseHop)
 }
 
-func parse(t *testing.T, body string) providers.Hop {
-	t.Helper()
-	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", jsonType, body, 0))
-}
+var parse = pt.Parser(ParseHop, "/ussd/arkesel/tok", jsonType)
 
 func TestReplayKey(t *testing.T) {
 	const dial = `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`
@@ -216,40 +211,18 @@ func TestMembershipWalk(t *testing.T) {
 
 func TestBody(t *testing.T) {
 	hop := arkeselHop(pt.Input("1"))
-	for _, tc := range []struct {
-		label string
-		rep   providers.Reply
-		body  string
-	}{
-		{"menu", providers.Reply{Text: "Enter insurance number"},
-			`{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"Enter insurance number","continueSession":true}`},
-		{"result", providers.Reply{Text: "Yaw B.: policy expired 2025-06-30", End: true},
-			`{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"Yaw B.: policy expired 2025-06-30","continueSession":false}`},
-		{"empty END", providers.Reply{End: true},
-			`{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"","continueSession":false}`},
-	} {
-		t.Run(tc.label, func(t *testing.T) {
-			if got := string(Body(hop, tc.rep)); got != tc.body {
-				t.Errorf("Body\n got %s\nwant %s", got, tc.body)
-			}
-			w := httptest.NewRecorder()
-			WriteReply(w, hop, tc.rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ContentType || w.Body.String() != tc.body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-			}
-		})
-	}
+	pt.RunBodyCases(t, ContentType, []pt.BodyCase{
+		{Label: "menu", Hop: hop, Rep: providers.Reply{Text: "Enter insurance number"},
+			Body: `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"Enter insurance number","continueSession":true}`},
+		{Label: "result", Hop: hop, Rep: providers.Reply{Text: "Yaw B.: policy expired 2025-06-30", End: true},
+			Body: `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"Yaw B.: policy expired 2025-06-30","continueSession":false}`},
+		{Label: "empty END", Hop: hop, Rep: providers.Reply{End: true},
+			Body: `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"","continueSession":false}`},
+	}, Body, WriteReply)
 }
 
 func FuzzParseHop(f *testing.F) {
-	for _, tc := range hopCases {
-		f.Add([]byte(tc.Body), tc.CT)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, ct string) {
-		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/arkesel/tok", ct, string(body), 0))
-		if pt.Refused(t, err) {
-			return
-		}
+	pt.FuzzJSONHops(f, "/ussd/arkesel/tok", hopCases, ParseHop, func(t *testing.T, hop providers.Hop) {
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			hop.Echo.Account == "" || len(hop.Echo.Account) > wire.MaxAccount || hop.End || hop.Accumulated ||
 			!pt.PhoneRE.MatchString(hop.Phone) {
@@ -259,10 +232,7 @@ func FuzzParseHop(f *testing.F) {
 			t.Errorf("start/key mismatch %+v", hop)
 		}
 		pt.ValidUTF8(t, hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account)
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Fatalf("accepted a body encoding/json refuses: %v", err)
-		}
+	}, func(t *testing.T, hop providers.Hop) {
 		for _, end := range []bool{false, true} {
 			var out struct {
 				SessionID       string `json:"sessionID"`

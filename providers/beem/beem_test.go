@@ -3,8 +3,6 @@ package beem
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -181,10 +179,7 @@ func TestParseHop(t *testing.T) {
 	pt.RunHopCases(t, "/ussd/beem/tok", hopCases, ParseHop)
 }
 
-func parse(t *testing.T, body string) providers.Hop {
-	t.Helper()
-	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/beem/tok", jsonType, body, 0))
-}
+var parse = pt.Parser(ParseHop, "/ussd/beem/tok", jsonType)
 
 // request_id is echoed but not trusted as a replay key (its uniqueness per hop
 // is unverified): a retry is recognised by the start key or the gateway's
@@ -227,41 +222,18 @@ func TestMembershipWalk(t *testing.T) {
 }
 
 func TestBody(t *testing.T) {
-	for _, tc := range []struct {
-		label string
-		hop   providers.Hop
-		rep   providers.Reply
-		body  string
-	}{
-		{"menu", beemHop("r-1002", pt.Input("1")), providers.Reply{Text: "Weka namba ya bima\n0 Rudi  00 Menyu"},
-			`{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"continue","payload":{"request_id":"r-1002","request":"Weka namba ya bima\n0 Rudi  00 Menyu"}}`},
-		{"result", beemHop("r-1003", pt.Input("12345678")), providers.Reply{Text: "Juma K.: bima hai hadi 2026-12-31", End: true},
-			`{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1003","request":"Juma K.: bima hai hadi 2026-12-31"}}`},
-		{"terminate acknowledged", beemHop("r-1004", func(h *providers.Hop) { h.End = true }), providers.Reply{},
-			`{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1004","request":""}}`},
-	} {
-		t.Run(tc.label, func(t *testing.T) {
-			if got := string(Body(tc.hop, tc.rep)); got != tc.body {
-				t.Errorf("Body\n got %s\nwant %s", got, tc.body)
-			}
-			w := httptest.NewRecorder()
-			WriteReply(w, tc.hop, tc.rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ContentType || w.Body.String() != tc.body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-			}
-		})
-	}
+	pt.RunBodyCases(t, ContentType, []pt.BodyCase{
+		{Label: "menu", Hop: beemHop("r-1002", pt.Input("1")), Rep: providers.Reply{Text: "Weka namba ya bima\n0 Rudi  00 Menyu"},
+			Body: `{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"continue","payload":{"request_id":"r-1002","request":"Weka namba ya bima\n0 Rudi  00 Menyu"}}`},
+		{Label: "result", Hop: beemHop("r-1003", pt.Input("12345678")), Rep: providers.Reply{Text: "Juma K.: bima hai hadi 2026-12-31", End: true},
+			Body: `{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1003","request":"Juma K.: bima hai hadi 2026-12-31"}}`},
+		{Label: "terminate acknowledged", Hop: beemHop("r-1004", func(h *providers.Hop) { h.End = true }), Rep: providers.Reply{},
+			Body: `{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1004","request":""}}`},
+	}, Body, WriteReply)
 }
 
 func FuzzParseHop(f *testing.F) {
-	for _, tc := range hopCases {
-		f.Add([]byte(tc.Body), tc.CT)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, ct string) {
-		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/beem/tok", ct, string(body), 0))
-		if pt.Refused(t, err) {
-			return
-		}
+	pt.FuzzJSONHops(f, "/ussd/beem/tok", hopCases, ParseHop, func(t *testing.T, hop providers.Hop) {
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			len(hop.Echo.RequestID) > wire.MaxRequestID || hop.Accumulated ||
 			(!hop.End && (hop.Echo.RequestID == "" || !pt.PhoneRE.MatchString(hop.Phone))) {
@@ -271,10 +243,7 @@ func FuzzParseHop(f *testing.F) {
 			t.Errorf("start/key mismatch %+v", hop)
 		}
 		pt.ValidUTF8(t, hop.SessionID, hop.Phone, hop.Network, hop.Text, hop.Dialled, hop.Echo.RequestID)
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Fatalf("accepted a body encoding/json refuses: %v", err)
-		}
+	}, func(t *testing.T, hop providers.Hop) {
 		var out struct {
 			SessionID string `json:"session_id"`
 			Command   string `json:"command"`

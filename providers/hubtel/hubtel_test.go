@@ -3,8 +3,6 @@ package hubtel
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -335,10 +333,7 @@ func TestParseHop(t *testing.T) {
 	pt.RunHopCases(t, "/ussd/hubtel/tok", hopCases, ParseHop)
 }
 
-func parse(t *testing.T, body string) providers.Hop {
-	t.Helper()
-	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", jsonType, body, 0))
-}
+var parse = pt.Parser(ParseHop, "/ussd/hubtel/tok", jsonType)
 
 // A retried request carries the same Sequence and so the same replay key;
 // Sequence as number or string makes no difference.
@@ -396,51 +391,22 @@ func TestMembershipWalk(t *testing.T) {
 
 func TestBody(t *testing.T) {
 	hop := hubtelHop(2, func(h *providers.Hop) { h.Text = "1" })
-	for _, tc := range []struct {
-		label string
-		hop   providers.Hop
-		rep   providers.Reply
-		body  string
-	}{
-		{"menu", hop, providers.Reply{Text: "Welcome\n1. Check membership\n0 Back  00 Menu"},
-			`{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Response","Message":"Welcome\n1. Check membership\n0 Back  00 Menu","ClientState":""}`},
-		{"result", hop, providers.Reply{Text: "Kofi A.: covered until 2026-12-31", End: true},
-			`{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"Kofi A.: covered until 2026-12-31","ClientState":""}`},
-		{"surrounding whitespace dropped, quotes and '<' kept readable", hop, providers.Reply{Text: " \n Enter \"insurance\" no. <12 digits>\n"},
-			`{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Response","Message":"Enter \"insurance\" no. <12 digits>","ClientState":""}`},
-		{"UTF-8 kept", hop, providers.Reply{Text: "Karibu – नमस्ते", End: true},
-			`{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"Karibu – नमस्ते","ClientState":""}`},
-		{"Release acknowledged", hubtelHop(3, func(h *providers.Hop) { h.End = true }), providers.Reply{},
-			`{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"","ClientState":""}`},
-	} {
-		t.Run(tc.label, func(t *testing.T) {
-			if got := string(Body(tc.hop, tc.rep)); got != tc.body {
-				t.Errorf("Body\n got %s\nwant %s", got, tc.body)
-			}
-			w := httptest.NewRecorder()
-			WriteReply(w, tc.hop, tc.rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json; charset=utf-8" || w.Body.String() != tc.body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-			}
-		})
-	}
+	pt.RunBodyCases(t, "application/json; charset=utf-8", []pt.BodyCase{
+		{Label: "menu", Hop: hop, Rep: providers.Reply{Text: "Welcome\n1. Check membership\n0 Back  00 Menu"},
+			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Response","Message":"Welcome\n1. Check membership\n0 Back  00 Menu","ClientState":""}`},
+		{Label: "result", Hop: hop, Rep: providers.Reply{Text: "Kofi A.: covered until 2026-12-31", End: true},
+			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"Kofi A.: covered until 2026-12-31","ClientState":""}`},
+		{Label: "surrounding whitespace dropped, quotes and '<' kept readable", Hop: hop, Rep: providers.Reply{Text: " \n Enter \"insurance\" no. <12 digits>\n"},
+			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Response","Message":"Enter \"insurance\" no. <12 digits>","ClientState":""}`},
+		{Label: "UTF-8 kept", Hop: hop, Rep: providers.Reply{Text: "Karibu – नमस्ते", End: true},
+			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"Karibu – नमस्ते","ClientState":""}`},
+		{Label: "Release acknowledged", Hop: hubtelHop(3, func(h *providers.Hop) { h.End = true }), Rep: providers.Reply{},
+			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"","ClientState":""}`},
+	}, Body, WriteReply)
 }
 
 func FuzzParseHop(f *testing.F) {
-	for _, tc := range hopCases {
-		f.Add([]byte(tc.Body), tc.CT)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, ct string) {
-		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/hubtel/tok", ct, string(body), 0))
-		if pt.Refused(t, err) {
-			return
-		}
-		checkHop(t, hop)
-		// Whatever was accepted is one JSON object encoding/json accepts too.
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Fatalf("accepted a body encoding/json refuses: %v", err)
-		}
+	pt.FuzzJSONHops(f, "/ussd/hubtel/tok", hopCases, ParseHop, checkHop, func(t *testing.T, hop providers.Hop) {
 		for _, rep := range []providers.Reply{{Text: hop.Text}, {Text: hop.Dialled, End: true}} {
 			var out map[string]string
 			if err := json.Unmarshal(Body(hop, rep), &out); err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -19,19 +18,11 @@ const (
 	jsonType       = "application/json"
 )
 
-// hopCase is one session call as Infobip makes it: method, path id and
-// action, body.
+// hopCase is a pt.HopCase as one of Infobip's session calls, which the
+// method and the path's session id and action tell apart as much as the body.
 type hopCase struct {
-	label     string
-	method    string
-	sessionID string
-	action    string
-	ct        string
-	body      string
-	limit     int64
-	status    int
-	errText   string
-	hop       providers.Hop
+	method, sessionID, action string
+	pt.HopCase
 }
 
 // infobipHop is a hop of the fixture session (vumi's test payload).
@@ -46,190 +37,190 @@ func infobipHop(mod func(*providers.Hop)) providers.Hop {
 var endHop = providers.Hop{Provider: Name, SessionID: fixtureSession, End: true}
 
 var hopCases = []hopCase{
-	{
-		label: "start", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"*123#"}`,
-		status: 200,
-		hop:    infobipHop(pt.Start("*123#")),
-	},
-	{
-		label: "start with a pre-dialled route", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"live2","language":null,"text":"*123*3#"}`,
-		status: 200,
-		hop:    infobipHop(pt.Start("*123*3#")),
-	},
-	{
-		label: "start without shortCode (vumi: not as mandatory as documented)", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:   `{"msisdn":"385955363443","text":"*123#"}`,
-		status: 200,
-		hop:    infobipHop(func(h *providers.Hop) { pt.Start("*123#")(h); h.ServiceCode = "" }),
-	},
-	{
-		label: "response", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"1"}`,
-		status: 200,
-		hop:    infobipHop(pt.Input("1")),
-	},
-	{
-		label: "response without shortCode, with language", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: "application/json; charset=UTF-8",
-		body:   `{"msisdn":"385955363443","text":"12345678","language":"en"}`,
-		status: 200,
-		hop:    infobipHop(func(h *providers.Hop) { h.Text, h.ServiceCode = "12345678", "" }),
-	},
-	{
-		label: "response, empty text", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:   `{"msisdn":"385955363443","shortCode":"*123#","text":""}`,
-		status: 200,
-		hop:    infobipHop(nil),
-	},
-	{
-		label: "end (PUT)", method: "PUT", sessionID: fixtureSession, action: ActionEnd, ct: jsonType,
-		body:   `{"exitCode":0,"reason":"ok"}`,
-		status: 200,
-		hop:    endHop,
-	},
-	{
-		label: "end (POST), user abandoned", method: "POST", sessionID: fixtureSession, action: ActionEnd, ct: jsonType,
-		body:   `{"exitCode":2,"reason":"user abort"}`,
-		status: 200,
-		hop:    endHop,
-	},
-	{
-		label: "end without body", method: "PUT", sessionID: fixtureSession, action: ActionEnd,
-		status: 200,
-		hop:    endHop,
-	},
-	{
-		label: "end with a wrongly typed exitCode", method: "PUT", sessionID: fixtureSession, action: ActionEnd, ct: jsonType,
-		body:    `{"exitCode":"zero","reason":"ok"}`,
-		status:  400,
-		errText: "not a count",
-	},
-	{
-		label: "end with a form body", method: "PUT", sessionID: fixtureSession, action: ActionEnd, ct: "application/x-www-form-urlencoded",
-		body:    `exitCode=0&reason=ok`,
-		status:  400,
-		errText: "content type",
-	},
-	{
-		label: "end as GET", method: "GET", sessionID: fixtureSession, action: ActionEnd,
-		status:  400,
-		errText: "want PUT",
-	},
-	{
-		label: "start as GET", method: "GET", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"*123#"}`,
-		status:  400,
-		errText: "want POST",
-	},
-	{
-		label: "status is not a hop", method: "GET", sessionID: fixtureSession, action: ActionStatus,
-		status:  400,
-		errText: `unknown session action "status"`,
-	},
-	{
-		label: "unknown action", method: "POST", sessionID: fixtureSession, action: "restart", ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"*123#"}`,
-		status:  400,
-		errText: "unknown session action",
-	},
-	{
-		label: "empty session id", method: "POST", sessionID: "", action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"1"}`,
-		status:  400,
-		errText: "missing session id",
-	},
-	{
-		label: "session id with a control character", method: "POST", sessionID: "abc\r\nX-Fake: 1", action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"1"}`,
-		status:  400,
-		errText: "control character in session id",
-	},
-	{
-		label: "session id not UTF-8 (a path segment %81)", method: "POST", sessionID: "\x81", action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"1"}`,
-		status:  400,
-		errText: "session id is not valid UTF-8",
-	},
-	{
-		label: "session id longer than 128 bytes", method: "POST", sessionID: strings.Repeat("a", 129), action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"1"}`,
-		status:  400,
-		errText: "session id longer than 128 bytes",
-	},
-	{
-		label: "start without text (vumi: missing required field)", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:    `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#"}`,
-		status:  400,
-		errText: "missing text",
-	},
-	{
-		label: "response with null text", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":null}`,
-		status:  400,
-		errText: "missing text",
-	},
-	{
-		label: "start without msisdn", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:    `{"text":"Oops. No msisdn."}`,
-		status:  400,
-		errText: "missing phone number",
-	},
-	{
-		label: "imsi as a number", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:    `{"msisdn":"385955363443","imsi":429011234567890,"text":"*123#"}`,
-		status:  400,
-		errText: "imsi is a number",
-	},
-	{
-		label: "text twice", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"1","Text":"2"}`,
-		status:  400,
-		errText: "repeated member",
-	},
-	{
-		label: "invalid UTF-8", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:    "{\"msisdn\":\"385955363443\",\"text\":\"\xc0\xaf\"}",
-		status:  400,
-		errText: "not valid UTF-8",
-	},
-	{
-		label: "not JSON (vumi's 'not json at all')", method: "POST", sessionID: fixtureSession, action: ActionStart, ct: jsonType,
-		body:    `not json at all`,
-		status:  400,
-		errText: "invalid JSON",
-	},
-	{
-		label: "no content type", method: "POST", sessionID: fixtureSession, action: ActionStart,
-		body:    `{"msisdn":"385955363443","text":"*123#"}`,
-		status:  400,
-		errText: "content type",
-	},
-	{
-		label: "body over the gateway's limit", method: "POST", sessionID: fixtureSession, action: ActionResponse, ct: jsonType,
-		body:    `{"msisdn":"385955363443","text":"` + strings.Repeat("5", 5000) + `"}`,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
-	},
-	{
-		label: "end body over the gateway's limit", method: "PUT", sessionID: fixtureSession, action: ActionEnd, ct: jsonType,
-		body:    `{"exitCode":0,"reason":"` + strings.Repeat("x", 5000) + `"}`,
-		limit:   4096,
-		status:  413,
-		errText: "request body too large",
-	},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start", CT: jsonType,
+		Body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"*123#"}`,
+		Status: 200,
+		Hop:    infobipHop(pt.Start("*123#")),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start with a pre-dialled route", CT: jsonType,
+		Body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"live2","language":null,"text":"*123*3#"}`,
+		Status: 200,
+		Hop:    infobipHop(pt.Start("*123*3#")),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start without shortCode (vumi: not as mandatory as documented)", CT: jsonType,
+		Body:   `{"msisdn":"385955363443","text":"*123#"}`,
+		Status: 200,
+		Hop:    infobipHop(func(h *providers.Hop) { pt.Start("*123#")(h); h.ServiceCode = "" }),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "response", CT: jsonType,
+		Body:   `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#","optional":"o=1","ussdGwId":"11","language":null,"text":"1"}`,
+		Status: 200,
+		Hop:    infobipHop(pt.Input("1")),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "response without shortCode, with language", CT: "application/json; charset=UTF-8",
+		Body:   `{"msisdn":"385955363443","text":"12345678","language":"en"}`,
+		Status: 200,
+		Hop:    infobipHop(func(h *providers.Hop) { h.Text, h.ServiceCode = "12345678", "" }),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "response, empty text", CT: jsonType,
+		Body:   `{"msisdn":"385955363443","shortCode":"*123#","text":""}`,
+		Status: 200,
+		Hop:    infobipHop(nil),
+	}},
+	{method: "PUT", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label: "end (PUT)", CT: jsonType,
+		Body:   `{"exitCode":0,"reason":"ok"}`,
+		Status: 200,
+		Hop:    endHop,
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label: "end (POST), user abandoned", CT: jsonType,
+		Body:   `{"exitCode":2,"reason":"user abort"}`,
+		Status: 200,
+		Hop:    endHop,
+	}},
+	{method: "PUT", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label:  "end without body",
+		Status: 200,
+		Hop:    endHop,
+	}},
+	{method: "PUT", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label: "end with a wrongly typed exitCode", CT: jsonType,
+		Body:    `{"exitCode":"zero","reason":"ok"}`,
+		Status:  400,
+		ErrText: "not a count",
+	}},
+	{method: "PUT", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label: "end with a form body", CT: "application/x-www-form-urlencoded",
+		Body:    `exitCode=0&reason=ok`,
+		Status:  400,
+		ErrText: "content type",
+	}},
+	{method: "GET", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label:   "end as GET",
+		Status:  400,
+		ErrText: "want PUT",
+	}},
+	{method: "GET", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start as GET", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"*123#"}`,
+		Status:  400,
+		ErrText: "want POST",
+	}},
+	{method: "GET", sessionID: fixtureSession, action: ActionStatus, HopCase: pt.HopCase{
+		Label:   "status is not a hop",
+		Status:  400,
+		ErrText: `unknown session action "status"`,
+	}},
+	{method: "POST", sessionID: fixtureSession, action: "restart", HopCase: pt.HopCase{
+		Label: "unknown action", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"*123#"}`,
+		Status:  400,
+		ErrText: "unknown session action",
+	}},
+	{method: "POST", sessionID: "", action: ActionResponse, HopCase: pt.HopCase{
+		Label: "empty session id", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"1"}`,
+		Status:  400,
+		ErrText: "missing session id",
+	}},
+	{method: "POST", sessionID: "abc\r\nX-Fake: 1", action: ActionResponse, HopCase: pt.HopCase{
+		Label: "session id with a control character", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"1"}`,
+		Status:  400,
+		ErrText: "control character in session id",
+	}},
+	{method: "POST", sessionID: "\x81", action: ActionResponse, HopCase: pt.HopCase{
+		Label: "session id not UTF-8 (a path segment %81)", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"1"}`,
+		Status:  400,
+		ErrText: "session id is not valid UTF-8",
+	}},
+	{method: "POST", sessionID: strings.Repeat("a", 129), action: ActionResponse, HopCase: pt.HopCase{
+		Label: "session id longer than 128 bytes", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"1"}`,
+		Status:  400,
+		ErrText: "session id longer than 128 bytes",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start without text (vumi: missing required field)", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","imsi":"429011234567890","shortCode":"*123#"}`,
+		Status:  400,
+		ErrText: "missing text",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "response with null text", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":null}`,
+		Status:  400,
+		ErrText: "missing text",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "start without msisdn", CT: jsonType,
+		Body:    `{"text":"Oops. No msisdn."}`,
+		Status:  400,
+		ErrText: "missing phone number",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "imsi as a number", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","imsi":429011234567890,"text":"*123#"}`,
+		Status:  400,
+		ErrText: "imsi is a number",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "text twice", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"1","Text":"2"}`,
+		Status:  400,
+		ErrText: "repeated member",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "invalid UTF-8", CT: jsonType,
+		Body:    "{\"msisdn\":\"385955363443\",\"text\":\"\xc0\xaf\"}",
+		Status:  400,
+		ErrText: "not valid UTF-8",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label: "not JSON (vumi's 'not json at all')", CT: jsonType,
+		Body:    `not json at all`,
+		Status:  400,
+		ErrText: "invalid JSON",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
+		Label:   "no content type",
+		Body:    `{"msisdn":"385955363443","text":"*123#"}`,
+		Status:  400,
+		ErrText: "content type",
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "body over the gateway's limit", CT: jsonType,
+		Body:    `{"msisdn":"385955363443","text":"` + strings.Repeat("5", 5000) + `"}`,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
+	}},
+	{method: "PUT", sessionID: fixtureSession, action: ActionEnd, HopCase: pt.HopCase{
+		Label: "end body over the gateway's limit", CT: jsonType,
+		Body:    `{"exitCode":0,"reason":"` + strings.Repeat("x", 5000) + `"}`,
+		Limit:   4096,
+		Status:  413,
+		ErrText: "request body too large",
+	}},
 }
 
 func request(tc hopCase) *http.Request {
-	return pt.NewRequest(tc.method, "/ussd/infobip/tok/session/x/"+tc.action, tc.ct, tc.body, tc.limit)
+	return pt.NewRequest(tc.method, "/ussd/infobip/tok/session/x/"+tc.action, tc.CT, tc.Body, tc.Limit)
 }
 
 func TestParseHop(t *testing.T) {
 	for _, tc := range hopCases {
-		t.Run(tc.label, func(t *testing.T) {
+		t.Run(tc.Label, func(t *testing.T) {
 			hop, err := ParseHop(request(tc), tc.sessionID, tc.action)
-			pt.CheckHop(t, hop, err, tc.status, tc.errText, tc.hop)
+			pt.CheckHop(t, hop, err, tc.Status, tc.ErrText, tc.Hop)
 		})
 	}
 }
@@ -240,11 +231,8 @@ func parse(t *testing.T, action, body string) providers.Hop {
 	if action == ActionEnd {
 		method = http.MethodPut
 	}
-	hop, err := ParseHop(pt.NewRequest(method, "/ussd/infobip/tok/session/x/"+action, jsonType, body, 0), fixtureSession, action)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hop
+	return pt.MustHop(t, func(r *http.Request) (providers.Hop, error) { return ParseHop(r, fixtureSession, action) },
+		pt.NewRequest(method, "/ussd/infobip/tok/session/x/"+action, jsonType, body, 0))
 }
 
 func TestReplayKey(t *testing.T) {
@@ -290,30 +278,14 @@ func TestMembershipWalk(t *testing.T) {
 
 func TestBody(t *testing.T) {
 	hop := infobipHop(pt.Input("1"))
-	for _, tc := range []struct {
-		label string
-		hop   providers.Hop
-		rep   providers.Reply
-		body  string
-	}{
-		{"menu", hop, providers.Reply{Text: "Welcome\n1. Check membership"},
-			`{"ussdMenu":"Welcome\n1. Check membership","shouldClose":false,"responseExitCode":200,"responseMessage":""}`},
-		{"result", hop, providers.Reply{Text: "Ivan H.: covered until 2026-12-31", End: true},
-			`{"ussdMenu":"Ivan H.: covered until 2026-12-31","shouldClose":true,"responseExitCode":200,"responseMessage":""}`},
-		{"end acknowledged", endHop, providers.Reply{Text: "ignored", End: true},
-			`{"responseExitCode":200,"responseMessage":""}`},
-	} {
-		t.Run(tc.label, func(t *testing.T) {
-			if got := string(Body(tc.hop, tc.rep)); got != tc.body {
-				t.Errorf("Body\n got %s\nwant %s", got, tc.body)
-			}
-			w := httptest.NewRecorder()
-			WriteReply(w, tc.hop, tc.rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ContentType || w.Body.String() != tc.body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-			}
-		})
-	}
+	pt.RunBodyCases(t, ContentType, []pt.BodyCase{
+		{Label: "menu", Hop: hop, Rep: providers.Reply{Text: "Welcome\n1. Check membership"},
+			Body: `{"ussdMenu":"Welcome\n1. Check membership","shouldClose":false,"responseExitCode":200,"responseMessage":""}`},
+		{Label: "result", Hop: hop, Rep: providers.Reply{Text: "Ivan H.: covered until 2026-12-31", End: true},
+			Body: `{"ussdMenu":"Ivan H.: covered until 2026-12-31","shouldClose":true,"responseExitCode":200,"responseMessage":""}`},
+		{Label: "end acknowledged", Hop: endHop, Rep: providers.Reply{Text: "ignored", End: true},
+			Body: `{"responseExitCode":200,"responseMessage":""}`},
+	}, Body, WriteReply)
 	if got, want := string(ErrorBody(400, `USSD session "x" unknown`)), `{"responseExitCode":400,"responseMessage":"USSD session \"x\" unknown"}`; got != want {
 		t.Errorf("ErrorBody %s, want %s", got, want)
 	}
@@ -335,7 +307,7 @@ func FuzzParseHop(f *testing.F) {
 		if tc.method == http.MethodPut {
 			a |= 0x80
 		}
-		f.Add([]byte(tc.body), tc.ct, tc.sessionID, a)
+		f.Add([]byte(tc.Body), tc.CT, tc.sessionID, a)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ct, sessionID string, a uint8) {
 		action := fuzzActions[int(a&0x7f)%len(fuzzActions)]

@@ -2,8 +2,6 @@ package nalo
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -192,10 +190,7 @@ func TestParseHop(t *testing.T) {
 	pt.RunHopCases(t, "/ussd/nalo/tok", hopCases, ParseHop)
 }
 
-func parse(t *testing.T, body string) providers.Hop {
-	t.Helper()
-	return pt.MustHop(t, ParseHop, pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", jsonType, body, 0))
-}
+var parse = pt.Parser(ParseHop, "/ussd/nalo/tok", jsonType)
 
 // Nalo numbers nothing: a retried start is replayed by its start key; later
 // hops get a key from the gateway's count of answered hops (KeyAt).
@@ -255,29 +250,14 @@ func TestMembershipWalk(t *testing.T) {
 
 func TestBody(t *testing.T) {
 	hop := naloHop(pt.Input("1"))
-	for _, tc := range []struct {
-		label string
-		rep   providers.Reply
-		body  string
-	}{
-		{"menu: MSGTYPE true continues", providers.Reply{Text: "Enter insurance number\n0 Back  00 Menu"},
-			`{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Enter insurance number\n0 Back  00 Menu","MSGTYPE":true}`},
-		{"result: MSGTYPE false ends", providers.Reply{Text: "Ama K.: covered until 2026-12-31", End: true},
-			`{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Ama K.: covered until 2026-12-31","MSGTYPE":false}`},
-		{"whitespace trimmed, & kept", providers.Reply{Text: "\n Claims & status \n"},
-			`{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Claims & status","MSGTYPE":true}`},
-	} {
-		t.Run(tc.label, func(t *testing.T) {
-			if got := string(Body(hop, tc.rep)); got != tc.body {
-				t.Errorf("Body\n got %s\nwant %s", got, tc.body)
-			}
-			w := httptest.NewRecorder()
-			WriteReply(w, hop, tc.rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ContentType || w.Body.String() != tc.body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-			}
-		})
-	}
+	pt.RunBodyCases(t, ContentType, []pt.BodyCase{
+		{Label: "menu: MSGTYPE true continues", Hop: hop, Rep: providers.Reply{Text: "Enter insurance number\n0 Back  00 Menu"},
+			Body: `{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Enter insurance number\n0 Back  00 Menu","MSGTYPE":true}`},
+		{Label: "result: MSGTYPE false ends", Hop: hop, Rep: providers.Reply{Text: "Ama K.: covered until 2026-12-31", End: true},
+			Body: `{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Ama K.: covered until 2026-12-31","MSGTYPE":false}`},
+		{Label: "whitespace trimmed, & kept", Hop: hop, Rep: providers.Reply{Text: "\n Claims & status \n"},
+			Body: `{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Claims & status","MSGTYPE":true}`},
+	}, Body, WriteReply)
 	// MSISDN is echoed exactly as Nalo sent it, not as normalised.
 	plus := naloHop(func(h *providers.Hop) { h.Echo.MSISDN = "+233244123456" })
 	if got := string(Body(plus, providers.Reply{Text: "x"})); !strings.Contains(got, `"MSISDN":"+233244123456"`) {
@@ -286,14 +266,7 @@ func TestBody(t *testing.T) {
 }
 
 func FuzzParseHop(f *testing.F) {
-	for _, tc := range hopCases {
-		f.Add([]byte(tc.Body), tc.CT)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, ct string) {
-		hop, err := ParseHop(pt.NewRequest(http.MethodPost, "/ussd/nalo/tok", ct, string(body), 0))
-		if pt.Refused(t, err) {
-			return
-		}
+	pt.FuzzJSONHops(f, "/ussd/nalo/tok", hopCases, ParseHop, func(t *testing.T, hop providers.Hop) {
 		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
 			hop.Echo.Account == "" || len(hop.Network) > wire.MaxNetwork || hop.End || hop.Accumulated ||
 			!pt.PhoneRE.MatchString(hop.Phone) {
@@ -303,10 +276,7 @@ func FuzzParseHop(f *testing.F) {
 			t.Errorf("start/key mismatch %+v", hop)
 		}
 		pt.ValidUTF8(t, hop.SessionID, hop.Text, hop.Dialled, hop.Echo.MSISDN, hop.Echo.Account)
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Fatalf("accepted a body encoding/json refuses: %v", err)
-		}
+	}, func(t *testing.T, hop providers.Hop) {
 		for _, end := range []bool{false, true} {
 			var out struct {
 				USERID, MSISDN, MSG string

@@ -59,35 +59,29 @@ type SMSClient struct {
 	accountSID, authToken string
 	from, serviceSID      string
 	statusCallback        string
-	endpoint              string
-	http                  *http.Client
-	timeout               time.Duration
+	post                  smsapi.Poster
 }
 
 // NewSMSClient builds a client. It never fails: a client without an account
 // SID, auth token or sender reports !Configured() and refuses to send.
 func NewSMSClient(cfg SMSConfig) *SMSClient {
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		base = LiveAPIURL
-	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultSMSTimeout
-	}
 	c := &SMSClient{
 		accountSID:     strings.TrimSpace(cfg.AccountSID),
 		authToken:      strings.TrimSpace(cfg.AuthToken),
 		statusCallback: strings.TrimSpace(cfg.StatusCallback),
-		http:           smsapi.HTTPClient(cfg.HTTPClient),
-		timeout:        timeout,
+		post: smsapi.Poster{
+			HTTP:    smsapi.HTTPClient(cfg.HTTPClient),
+			Timeout: smsapi.Timeout(cfg.Timeout, DefaultSMSTimeout),
+			API:     "Twilio",
+			URLName: "Twilio API URL",
+		},
 	}
 	if from := strings.TrimSpace(cfg.From); strings.HasPrefix(from, "MG") {
 		c.serviceSID = from
 	} else {
 		c.from = from
 	}
-	c.endpoint = strings.TrimRight(base, "/") + "/2010-04-01/Accounts/" + url.PathEscape(c.accountSID) + "/Messages.json"
+	c.post.Endpoint = smsapi.BaseURL(cfg.BaseURL, LiveAPIURL) + "/2010-04-01/Accounts/" + url.PathEscape(c.accountSID) + "/Messages.json"
 	return c
 }
 
@@ -98,7 +92,7 @@ func (c *SMSClient) Configured() bool {
 }
 
 // Endpoint is the URL Send posts to.
-func (c *SMSClient) Endpoint() string { return c.endpoint }
+func (c *SMSClient) Endpoint() string { return c.post.Endpoint }
 
 // SendResult is Twilio's answer for an accepted message.
 type SendResult struct {
@@ -182,17 +176,7 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, er
 		form.Set("StatusCallback", c.statusCallback)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return SendResult{}, &SendError{Config: true, Status: "BadURL", Reason: "Twilio API URL: " + err.Error(), Err: err}
-	}
-	req.SetBasicAuth(c.accountSID, c.authToken)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", formType)
-
-	resp, answer, failed := smsapi.Do(c.http, req, "Twilio")
+	resp, answer, failed := c.post.PostForm(ctx, form, func(r *http.Request) { r.SetBasicAuth(c.accountSID, c.authToken) })
 	if failed != nil {
 		return SendResult{}, failed
 	}
@@ -202,8 +186,7 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, er
 	case code >= 200 && code < 300:
 		return created(answer, code)
 	case code >= 300 && code < 400:
-		return SendResult{}, &SendError{Config: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
-			Reason: fmt.Sprintf("Twilio API URL redirects to %q; set it to the final https URL", smsapi.Clip(resp.Header.Get("Location")))}
+		return SendResult{}, c.post.Redirected(resp, "set it to the final https URL")
 	}
 	return SendResult{}, refused(code, resp.Header.Get("Retry-After"), answer)
 }

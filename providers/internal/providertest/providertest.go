@@ -6,6 +6,7 @@
 package providertest
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -207,4 +208,67 @@ func FormValues(t *testing.T, body []byte) url.Values {
 		t.Fatalf("accepted a body url.ParseQuery refuses: %v", err)
 	}
 	return vals
+}
+
+// Parser returns a fixture helper for the test of a provider whose hops
+// arrive as POSTs of content type ct to target: it parses a body with parse
+// and fails t on an error.
+func Parser(parse func(*http.Request) (providers.Hop, error), target, ct string) func(*testing.T, string) providers.Hop {
+	return func(t *testing.T, body string) providers.Hop {
+		t.Helper()
+		return MustHop(t, parse, NewRequest(http.MethodPost, target, ct, body, 0))
+	}
+}
+
+// BodyCase is a reply to a hop and the exact body the provider must answer
+// it with.
+type BodyCase struct {
+	Label string
+	Hop   providers.Hop
+	Rep   providers.Reply
+	Body  string
+}
+
+// RunBodyCases runs each case as a subtest: body must make the case's body
+// of it, and write must send that body with status 200 and content type ct.
+func RunBodyCases(t *testing.T, ct string, cases []BodyCase,
+	body func(providers.Hop, providers.Reply) []byte, write func(http.ResponseWriter, providers.Hop, providers.Reply)) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Label, func(t *testing.T) {
+			if got := string(body(tc.Hop, tc.Rep)); got != tc.Body {
+				t.Errorf("Body\n got %s\nwant %s", got, tc.Body)
+			}
+			w := httptest.NewRecorder()
+			write(w, tc.Hop, tc.Rep)
+			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ct || w.Body.String() != tc.Body {
+				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+			}
+		})
+	}
+}
+
+// FuzzJSONHops fuzzes a JSON provider's parse, seeded with the bodies and
+// content types of cases, POSTing to target. Whatever parse accepts must
+// pass checkHop, be one JSON object that encoding/json accepts too (a
+// hand-written decoder must not be laxer than the standard one), and then
+// pass checkReply, which checks what the provider answers the hop with.
+func FuzzJSONHops(f *testing.F, target string, cases []HopCase, parse func(*http.Request) (providers.Hop, error),
+	checkHop, checkReply func(*testing.T, providers.Hop)) {
+	f.Helper()
+	for _, tc := range cases {
+		f.Add([]byte(tc.Body), tc.CT)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, ct string) {
+		hop, err := parse(NewRequest(http.MethodPost, target, ct, string(body), 0))
+		if Refused(t, err) {
+			return
+		}
+		checkHop(t, hop)
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("accepted a body encoding/json refuses: %v", err)
+		}
+		checkReply(t, hop)
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -233,4 +234,52 @@ func OrDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// Poster is a client's side of the exchange: every send is one form POST
+// to Endpoint, bounded by Timeout on top of the caller's context.
+type Poster struct {
+	Endpoint string
+	HTTP     *http.Client // from HTTPClient, so that redirects come back
+	Timeout  time.Duration
+	API      string // names the provider in reasons ("Twilio")
+	URLName  string // names the endpoint in reasons ("Twilio API URL")
+}
+
+// BaseURL is base, or def when base is blank, without a trailing slash, so
+// that a configured URL with one still joins its API path cleanly.
+func BaseURL(base, def string) string {
+	return strings.TrimRight(OrDefault(strings.TrimSpace(base), def), "/")
+}
+
+// Timeout is d, or def when d is not positive.
+func Timeout(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// PostForm posts form, with auth adding the provider's credentials, and
+// reads the answer as Do does. An endpoint no request can be built for is
+// a configuration error: nothing was sent.
+func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.Request)) (*http.Response, []byte, *SendError) {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, nil, &SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + err.Error(), Err: err}
+	}
+	auth(req)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return Do(p.HTTP, req, p.API)
+}
+
+// Redirected classifies a 3xx answer, which HTTP reports instead of
+// following: only a wrong endpoint redirects, and every send will fail until
+// it is fixed as hint says.
+func (p *Poster) Redirected(resp *http.Response, hint string) *SendError {
+	return &SendError{Config: true, HTTPStatus: resp.StatusCode, Status: "HTTP " + strconv.Itoa(resp.StatusCode),
+		Reason: fmt.Sprintf("%s redirects to %q; %s", p.URLName, Clip(resp.Header.Get("Location")), hint)}
 }
