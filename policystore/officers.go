@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -61,6 +62,19 @@ type Officer struct {
 	WorksTo            time.Time
 	// E164 is Phone normalised, e.g. "+255712345678".
 	E164 string
+	// area holds the locations the officer works in (see Covers).
+	area map[int]struct{}
+}
+
+// Covers reports whether a family living in location (its village,
+// "tblFamilies"."LocationId") is in the officer's area: one of the officer's
+// current villages ("tblOfficerVillages"), or, for an officer assigned no
+// village, any location under the officer's own "LocationId" (a district,
+// as openIMIS assigns it). An officer with neither has no area, and a family
+// with no location (0) is in nobody's.
+func (o Officer) Covers(location int) bool {
+	_, ok := o.area[location]
+	return ok && location != 0
 }
 
 // Active reports whether the officer still works on today: "WorksTo" NULL,
@@ -249,34 +263,73 @@ SELECT "OfficerID", "OfficerUUID", "Code", "LastName", "OtherNames", "Phone",
 FROM "tblOfficer"
 WHERE "ValidityTo" IS NULL AND "Phone" IS NOT NULL AND btrim("Phone") <> ''`
 
-// loadOfficers reads every current officer with a phone. Officers whose
-// phone does not parse are left out: nobody can call from it.
+// officerAreasSQL lists the locations each current officer with a phone
+// works in (Officer.Covers): the current "tblOfficerVillages" rows, or, for
+// an officer with none, the officer's "LocationId" and every current
+// location under it. The depth bound ends a loop in "ParentLocationId".
+const officerAreasSQL = `
+WITH RECURSIVE officers AS (
+  SELECT "OfficerID", "LocationId" FROM "tblOfficer"
+  WHERE "ValidityTo" IS NULL AND "Phone" IS NOT NULL AND btrim("Phone") <> ''
+), villages AS (
+  SELECT ov."OfficerId" AS officer, ov."LocationId" AS location
+  FROM "tblOfficerVillages" ov JOIN officers o ON o."OfficerID" = ov."OfficerId"
+  WHERE ov."ValidityTo" IS NULL AND ov."LocationId" IS NOT NULL
+), under(officer, location, depth) AS (
+  SELECT o."OfficerID", o."LocationId", 0 FROM officers o
+  WHERE o."LocationId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages v WHERE v.officer = o."OfficerID")
+  UNION ALL
+  SELECT u.officer, l."LocationId", u.depth + 1
+  FROM under u JOIN "tblLocations" l ON l."ParentLocationId" = u.location AND l."ValidityTo" IS NULL
+  WHERE u.depth < 8
+)
+SELECT officer, location FROM villages
+UNION
+SELECT officer, location FROM under`
+
+// loadOfficers reads every current officer with a phone, and their areas,
+// in one round trip. Officers whose phone does not parse are left out:
+// nobody can call from it.
 func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]Officer, error) {
-	rows, err := s.pool.Query(ctx, officersSQL)
-	if err != nil {
-		return nil, fmt.Errorf("policystore: load officers: %w", err)
-	}
-	defer rows.Close()
+	areas := map[int]map[int]struct{}{}
 	idx := map[string][]Officer{}
-	for rows.Next() {
-		var (
-			o           Officer
-			last, other string
-			worksTo     *time.Time
-		)
-		if err := rows.Scan(&o.ID, &o.UUID, &o.Code, &last, &other, &o.Phone, &o.PhoneCommunication, &o.LocationID, &worksTo); err != nil {
-			return nil, fmt.Errorf("policystore: load officers: %w", err)
+	b := &pgx.Batch{}
+	b.Queue(officerAreasSQL).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var officer, location int
+			if err := rows.Scan(&officer, &location); err != nil {
+				return err
+			}
+			if areas[officer] == nil {
+				areas[officer] = map[int]struct{}{}
+			}
+			areas[officer][location] = struct{}{}
 		}
-		e164, ok := NormalizePhone(o.Phone, region)
-		if !ok {
-			continue
+		return rows.Err()
+	})
+	b.Queue(officersSQL).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				o           Officer
+				last, other string
+				worksTo     *time.Time
+			)
+			if err := rows.Scan(&o.ID, &o.UUID, &o.Code, &last, &other, &o.Phone, &o.PhoneCommunication, &o.LocationID, &worksTo); err != nil {
+				return err
+			}
+			e164, ok := NormalizePhone(o.Phone, region)
+			if !ok {
+				continue
+			}
+			o.Name = strings.TrimSpace(other + " " + last)
+			o.E164 = e164
+			o.WorksTo = derefTime(worksTo)
+			o.area = areas[o.ID]
+			idx[e164] = append(idx[e164], o)
 		}
-		o.Name = strings.TrimSpace(other + " " + last)
-		o.E164 = e164
-		o.WorksTo = derefTime(worksTo)
-		idx[e164] = append(idx[e164], o)
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("policystore: load officers: %w", err)
 	}
 	for _, list := range idx {

@@ -5,6 +5,7 @@ package policystore
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -226,5 +227,82 @@ func TestOfficerByPhoneGivesUpWithItsContext(t *testing.T) {
 	// The load it started still completes for the next caller.
 	if _, ok, err := s.OfficerByPhone(context.Background(), "+255712345678", officerDay); err != nil || ok {
 		t.Fatalf("%v, %v", ok, err)
+	}
+}
+
+func TestOfficerCovers(t *testing.T) {
+	ctx := context.Background()
+	s := officerStore(t, time.Now,
+		officerFixture{code: "EOVIL", phone: "0712 000 001"},  // two villages, one of them withdrawn
+		officerFixture{code: "EODIS", phone: "0712 000 002"},  // no village: the district's
+		officerFixture{code: "EONONE", phone: "0712 000 003"}, // neither villages nor a location
+	)
+	// Region R > districts D1, D2 > wards W1 (in D1), W2 (in D2) > villages V1, V2 (in W1), V3 (in W2);
+	// a history row of V3 hangs under D1 too and must not count.
+	loc := map[string]int{}
+	add := func(code, parent string, current bool) {
+		var validityTo any
+		if !current {
+			validityTo = officerDay
+		}
+		var parentID any
+		if parent != "" {
+			parentID = loc[parent]
+		}
+		var id int
+		err := s.pool.QueryRow(ctx, `INSERT INTO "tblLocations" ("LocationUUID", "LocationCode", "LocationName", "LocationType",
+			"ParentLocationId", "ValidityFrom", "ValidityTo", "AuditUserId")
+			VALUES (gen_random_uuid()::text, $1, $1, 'V', $2, now(), $3, -1) RETURNING "LocationId"`, code, parentID, validityTo).Scan(&id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc[code] = id
+	}
+	add("R", "", true)
+	add("D1", "R", true)
+	add("D2", "R", true)
+	add("W1", "D1", true)
+	add("W2", "D2", true)
+	add("V1", "W1", true)
+	add("V2", "W1", true)
+	add("V3", "W2", true)
+	add("V3old", "W1", false)
+	exec := func(sql string, args ...any) {
+		if _, err := s.pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE "tblOfficer" SET "LocationId" = $1 WHERE "Code" = 'EOVIL'`, loc["D2"])
+	exec(`UPDATE "tblOfficer" SET "LocationId" = $1 WHERE "Code" = 'EODIS'`, loc["D1"])
+	village := `INSERT INTO "tblOfficerVillages" ("OfficerId", "LocationId", "ValidityFrom", "ValidityTo", "AuditUserID")
+		SELECT "OfficerID", $2, now(), $3, -1 FROM "tblOfficer" WHERE "Code" = $1`
+	exec(village, "EOVIL", loc["V1"], nil)
+	exec(village, "EOVIL", loc["V3"], officerDay) // withdrawn
+	exec(village, "EONONE", loc["V2"], officerDay)
+
+	cases := []struct {
+		phone  string
+		covers []string
+	}{
+		// Its villages only: not the other villages of its district, nor a withdrawn one.
+		{"+255712000001", []string{"V1"}},
+		// Everything under its district, but nothing of the other district nor a history row.
+		{"+255712000002", []string{"D1", "W1", "V1", "V2"}},
+		{"+255712000003", nil},
+	}
+	for _, c := range cases {
+		o, ok, err := s.OfficerByPhone(ctx, c.phone, officerDay)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v %v", c.phone, ok, err)
+		}
+		for code, id := range loc {
+			want := slices.Contains(c.covers, code)
+			if got := o.Covers(id); got != want {
+				t.Errorf("%s covers %s: %v, want %v", o.Code, code, got, want)
+			}
+		}
+		if o.Covers(0) {
+			t.Errorf("%s covers a family without a location", o.Code)
+		}
 	}
 }
