@@ -38,6 +38,13 @@ type Claim struct {
 	Valuated     Amount // set at Valuated
 }
 
+// ClaimList is the latest claims of one insuree, and whom they belong to:
+// claims are health data, shown only to whom the menus' rules allow.
+type ClaimList struct {
+	Holder
+	Claims []Claim
+}
+
 // MaxClaims bounds the limit of Claims.
 const MaxClaims = 100
 
@@ -53,15 +60,16 @@ const MaxClaims = 100
 // Amounts come as cents: numeric(18,2) × 100 fits a bigint exactly.
 const claimsSQL = `
 WITH ins AS (
-  SELECT "InsureeID"
+  SELECT "InsureeID", "FamilyID", "Phone"
   FROM "tblInsuree"
   WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
   ORDER BY "InsureeID"
   LIMIT 1
 )
-SELECT cl."ClaimCode", cl."HFCode", cl."HFName", cl."DateClaimed", cl."ClaimStatus",
+SELECT ` + holderColumns + `,
+       cl."ClaimCode", cl."HFCode", cl."HFName", cl."DateClaimed", cl."ClaimStatus",
        cl.claimed, cl.approved, cl.valuated
-FROM ins
+FROM ins ` + holderJoins + `
 LEFT JOIN LATERAL (
   SELECT c."ClaimID", c."ClaimCode", hf."HFCode", hf."HFName", c."DateClaimed", c."ClaimStatus",
          (c."Claimed" * 100)::bigint AS claimed,
@@ -76,13 +84,13 @@ LEFT JOIN LATERAL (
 ORDER BY cl."DateClaimed" DESC, cl."ClaimID" DESC`
 
 // Claims returns the latest claims of the insuree with number chfid, newest
-// first by "DateClaimed" (then by entry), at most limit (1 to MaxClaims). An
-// unknown number gives ErrInsureeNotFound; an insuree without claims, no
-// claims and no error.
-func (s *Store) Claims(ctx context.Context, chfid string, limit int) ([]Claim, error) {
+// first by "DateClaimed" (then by entry), at most limit (1 to MaxClaims),
+// and whom they belong to. An unknown number gives ErrInsureeNotFound; an
+// insuree without claims, no claims and no error.
+func (s *Store) Claims(ctx context.Context, chfid string, limit int) (ClaimList, error) {
 	chfid = strings.TrimSpace(chfid)
 	if !s.validCHFID(chfid) {
-		return nil, ErrInsureeNotFound
+		return ClaimList{}, ErrInsureeNotFound
 	}
 	limit = min(max(limit, 1), MaxClaims)
 
@@ -90,25 +98,28 @@ func (s *Store) Claims(ctx context.Context, chfid string, limit int) ([]Claim, e
 	defer cancel()
 	rows, err := s.pool.Query(ctx, claimsSQL, chfid, limit)
 	if err != nil {
-		return nil, fmt.Errorf("policystore: claims query: %w", err)
+		return ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
 	}
 	defer rows.Close()
 
 	var (
-		claims []Claim
-		found  bool
+		list  ClaimList
+		found bool
 	)
 	for rows.Next() {
 		var (
+			holder                     holderRow
 			code, hfCode, hfName       *string
 			claimed                    *time.Time
 			status                     *int16
 			amount, approved, valuated *int64
 		)
-		if err := rows.Scan(&code, &hfCode, &hfName, &claimed, &status, &amount, &approved, &valuated); err != nil {
-			return nil, fmt.Errorf("policystore: claims scan: %w", err)
+		if err := rows.Scan(&holder.phone, &holder.headPhone, &holder.location, &holder.familyPhones,
+			&code, &hfCode, &hfName, &claimed, &status, &amount, &approved, &valuated); err != nil {
+			return ClaimList{}, fmt.Errorf("policystore: claims scan: %w", err)
 		}
 		found = true
+		list.Holder = holder.Holder()
 		if code == nil { // the insuree has no current claim
 			continue
 		}
@@ -124,15 +135,15 @@ func (s *Store) Claims(ctx context.Context, chfid string, limit int) ([]Claim, e
 		if status != nil {
 			c.Status = ClaimStatus(*status)
 		}
-		claims = append(claims, c)
+		list.Claims = append(list.Claims, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("policystore: claims query: %w", err)
+		return ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
 	}
 	if !found {
-		return nil, ErrInsureeNotFound
+		return ClaimList{}, ErrInsureeNotFound
 	}
-	return claims, nil
+	return list, nil
 }
 
 func amountOf(cents *int64) Amount {

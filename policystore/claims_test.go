@@ -3,6 +3,8 @@ package policystore_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ func TestClaims(t *testing.T) {
 // claimsOf returns "code status date" per claim, for compact comparisons.
 func claimsOf(t *testing.T, s *policystore.Store, chfid string, limit int) []string {
 	t.Helper()
-	claims, err := s.Claims(context.Background(), chfid, limit)
+	claims, err := claimsIn(s.Claims(context.Background(), chfid, limit))
 	if err != nil {
 		t.Fatalf("Claims(%q): %v", chfid, err)
 	}
@@ -37,6 +39,9 @@ func claimsOf(t *testing.T, s *policystore.Store, chfid string, limit int) []str
 	}
 	return out
 }
+
+// claimsIn is Claims' list without its holder.
+func claimsIn(list policystore.ClaimList, err error) ([]policystore.Claim, error) { return list.Claims, err }
 
 func testClaims(t *testing.T, s *policystore.Store) {
 	ctx := context.Background()
@@ -51,7 +56,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 	})
 
 	t.Run("every status, newest first", func(t *testing.T) {
-		claims, err := s.Claims(ctx, " 101203401 ", 10)
+		claims, err := claimsIn(s.Claims(ctx, " 101203401 ", 10))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +88,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 	})
 
 	t.Run("the longest facility name", func(t *testing.T) {
-		claims, err := s.Claims(ctx, "310482231", 10)
+		claims, err := claimsIn(s.Claims(ctx, "310482231", 10))
 		if err != nil || len(claims) != 1 {
 			t.Fatalf("%+v, %v", claims, err)
 		}
@@ -102,7 +107,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 	})
 
 	t.Run("insuree without claims", func(t *testing.T) {
-		claims, err := s.Claims(ctx, "101203402", 10)
+		claims, err := claimsIn(s.Claims(ctx, "101203402", 10))
 		if err != nil || len(claims) != 0 {
 			t.Fatalf("%+v, %v", claims, err)
 		}
@@ -147,7 +152,7 @@ func TestClaimsHistoryAndOrder(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblClaim" SET "ValidityTo" = now() WHERE "ClaimCode" = 'DRH00871'`); err != nil {
 		t.Fatal(err)
 	}
-	claims, err := s.Claims(ctx, "101203401", 10)
+	claims, err := claimsIn(s.Claims(ctx, "101203401", 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,5 +175,46 @@ func TestClaimsDatabaseDown(t *testing.T) {
 	_, err := s.Claims(ctx, "101203401", 10)
 	if err == nil || errors.Is(err, policystore.ErrInsureeNotFound) || strings.Contains(err.Error(), "101203401") {
 		t.Fatalf("err = %v; want a query error that names no insurance number", err)
+	}
+}
+
+// TestHolder checks what Coverage and Claims say of whom a number belongs to:
+// the menus decide on it who may see claims and whose look-ups count.
+func TestHolder(t *testing.T) {
+	s := seededStore(t, migrations.FlavorDump)
+	ctx := context.Background()
+	village := func(code string) int {
+		var id int
+		if err := s.Pool().QueryRow(ctx, `SELECT "LocationId" FROM "tblLocations" WHERE "LocationCode" = $1`, code).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	tests := []struct {
+		chfid string
+		want  policystore.Holder
+	}{
+		{"101203401", policystore.Holder{Phone: "0712 111 222", HeadPhone: "0712 111 222",
+			FamilyPhones: []string{"0712 111 222", "0765 432 109"}, Location: village("DOD01011")}},
+		{"101203404", policystore.Holder{HeadPhone: "0712 111 222", // a child without a phone
+			FamilyPhones: []string{"0712 111 222", "0765 432 109"}, Location: village("DOD01011")}},
+		{"48214", policystore.Holder{Phone: "0744321987", // the head has no phone
+			FamilyPhones: []string{"0744321987"}, Location: village("DOD02011")}},
+	}
+	for _, tt := range tests {
+		cov, err := s.Coverage(ctx, tt.chfid, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Claims(ctx, tt.chfid, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, got := range map[string]policystore.Holder{"coverage": cov.Holder, "claims": list.Holder} {
+			slices.Sort(got.FamilyPhones)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s of %s: holder %+v, want %+v", what, tt.chfid, got, tt.want)
+			}
+		}
 	}
 }

@@ -18,8 +18,8 @@ import (
 // changes:
 //   - LEFT JOINs from the insuree, so that an unknown number (no row) and an
 //     insuree without policies (one row, NULL policy columns) differ;
-//   - the family head's phone, for deciding whether the caller may see the
-//     name unmasked.
+//   - the family's phones and village (Holder), for deciding what the
+//     caller may see and whether the look-up is of the caller's own family.
 //
 // Only current rows count: "ValidityTo" IS NULL on every table. History rows
 // share the CHFID (insurees) or the PolicyId (insuree policies), so without
@@ -37,11 +37,9 @@ WITH ins AS (
   ORDER BY "InsureeID"
   LIMIT 1
 )
-SELECT ins."CHFID", ins."LastName", ins."OtherNames", ins."Phone", head."Phone",
+SELECT ins."CHFID", ins."LastName", ins."OtherNames", ` + holderColumns + `,
        pr."ProductCode", pr."ProductName", p."PolicyStatus", ip."EffectiveDate", ip."ExpiryDate"
-FROM ins
-LEFT JOIN "tblFamilies" f ON f."FamilyID" = ins."FamilyID" AND f."ValidityTo" IS NULL
-LEFT JOIN "tblInsuree" head ON head."InsureeID" = f."InsureeID" AND head."ValidityTo" IS NULL
+FROM ins ` + holderJoins + `
 LEFT JOIN ("tblInsureePolicy" ip
            JOIN "tblPolicy" p ON p."PolicyID" = ip."PolicyId" AND p."ValidityTo" IS NULL
            JOIN "tblProduct" pr ON pr."ProdID" = p."ProdID" AND pr."ValidityTo" IS NULL)
@@ -73,16 +71,17 @@ func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Co
 	)
 	for rows.Next() {
 		var (
-			phone, headPhone, code, name *string
-			status                       *int16
-			effective, expiry            *time.Time
+			holder            holderRow
+			code, name        *string
+			status            *int16
+			effective, expiry *time.Time
 		)
-		if err := rows.Scan(&c.CHFID, &c.LastName, &c.OtherNames, &phone, &headPhone,
-			&code, &name, &status, &effective, &expiry); err != nil {
+		if err := rows.Scan(&c.CHFID, &c.LastName, &c.OtherNames, &holder.phone, &holder.headPhone, &holder.location,
+			&holder.familyPhones, &code, &name, &status, &effective, &expiry); err != nil {
 			return Coverage{}, fmt.Errorf("policystore: coverage scan: %w", err)
 		}
 		found = true
-		c.Phone, c.HeadPhone = deref(phone), deref(headPhone)
+		c.Holder = holder.Holder()
 		if code == nil { // the insuree has no current policy
 			continue
 		}
@@ -110,6 +109,33 @@ func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Co
 		return cmp.Compare(coveredRank(a.Status), coveredRank(b.Status))
 	})
 	return c, nil
+}
+
+// holderColumns and holderJoins read the Holder of the insuree ins (a
+// relation with "FamilyID" and "Phone"): the family's village, the head's
+// phone and every current member's. They fit any query of one insuree row.
+const (
+	holderColumns = `ins."Phone", head."Phone", f."LocationId",
+       ARRAY(SELECT m."Phone" FROM "tblInsuree" m
+             WHERE m."FamilyID" = ins."FamilyID" AND m."ValidityTo" IS NULL AND btrim(m."Phone") <> '')`
+	holderJoins = `
+LEFT JOIN "tblFamilies" f ON f."FamilyID" = ins."FamilyID" AND f."ValidityTo" IS NULL
+LEFT JOIN "tblInsuree" head ON head."InsureeID" = f."InsureeID" AND head."ValidityTo" IS NULL`
+)
+
+// holderRow scans holderColumns.
+type holderRow struct {
+	phone, headPhone *string
+	location         *int32
+	familyPhones     []string
+}
+
+func (r holderRow) Holder() Holder {
+	h := Holder{Phone: deref(r.phone), HeadPhone: deref(r.headPhone), FamilyPhones: r.familyPhones}
+	if r.location != nil {
+		h.Location = int(*r.location)
+	}
+	return h
 }
 
 func coveredRank(s CoverageStatus) int {

@@ -62,8 +62,8 @@ type Officer struct {
 	WorksTo            time.Time
 	// E164 is Phone normalised, e.g. "+255712345678".
 	E164 string
-	// area holds the locations the officer works in (see Covers).
-	area map[int]struct{}
+	// Area is the locations the officer works in (see Covers), ascending.
+	Area []int
 }
 
 // Covers reports whether a family living in location (its village,
@@ -73,7 +73,7 @@ type Officer struct {
 // as openIMIS assigns it). An officer with neither has no area, and a family
 // with no location (0) is in nobody's.
 func (o Officer) Covers(location int) bool {
-	_, ok := o.area[location]
+	_, ok := slices.BinarySearch(o.Area, location)
 	return ok && location != 0
 }
 
@@ -285,13 +285,14 @@ WITH RECURSIVE officers AS (
 )
 SELECT officer, location FROM villages
 UNION
-SELECT officer, location FROM under`
+SELECT officer, location FROM under
+ORDER BY officer, location`
 
 // loadOfficers reads every current officer with a phone, and their areas,
 // in one round trip. Officers whose phone does not parse are left out:
 // nobody can call from it.
 func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]Officer, error) {
-	areas := map[int]map[int]struct{}{}
+	areas := map[int][]int{}
 	idx := map[string][]Officer{}
 	b := &pgx.Batch{}
 	b.Queue(officerAreasSQL).Query(func(rows pgx.Rows) error {
@@ -300,10 +301,7 @@ func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]O
 			if err := rows.Scan(&officer, &location); err != nil {
 				return err
 			}
-			if areas[officer] == nil {
-				areas[officer] = map[int]struct{}{}
-			}
-			areas[officer][location] = struct{}{}
+			areas[officer] = append(areas[officer], location)
 		}
 		return rows.Err()
 	})
@@ -324,7 +322,7 @@ func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]O
 			o.Name = strings.TrimSpace(other + " " + last)
 			o.E164 = e164
 			o.WorksTo = derefTime(worksTo)
-			o.area = areas[o.ID]
+			o.Area = areas[o.ID]
 			idx[e164] = append(idx[e164], o)
 		}
 		return rows.Err()

@@ -20,13 +20,26 @@ const (
 	Suspended                          // 'S'
 )
 
+// Holder is whom an insurance number belongs to, as far as deciding who may
+// see what of it: phones are free text as stored.
+type Holder struct {
+	Phone     string // the insuree's "Phone"
+	HeadPhone string // the family head's "Phone"
+	// FamilyPhones are the phones of every current member of the family,
+	// the head's and the insuree's among them.
+	FamilyPhones []string
+	// Location is the family's village ("tblFamilies"."LocationId"), 0 when
+	// NULL: enrolment officers see the families of their area
+	// (Officer.Covers).
+	Location int
+}
+
 // Coverage is what a membership check shows about one insurance number.
 type Coverage struct {
 	CHFID      string
 	LastName   string
 	OtherNames string
-	Phone      string // the insuree's "Phone", free text as stored
-	HeadPhone  string // the family head's "Phone", free text as stored
+	Holder
 	// Policies, covered ones first, then by expiry date descending.
 	Policies []PolicyCoverage
 }
