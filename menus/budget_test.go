@@ -31,7 +31,7 @@ func longest(chfid string, status policystore.CoverageStatus, nameWords int) pol
 		return strings.TrimSpace(strings.Repeat(w+" ", nameWords))
 	}
 	cov := policystore.Coverage{CHFID: chfid, LastName: name("L"), OtherNames: name("O"),
-		Phone: "+255 712 345 678", HeadPhone: "+255 754 000 111"}
+		Holder: policystore.Holder{Phone: "+255 712 345 678", HeadPhone: "+255 754 000 111"}}
 	for i := range 5 {
 		cov.Policies = append(cov.Policies, policystore.PolicyCoverage{
 			ProductCode: strings.Repeat(string(rune('A'+i)), 50), ProductName: strings.Repeat("P", 100),
@@ -125,14 +125,15 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 		}
 	}
 	run("membership without policy", owner, "1", "7")
-	run("no claims", stranger, "2", "1")
-	run("one claim", stranger, "2", "2")
-	st, _ := run("claims", stranger, "2", wide)
+	run("no claims", owner, "2", "1")
+	run("one claim", owner, "2", "2")
+	run("claims of another family", stranger, "2", wide)
+	st, _ := run("claims", owner, "2", wide)
 	for range 11 {
-		st, _ = runFrom(t, e, stranger, st, "98", add)
+		st, _ = runFrom(t, e, owner, st, "98", add)
 	}
 	for range 11 {
-		st, _ = runFrom(t, e, stranger, st, "0", add)
+		st, _ = runFrom(t, e, owner, st, "0", add)
 	}
 	for i := range languages {
 		run("choose language", stranger, "3", fmt.Sprint(i+1), "2", "x")
@@ -256,7 +257,7 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 			t.Run(name+"/"+lang, func(t *testing.T) {
 				e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}},
 					&fakeLanguages{}, Options{Budget: budget})
-				c := Caller{Phone: stranger.Phone, Lang: lang}
+				c := Caller{Phone: insuree.Phone, Lang: lang}
 				h := e.newHop(context.Background(), c, lang)
 				st, scr, _ := e.Begin(context.Background(), c, []string{"2", "5"})
 				all := scr.Text + "\n"
@@ -283,7 +284,7 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 	// every language.
 	for _, lang := range languages {
 		e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}}, &fakeLanguages{}, Options{})
-		_, scr, _ := e.Begin(context.Background(), Caller{Lang: lang}, []string{"2", "5"})
+		_, scr, _ := e.Begin(context.Background(), Caller{Phone: insuree.Phone, Lang: lang}, []string{"2", "5"})
 		if !strings.Contains(scr.Text, "Hospitali") {
 			t.Errorf("%s: no facility name on the first page:\n%s", lang, scr.Text)
 		}
@@ -306,7 +307,7 @@ func TestNepaliAndFrenchScreens(t *testing.T) {
 			"MKH00290 du 8 mai 2026\nMakole Health Centre\nRejetée\n98 Suite 0 Retour 00 Menu", gsm7.GSM7, 154},
 	}
 	for _, tt := range tests {
-		c := Caller{Phone: stranger.Phone, Lang: tt.lang}
+		c := Caller{Phone: insuree.Phone, Lang: tt.lang}
 		st, scr, _ := e.Begin(context.Background(), c, tt.route[:2])
 		st, scr, _ = e.Next(context.Background(), c, st, tt.route[2])
 		enc, n := gsm7.Measure(scr.Text)

@@ -52,6 +52,11 @@ const (
 	msgClaimStatusCode msg = "claim.status.other"
 	msgClaimApproved   msg = "claim.approved"
 	msgClaimValued     msg = "claim.valued"
+	msgClaimsPrivate   msg = "claims.private"
+
+	msgLookupLimit msg = "lookup.limit"
+	msgWaitMinutes msg = "wait.minutes"
+	msgWaitHours   msg = "wait.hours"
 
 	msgRenewAsk           msg = "renew.ask"
 	msgRenewNoPolicy      msg = "renew.nopolicy"

@@ -31,12 +31,14 @@ func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
 		return step{notice: h.chfidFormat()}, nil
 	}
-	claims, err := h.loadClaims(in)
+	claims, denial, again, err := h.claimsFor(in, true)
 	switch {
-	case errors.Is(err, policystore.ErrInsureeNotFound):
-		return step{notice: h.noInsuree(in)}, nil
 	case err != nil:
 		return step{}, err
+	case again:
+		return step{notice: denial}, nil
+	case denial != "":
+		return step{end: denial}, nil
 	case len(claims) == 0:
 		return step{end: h.noClaims(in, "")}, nil
 	}
@@ -46,15 +48,20 @@ func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
 	return step{to: NodeClaimsList, id: in}, nil
 }
 
+// claimsListView shows a page of the list. The caller's right to see it is
+// checked again (a state may be crafted), but the look-up is not counted
+// twice: the list was counted when entered.
 func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
-	claims, err := h.loadClaims(st.ID)
+	claims, denial, gone, err := h.claimsFor(st.ID, false)
+	nav := h.t(msgNav, nil)
 	switch {
-	case errors.Is(err, policystore.ErrInsureeNotFound) || err == nil && len(claims) == 0:
-		// The insuree or the claims went away between two hops.
-		nav := h.t(msgNav, nil)
-		return view{body: h.noClaims(st.ID, "\n"+nav), nav: nav}, nil
 	case err != nil:
 		return view{}, err
+	case gone || denial == "" && len(claims) == 0:
+		// The insuree or the claims went away between two hops.
+		return view{body: h.noClaims(st.ID, "\n"+nav), nav: nav}, nil
+	case denial != "":
+		return view{body: denial, nav: nav}, nil
 	}
 	pages := claimPages(h, h.claimTexts())
 	st.Page = min(max(st.Page, 0), len(pages)-1)
@@ -62,12 +69,47 @@ func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
 	return view{body: p.text, nav: p.nav}, nil
 }
 
+// claimsFor reads chfid's claims for the caller (access.go): the claims
+// when the caller may see them; otherwise denial, the caller's answer:
+// where claims are shown, or when to try again once the caller's look-up
+// limit is reached (count: this look-up counts against it), or, with
+// again, that no insuree has the number and another may be typed (only
+// where anyone may see claims: elsewhere the answer must not tell a known
+// number from an unknown one).
+func (h *hop) claimsFor(chfid string, count bool) (claims []policystore.Claim, denial string, again bool, err error) {
+	list, err := h.loadClaims(chfid)
+	notFound := errors.Is(err, policystore.ErrInsureeNotFound)
+	if err != nil && !notFound {
+		return nil, "", false, err
+	}
+	rel := relStranger
+	if !notFound {
+		rel = h.relationTo(list.Holder)
+	}
+	if count && !rel.ownFamily() {
+		if err := h.countLookup(); err != nil {
+			text, over := overLimit(err)
+			if !over {
+				return nil, "", false, err
+			}
+			return nil, text, false, nil
+		}
+	}
+	switch {
+	case !rel.seesClaims(h.e.opt.ClaimsVisibleTo):
+		return nil, h.claimsPrivate(chfid), false, nil
+	case notFound:
+		return nil, h.noInsuree(chfid), true, nil
+	}
+	return list.Claims, "", false, nil
+}
+
 // claimsCache keeps the claims a hop loaded: entering the list asks the
 // store once, and renders the claims once, although both the input and the
 // view need them.
 type claimsCache struct {
 	chfid  string
-	claims []policystore.Claim
+	list   policystore.ClaimList
 	err    error
 	loaded bool
 	// texts are the claims rendered in textsLang: a route may change the
@@ -76,16 +118,16 @@ type claimsCache struct {
 	textsLang string
 }
 
-func (h *hop) loadClaims(chfid string) ([]policystore.Claim, error) {
+func (h *hop) loadClaims(chfid string) (policystore.ClaimList, error) {
 	if c := h.claims; c.loaded && c.chfid == chfid {
-		return c.claims, c.err
+		return c.list, c.err
 	}
-	claims, err := h.e.opt.Claims.Claims(h.ctx, chfid, claimsShown)
+	list, err := h.e.opt.Claims.Claims(h.ctx, chfid, claimsShown)
 	if err != nil {
 		err = fmt.Errorf("claim status: %w", err)
 	}
-	h.claims = claimsCache{chfid: chfid, claims: claims, err: err, loaded: true}
-	return claims, err
+	h.claims = claimsCache{chfid: chfid, list: list, err: err, loaded: true}
+	return list, err
 }
 
 // claimTexts are the claims loadClaims returned last, rendered in the hop's
@@ -93,9 +135,17 @@ func (h *hop) loadClaims(chfid string) ([]policystore.Claim, error) {
 func (h *hop) claimTexts() *claimTexts {
 	c := &h.claims
 	if c.texts == nil || c.textsLang != h.lang {
-		c.texts, c.textsLang = newClaimTexts(h, c.claims), h.lang
+		c.texts, c.textsLang = newClaimTexts(h, c.list.Claims), h.lang
 	}
 	return c.texts
+}
+
+// claimsPrivate says where the claims of chfid are shown, echoing as much
+// of the number as fits.
+func (h *hop) claimsPrivate(chfid string) string {
+	return h.fitValue(chfid, shownCHFIDMax, "", func(number string) string {
+		return h.t(msgClaimsPrivate, vars{"Number": number})
+	})
 }
 
 // noClaims says that the insuree has no claims, echoing as much of the

@@ -16,8 +16,10 @@ const (
 	navLast      = "0 Back 00 Menu"
 )
 
+// newClaimsEngine shows claims to anyone: these tests are about the list
+// and its screens, access_test.go about who sees it.
 func newClaimsEngine(claims *fakeClaims) *Engine {
-	return newFullEngine(newFake(), claims, &fakeLanguages{}, Options{})
+	return newFullEngine(newFake(), claims, &fakeLanguages{}, Options{ClaimsVisibleTo: ClaimsToAnyone})
 }
 
 func TestClaimStatusScreens(t *testing.T) {

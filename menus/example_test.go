@@ -20,7 +20,7 @@ func Example() {
 		if chfid != "101000001" {
 			return policystore.Coverage{}, policystore.ErrInsureeNotFound
 		}
-		return policystore.Coverage{CHFID: chfid, OtherNames: "Amina", LastName: "Juma", Phone: "0712 345 678",
+		return policystore.Coverage{CHFID: chfid, OtherNames: "Amina", LastName: "Juma", Holder: policystore.Holder{Phone: "0712 345 678"},
 			Policies: []policystore.PolicyCoverage{{ProductCode: "BASIC", ProductName: "Basic Cover",
 				Status: policystore.Covered, ExpiryDate: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}}}, nil
 	})
@@ -63,17 +63,19 @@ func Example() {
 	// Basic Cover: covered until 31 Dec 2026
 }
 
-type claimsFunc func(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error)
+type claimsFunc func(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error)
 
-func (f claimsFunc) Claims(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error) {
+func (f claimsFunc) Claims(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error) {
 	return f(ctx, chfid, limit)
 }
 
 func ExampleEngine_SMS() {
-	claims := claimsFunc(func(_ context.Context, chfid string, _ int) ([]policystore.Claim, error) {
-		return []policystore.Claim{{Code: "DRH00871", FacilityName: "Dodoma Regional Referral Hospital",
-			DateClaimed: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), Status: policystore.ClaimValuated,
-			Valuated: policystore.Amount{Cents: 17250000, Valid: true}}}, nil
+	// The insuree's claims, asked from the insuree's own phone.
+	claims := claimsFunc(func(_ context.Context, chfid string, _ int) (policystore.ClaimList, error) {
+		return policystore.ClaimList{Holder: policystore.Holder{Phone: "0712 345 678"},
+			Claims: []policystore.Claim{{Code: "DRH00871", FacilityName: "Dodoma Regional Referral Hospital",
+				DateClaimed: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), Status: policystore.ClaimValuated,
+				Valuated: policystore.Amount{Cents: 17250000, Valid: true}}}}, nil
 	})
 	e := menus.New(nil, menus.Options{Claims: claims, DefaultLang: "fr"})
 	r, err := e.SMS(context.Background(), menus.SMSRequest{From: "+255712345678", Text: "claims 101203401", Key: "africastalking:ATXid_1"})

@@ -74,9 +74,13 @@ var (
 
 // amina is the test insuree; each test number gives her other policies.
 func amina(chfid string, policies ...policystore.PolicyCoverage) policystore.Coverage {
-	return policystore.Coverage{CHFID: chfid, LastName: "Juma", OtherNames: "Amina", Phone: "0712345678",
-		HeadPhone: "+255 754 000 111", Policies: policies}
+	return policystore.Coverage{CHFID: chfid, LastName: "Juma", OtherNames: "Amina", Holder: aminasFamily, Policies: policies}
 }
+
+// aminasFamily: Amina's own phone, her head's, and her son's (a member with
+// a phone of his own); a village of officer directory's area.
+var aminasFamily = policystore.Holder{Phone: "0712345678", HeadPhone: "+255 754 000 111",
+	FamilyPhones: []string{"0712345678", "+255 754 000 111", "0765 111 222"}, Location: 42}
 
 func newFake() *fakeSource {
 	return &fakeSource{byCHFID: map[string]policystore.Coverage{
@@ -106,18 +110,19 @@ type fakeClaims struct {
 	calls   []string
 }
 
-func (f *fakeClaims) Claims(_ context.Context, chfid string, limit int) ([]policystore.Claim, error) {
+// Every number's claims are Amina's family's.
+func (f *fakeClaims) Claims(_ context.Context, chfid string, limit int) (policystore.ClaimList, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, chfid)
 	if f.err != nil {
-		return nil, f.err
+		return policystore.ClaimList{}, f.err
 	}
 	c, ok := f.byCHFID[chfid]
 	if !ok {
-		return nil, policystore.ErrInsureeNotFound
+		return policystore.ClaimList{}, policystore.ErrInsureeNotFound
 	}
-	return c[:min(limit, len(c))], nil
+	return policystore.ClaimList{Holder: aminasFamily, Claims: c[:min(limit, len(c))]}, nil
 }
 
 func (f *fakeClaims) callCount() int {
@@ -216,7 +221,8 @@ func (f *fakeOfficers) OfficerByPhone(_ context.Context, phone string, today tim
 	if !ok || !f.phones[key] {
 		return policystore.Officer{}, false, nil
 	}
-	return policystore.Officer{ID: 1, Code: "EO003", Name: "Rose Upendo Komba", Phone: phone, E164: key}, true, nil
+	return policystore.Officer{ID: 1, Code: "EO003", Name: "Rose Upendo Komba", Phone: phone, E164: key,
+		Area: []int{aminasFamily.Location}}, true, nil
 }
 
 func (f *fakeOfficers) set(phone string, officer bool) {

@@ -35,25 +35,41 @@ func (e *Engine) membershipInput(h *hop, _ State, in string) (step, error) {
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
 		return step{notice: h.chfidFormat()}, nil
 	}
-	text, err := e.membership(h, in)
-	if errors.Is(err, policystore.ErrInsureeNotFound) {
-		return step{notice: h.noInsuree(in)}, nil
-	}
-	if err != nil {
+	text, again, err := e.membership(h, in)
+	switch {
+	case err != nil:
 		return step{}, err
+	case again:
+		return step{notice: text}, nil
 	}
 	return step{end: text}, nil
 }
 
 // membership answers a membership check of a valid insurance number, for
-// USSD and SMS alike.
-func (e *Engine) membership(h *hop, chfid string) (string, error) {
+// USSD and SMS alike: the answer, or, with again set, that no insuree has
+// the number and another may be typed. A number outside the caller's own
+// family counts against the caller's look-up limit (access.go), found or
+// not; over it, the answer says when to try again.
+func (e *Engine) membership(h *hop, chfid string) (text string, again bool, err error) {
 	today := e.today()
 	cov, err := e.src.Coverage(h.ctx, chfid, today)
-	if err != nil {
-		return "", fmt.Errorf("check membership: %w", err)
+	notFound := errors.Is(err, policystore.ErrInsureeNotFound)
+	if err != nil && !notFound {
+		return "", false, fmt.Errorf("check membership: %w", err)
 	}
-	return e.coverageAnswer(h, cov, chfid, today), nil
+	if notFound || !h.relationTo(cov.Holder).ownFamily() {
+		if err := h.countLookup(); err != nil {
+			text, over := overLimit(err)
+			if !over {
+				return "", false, err
+			}
+			return text, false, nil
+		}
+	}
+	if notFound {
+		return h.noInsuree(chfid), true, nil
+	}
+	return e.coverageAnswer(h, cov, chfid, today), false, nil
 }
 
 func (h *hop) chfidFormat() string {

@@ -39,7 +39,7 @@ func TestNameMasking(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cov := policystore.Coverage{CHFID: "101000001", OtherNames: "Amina", LastName: "Juma",
-				Phone: tt.phone, HeadPhone: tt.headPh, Policies: []policystore.PolicyCoverage{basicCovered}}
+				Holder: policystore.Holder{Phone: tt.phone, HeadPhone: tt.headPh}, Policies: []policystore.PolicyCoverage{basicCovered}}
 			src := &fakeSource{byCHFID: map[string]policystore.Coverage{"101000001": cov}}
 			_, screens := walk(t, newTestEngine(src), Caller{Phone: tt.caller}, []string{"1", "101000001"})
 			if got, _, _ := strings.Cut(last(screens).Text, "\n"); got != tt.want {
@@ -65,7 +65,7 @@ func TestNameForms(t *testing.T) {
 	}
 	e := newTestEngine(newFake())
 	for _, tt := range tests {
-		cov := policystore.Coverage{OtherNames: tt.other, LastName: tt.last, Phone: insuree.Phone}
+		cov := policystore.Coverage{OtherNames: tt.other, LastName: tt.last, Holder: policystore.Holder{Phone: insuree.Phone}}
 		if got := e.insureeName(e.newHop(context.Background(), insuree, ""), cov); got != tt.owner {
 			t.Errorf("owner sees %q %q as %q, want %q", tt.other, tt.last, got, tt.owner)
 		}

@@ -30,8 +30,9 @@ type CoverageSource interface {
 // ClaimsSource is what "Claim status" needs from the policy store.
 type ClaimsSource interface {
 	// Claims returns the insuree's latest claims, newest first, at most
-	// limit, or an error wrapping policystore.ErrInsureeNotFound.
-	Claims(ctx context.Context, chfid string, limit int) ([]policystore.Claim, error)
+	// limit, and whom they belong to, or an error wrapping
+	// policystore.ErrInsureeNotFound.
+	Claims(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error)
 }
 
 // OfficerDirectory recognises enrolment officers by their phone.
@@ -154,6 +155,12 @@ type Options struct {
 	DefaultLang string           // en, fr, sw or ne (Supported); default "en"
 
 	Claims    ClaimsSource  // "Claim status" and SMS CLAIMS; nil hides them
+	// ClaimsVisibleTo says who sees an insuree's claims; default
+	// ClaimsToInsured (access.go).
+	ClaimsVisibleTo ClaimsVisibility
+	// Lookups limits each phone's look-ups of numbers outside its own
+	// family (access.go); nil means no limit.
+	Lookups LookupLimiter
 	Languages LanguageStore // the "Language" menu and SMS LANG; nil hides them
 	// Officers and Renewals make "Renew policy" and SMS RENEW; the two go
 	// together, and without either renewal is hidden.

@@ -24,13 +24,18 @@ type callerPhone struct {
 	key         string
 }
 
-// matchesAny reports whether any stored number is the caller's.
-func (c *callerPhone) matchesAny(stored ...string) bool {
+// e164 is the caller's number in E.164; false when it does not parse.
+func (c *callerPhone) e164() (string, bool) {
 	if !c.parsed {
 		c.key, c.ok = phoneKey(c.raw, c.region)
 		c.parsed = true
 	}
-	if !c.ok {
+	return c.key, c.ok
+}
+
+// matchesAny reports whether any stored number is the caller's.
+func (c *callerPhone) matchesAny(stored ...string) bool {
+	if _, ok := c.e164(); !ok {
 		return false
 	}
 	for i, s := range stored {

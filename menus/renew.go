@@ -51,6 +51,7 @@ func officerCalls(h *hop) bool {
 // officerCheck is the hop's officer look-up, done at most once per hop.
 type officerCheck struct {
 	done, ok bool
+	officer  policystore.Officer
 	err      error
 }
 
@@ -61,13 +62,20 @@ func (h *hop) isOfficer() (bool, error) {
 		return false, nil
 	}
 	if !h.officer.done {
-		_, ok, err := h.e.opt.Officers.OfficerByPhone(h.ctx, h.caller.Phone, h.e.today())
+		o, ok, err := h.e.opt.Officers.OfficerByPhone(h.ctx, h.caller.Phone, h.e.today())
 		if err != nil {
 			err = fmt.Errorf("officer look-up: %w", err)
 		}
-		h.officer = officerCheck{done: true, ok: ok && err == nil, err: err}
+		h.officer = officerCheck{done: true, ok: ok && err == nil, officer: o, err: err}
 	}
 	return h.officer.ok, h.officer.err
+}
+
+// officerRecord is the caller's officer record; false for anyone who is no
+// current officer, or when the look-up failed.
+func (h *hop) officerRecord() (policystore.Officer, bool) {
+	ok, err := h.isOfficer()
+	return h.officer.officer, ok && err == nil
 }
 
 // officerOnly ends the session of anyone but an officer with a polite

@@ -2,7 +2,6 @@ package menus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -143,10 +142,7 @@ func (e *Engine) smsCheck(h *hop, args []string) (string, error) {
 	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
 		return h.chfidFormat(), nil
 	}
-	text, err := e.membership(h, chfid)
-	if errors.Is(err, policystore.ErrInsureeNotFound) {
-		return h.noInsuree(chfid), nil
-	}
+	text, _, err := e.membership(h, chfid)
 	return text, err
 }
 
@@ -155,12 +151,12 @@ func (e *Engine) smsClaims(h *hop, args []string) (string, error) {
 	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
 		return h.chfidFormat(), nil
 	}
-	claims, err := h.loadClaims(chfid)
+	claims, denial, _, err := h.claimsFor(chfid, true)
 	switch {
-	case errors.Is(err, policystore.ErrInsureeNotFound):
-		return h.noInsuree(chfid), nil
 	case err != nil:
 		return "", err
+	case denial != "":
+		return denial, nil
 	case len(claims) == 0:
 		return h.noClaims(chfid, ""), nil
 	}

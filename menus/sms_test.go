@@ -45,11 +45,10 @@ func TestSMSGrammar(t *testing.T) {
 		{"CHECK 101000001 101000002", "CHECK", "Send: CHECK <insurance no>"},
 		{"CHECK 999", "CHECK", "No insuree has number 999."},
 		{"CHECK 10-1", "CHECK", "An insurance number has 1 to 12 letters or digits."},
-		{"claims 310482231", "CLAIMS", "Latest claim:\nBUF00412 28 May 2026\nHospitali Teule ya Rufaa ya ...\nRejected"},
-		{"CLAIMS 101203401", "CLAIMS", "Latest 5 claims:\nMKH00342 11 Jun 2026\nMakole Health Centre\nReceived\n" +
-			"MKH00318 28 May 2026\nMakole Health Centre\nChecked, approved TZS 28,500\n+3 more"},
-		{"CLAIMS 101203402", "CLAIMS", "No claims for number 101203402."},
-		{"CLAIMS 999", "CLAIMS", "No insuree has number 999."},
+		// Claims only to the insured's phones (TestSMSClaimsOfTheirOwn),
+		// whether the number exists or not.
+		{"claims 310482231", "CLAIMS", "Claims of 310482231 are shown only on the phone registered for that insurance number."},
+		{"CLAIMS 999", "CLAIMS", "Claims of 999 are shown only on the phone registered for that insurance number."},
 		{"CLAIMS", "CLAIMS", "Send: CLAIMS <insurance no>"},
 		{"LANG", "LANG", "Send: LANG en/fr/sw/ne"},
 		{"LANG de", "LANG", "Send: LANG en/fr/sw/ne"},
@@ -64,7 +63,17 @@ func TestSMSGrammar(t *testing.T) {
 			t.Errorf("%q: %v, %d septets, %d parts", tt.text, r.Encoding, r.Length, r.Parts)
 		}
 	}
-	// The sender's own number shows the name.
+	// The sender's own number shows the name, and the claims.
+	for _, tt := range []struct{ text, want string }{
+		{"claims 310482231", "Latest claim:\nBUF00412 28 May 2026\nHospitali Teule ya Rufaa ya ...\nRejected"},
+		{"CLAIMS 101203401", "Latest 5 claims:\nMKH00342 11 Jun 2026\nMakole Health Centre\nReceived\n" +
+			"MKH00318 28 May 2026\nMakole Health Centre\nChecked, approved TZS 28,500\n+3 more"},
+		{"CLAIMS 101203402", "No claims for number 101203402."},
+	} {
+		if r := sms(t, e, insuree.Phone, tt.text); r.Text != tt.want {
+			t.Errorf("owner %q: %q\nwant %q", tt.text, r.Text, tt.want)
+		}
+	}
 	if r := sms(t, e, insuree.Phone, "CHECK 101000001"); !strings.HasPrefix(r.Text, "Amina Juma\n") {
 		t.Errorf("owner: %q", r.Text)
 	}
