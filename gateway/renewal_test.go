@@ -30,9 +30,13 @@ type smsGateway struct {
 	*testGateway
 	at   *attest.Server
 	deps gateway.Deps
+	// options built the menus engine (with its dependencies): another
+	// instance can build its own.
+	options menus.Options
 }
 
-func newSMSGateway(t *testing.T) *smsGateway {
+// newSMSGateway builds the gateway; tune changes the menus' options.
+func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 	t.Helper()
 	ctx := context.Background()
 	store, err := policystore.Open(ctx, seededDatabase(t), policystore.Options{})
@@ -50,14 +54,19 @@ func newSMSGateway(t *testing.T) *smsGateway {
 	client := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: at.URL})
 	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: gateway.ATSender(client)},
 		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond}, log)
-	engine := menus.New(store, menus.Options{
+	prefix := redistest.Prefix(t)
+	options := menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
-		Languages:   sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{Prefix: redistest.Prefix(t)}),
+		Languages:   sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{Prefix: prefix}),
 		Officers:    store,
 		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
 		Version:     "test",
-	})
+	}
+	for _, f := range tune {
+		f(&options)
+	}
+	engine := menus.New(store, options)
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
 		gateway.InboundOptions{PollInterval: 20 * time.Millisecond, OnProcessed: outbox.Notify}, log)
 	workCtx, stop := context.WithCancel(ctx)
@@ -66,14 +75,13 @@ func newSMSGateway(t *testing.T) *smsGateway {
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	t.Cleanup(func() { stop(); workers.Wait() })
 
-	prefix := redistest.Prefix(t)
 	deps := gateway.Deps{
 		Logger:   log,
 		Sessions: redistest.NewStore(t, rdb, sessions.Options{Prefix: prefix}),
 		Menus:    engine,
 		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}
-	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps}
+	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps, options: options}
 	g.Server = g.serve(deps)
 	return g
 }

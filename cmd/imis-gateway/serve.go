@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/migrations"
@@ -44,6 +46,9 @@ var serveEnv = [][2]string{
 	{"<NAME>_SERVICE_CODE", "the USSD code a provider serves, for wires that do not send it (NALO_, ARKESEL_, BEEM_)"},
 	{"<NAME>_ALLOW_FROM", "optional comma-separated CIDR allow-list of a provider's callers (AT_ALLOW_FROM, ...)"},
 	{"TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{"CLAIMS_VISIBLE_TO", "who sees an insuree's claims: insured (the insuree's and the head's phones, officers of the family's area), family, officers or anyone (default insured)"},
+	{"LOOKUP_LIMIT", "look-ups of insurance numbers outside the caller's own family, per phone, e.g. 10/h,30/d (default; off for none)"},
+	{"OFFICER_LOOKUP_LIMIT", "the same for a registered enrolment officer's phone, outside its area (default 100/h,500/d)"},
 	{"DEFAULT_LANGUAGE", "en, fr, sw or ne (default en)"},
 	{"PHONE_REGION", "ISO country for local phone numbers (default TZ)"},
 	{"TIME_ZONE", "the scheme's time zone, deciding \"today\" for coverage (default UTC)"},
@@ -78,6 +83,8 @@ type serveConfig struct {
 	transliterate                 map[string]bool
 	twilio                        gateway.TwilioConfig
 	auditUserID                   int
+	claimsVisibleTo               menus.ClaimsVisibility
+	lookups                       sessions.LookupLimits
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
@@ -145,21 +152,25 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		}))
 	}
 	outbox := gateway.NewOutboxWorker(store, senders, gateway.OutboxOptions{}, log)
+	registry := prometheus.NewRegistry()
+	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), registry, log)
 
 	engine := menus.New(store, menus.Options{
-		Location:      cfg.location,
-		PhoneRegion:   cfg.region,
-		CHFIDMaxLen:   store.Columns().CHFIDMaxLen,
-		DefaultLang:   cfg.lang,
-		Claims:        store,
-		Languages:     sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
-		Officers:      store,
-		Renewals:      gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
-		Version:       versionString(),
-		AuditUserID:   cfg.auditUserID,
-		Catalog:       catalog,
-		Currency:      cfg.currency,
-		Transliterate: cfg.transliterate,
+		Location:        cfg.location,
+		PhoneRegion:     cfg.region,
+		CHFIDMaxLen:     store.Columns().CHFIDMaxLen,
+		DefaultLang:     cfg.lang,
+		Claims:          store,
+		ClaimsVisibleTo: cfg.claimsVisibleTo,
+		Lookups:         lookups,
+		Languages:       sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
+		Officers:        store,
+		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		Version:         versionString(),
+		AuditUserID:     cfg.auditUserID,
+		Catalog:         catalog,
+		Currency:        cfg.currency,
+		Transliterate:   cfg.transliterate,
 	})
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
@@ -168,6 +179,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Logger:   log,
 		Sessions: sessionStore,
 		Menus:    engine,
+		Registry: registry,
 		Ready: []gateway.Checker{
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
@@ -261,6 +273,11 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			problems = append(problems, fmt.Sprintf("GATEWAY_AUDIT_USER_ID %q: want an integer (a \"tblUsers\".\"UserID\")", v))
 		}
 	}
+	if cfg.claimsVisibleTo, err = menus.ParseClaimsVisibility(getenv("CLAIMS_VISIBLE_TO")); err != nil {
+		problems = append(problems, fmt.Sprintf("CLAIMS_VISIBLE_TO %v", err))
+	}
+	cfg.lookups.Public = parseRates(getenv, "LOOKUP_LIMIT", sessions.DefaultPublicLookups, &problems)
+	cfg.lookups.Officer = parseRates(getenv, "OFFICER_LOOKUP_LIMIT", sessions.DefaultOfficerLookups, &problems)
 	cfg.currency = getenv("CURRENCY")
 	cfg.messagesDir = getenv("MESSAGES_DIR")
 	if list, ok := lookupEnv(getenv, "TRANSLITERATE"); ok {
@@ -372,6 +389,19 @@ func parseDuration(getenv func(string) string, name string, def time.Duration, p
 		return def
 	}
 	return d
+}
+
+func parseRates(getenv func(string) string, name string, def []sessions.Rate, problems *[]string) []sessions.Rate {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	rates, err := sessions.ParseRates(v)
+	if err != nil {
+		*problems = append(*problems, fmt.Sprintf("%s %v", name, err))
+		return def
+	}
+	return rates
 }
 
 // loadTwilio reads the Twilio SMS settings: all or nothing, since a
