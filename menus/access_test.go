@@ -53,7 +53,7 @@ const (
 )
 
 var (
-	member       = Caller{Phone: "0765 111 222"}  // Amina's son, a phone of his own
+	member       = Caller{Phone: "0765 111 222"} // Amina's son, a phone of his own
 	otherFamily  = policystore.Holder{Phone: "0713 000 001", HeadPhone: "0713 000 001", FamilyPhones: []string{"0713 000 001"}, Location: 7}
 	accessClaims = &fakeClaims{byCHFID: map[string][]policystore.Claim{inArea: {claimEntered}, otherArea: {claimEntered}}}
 )

@@ -154,13 +154,13 @@ type Options struct {
 	CHFIDMaxLen int              // longest insurance number the database allows (12 in the openIMIS 1.4.2 dump, 50 after Django migration); default 12
 	DefaultLang string           // en, fr, sw or ne (Supported); default "en"
 
-	Claims    ClaimsSource  // "Claim status" and SMS CLAIMS; nil hides them
+	Claims ClaimsSource // "Claim status" and SMS CLAIMS; nil hides them
 	// ClaimsVisibleTo says who sees an insuree's claims; default
 	// ClaimsToInsured (access.go).
 	ClaimsVisibleTo ClaimsVisibility
 	// Lookups limits each phone's look-ups of numbers outside its own
 	// family (access.go); nil means no limit.
-	Lookups LookupLimiter
+	Lookups   LookupLimiter
 	Languages LanguageStore // the "Language" menu and SMS LANG; nil hides them
 	// Officers and Renewals make "Renew policy" and SMS RENEW; the two go
 	// together, and without either renewal is hidden.

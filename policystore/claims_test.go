@@ -41,7 +41,9 @@ func claimsOf(t *testing.T, s *policystore.Store, chfid string, limit int) []str
 }
 
 // claimsIn is Claims' list without its holder.
-func claimsIn(list policystore.ClaimList, err error) ([]policystore.Claim, error) { return list.Claims, err }
+func claimsIn(list policystore.ClaimList, err error) ([]policystore.Claim, error) {
+	return list.Claims, err
+}
 
 func testClaims(t *testing.T, s *policystore.Store) {
 	ctx := context.Background()
