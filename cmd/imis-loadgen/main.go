@@ -1,7 +1,10 @@
 // Command imis-loadgen drives a running imis-gateway with concurrent USSD
 // sessions in Africa's Talking's wire format and reports throughput and
 // latency. Each session is the three-hop membership check: dial, "1", the
-// insurance number. Each client calls from a phone number of its own.
+// insurance number. Every session calls from a new phone number by default,
+// as a national scheme's callers rarely repeat within minutes (and so that
+// the gateway's per-phone look-up limits never shape a run); -phones client
+// gives each client one number for all its sessions instead.
 package main
 
 import (
@@ -45,6 +48,9 @@ type config struct {
 	warmup   time.Duration
 	chfids   []string
 	timeout  time.Duration
+	// phonePerClient: each client calls from one number (-phones client)
+	// rather than a new one per session.
+	phonePerClient bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before the run")
 	chfids := fs.String("chfids", "101000001", "comma-separated insurance numbers to check, used in turn")
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout")
+	phones := fs.String("phones", "session", "session: every session from a new phone number; client: one number per client")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "Usage: imis-loadgen [flags]\n\nRuns three-hop membership sessions against a gateway and prints hops/s and latency percentiles.\n\nFlags:")
 		fs.SetOutput(stdout)
@@ -75,6 +82,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.clients < 1 || cfg.duration <= 0 {
 		return errors.New("--clients and --duration must be positive")
+	}
+	switch *phones {
+	case "session":
+	case "client":
+		cfg.phonePerClient = true
+	default:
+		return fmt.Errorf("--phones must be session or client (got %q)", *phones)
 	}
 	res, err := load(ctx, cfg, stderr)
 	if err != nil {
@@ -113,14 +127,20 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 		all       []time.Duration
 		wg        sync.WaitGroup
 	)
+	// Phone numbers +25571xxxxxxx (Tanzanian mobile numbers), one per
+	// session from a counter, or one per client.
+	var nextPhone atomic.Int64
+	phone := func(n int64) string { return fmt.Sprintf("%%2B25571%07d", n%10_000_000) }
 	for c := range cfg.clients {
 		wg.Go(func() {
-			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout,
-				phone: fmt.Sprintf("%%2B255700%06d", c)}
+			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout, phone: phone(int64(c))}
 			defer conn.close()
 			local := make([]time.Duration, 0, 1<<16)
 			for n := 0; !stop.Load(); n++ {
 				id := fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
+				if !cfg.phonePerClient {
+					conn.phone = phone(nextPhone.Add(1))
+				}
 				chfid := cfg.chfids[(c+n)%len(cfg.chfids)]
 				for _, text := range []string{"", "1", "1*" + chfid} {
 					start := time.Now()

@@ -47,9 +47,25 @@ func TestLoadReportsThroughputAndLatency(t *testing.T) {
 	if hops.Load() == 0 {
 		t.Fatal("no hop reached the server")
 	}
-	for _, phone := range []string{"+255700000000", "+255700000001"} { // one per client
-		if _, ok := phones.Load(phone); !ok {
-			t.Errorf("no hop from %s", phone)
+	// A new phone per session: about a third as many numbers as hops.
+	numbers := 0
+	phones.Range(func(any, any) bool { numbers++; return true })
+	if numbers < int(hops.Load()/3)-2 {
+		t.Errorf("%d phone numbers for %d hops", numbers, hops.Load())
+	}
+
+	// One per client when asked.
+	phones.Clear()
+	err = run(context.Background(), []string{"imis-loadgen", "-url", srv.URL, "-token", "tok", "-clients", "2",
+		"-duration", "100ms", "-warmup", "10ms", "-phones", "client"}, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbers = 0
+	phones.Range(func(any, any) bool { numbers++; return true })
+	for _, phone := range []string{"+255710000000", "+255710000001"} {
+		if _, ok := phones.Load(phone); !ok || numbers != 2 {
+			t.Errorf("no hop from %s, or %d numbers", phone, numbers)
 		}
 	}
 }
