@@ -31,3 +31,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) observeHop(provider, outcome string, took time.Duration) {
 	m.hops.WithLabelValues(provider, outcome).Observe(took.Seconds())
 }
+
+// SMSMetrics are the SMS command handler's metrics (SMSOptions.Metrics).
+type SMSMetrics struct {
+	suppressed *prometheus.CounterVec
+}
+
+// NewSMSMetrics makes the SMS command handler's metrics and registers them
+// with reg, the registry served on /metrics (nil: not served, as in tests
+// that need none).
+func NewSMSMetrics(reg prometheus.Registerer) *SMSMetrics {
+	m := &SMSMetrics{
+		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imisgw_sms_suppressed_total",
+			Help: "Inbound SMS left unanswered, by reason: not_mobile (the sender is no mobile number: a sender id, " +
+				"a short code), duplicate (the same text from the same phone was answered within SMS_REPEAT_WINDOW), " +
+				"budget (the phone used its replies of the hour).",
+		}, []string{"reason"}),
+	}
+	for _, r := range suppressionReasons {
+		m.suppressed.WithLabelValues(string(r)) // shown at 0 before the first one
+	}
+	if reg != nil {
+		reg.MustRegister(m.suppressed)
+	}
+	return m
+}

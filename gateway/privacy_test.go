@@ -90,6 +90,7 @@ func TestLookupLimitAcrossInstances(t *testing.T) {
 	deps := g.deps
 	deps.Menus = menus.New(g.store, options)
 	deps.Sessions = sessions.New(redistest.Client(t), sessions.Options{Prefix: g.prefix})
+	deps.Registry = prometheus.NewRegistry()
 	other := &testGateway{Server: g.serve(deps), t: t, store: g.store, prefix: g.prefix}
 
 	// Ten look-ups by one stranger: in one session (back, another number),

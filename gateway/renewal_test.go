@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
@@ -28,8 +29,11 @@ import (
 // the inbound processor and the outbox worker sending to a fake AT API.
 type smsGateway struct {
 	*testGateway
-	at   *attest.Server
-	deps gateway.Deps
+	at       *attest.Server
+	deps     gateway.Deps
+	engine   *menus.Engine
+	registry *prometheus.Registry // the gateway's metrics, SMS handler's included
+	logs     *smsLogBuffer        // the SMS handler's log, from debug level up
 	// options built the menus engine (with its dependencies): another
 	// instance can build its own.
 	options menus.Options
@@ -67,7 +71,10 @@ func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 		f(&options)
 	}
 	engine := menus.New(store, options)
-	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
+	registry := prometheus.NewRegistry()
+	logs := &smsLogBuffer{}
+	smsLog := slog.New(slog.NewMultiHandler(log.Handler(), logs.logger().Handler()))
+	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOptions(smsLog, store, registry)),
 		gateway.InboundOptions{PollInterval: 20 * time.Millisecond, OnProcessed: outbox.Notify}, log)
 	workCtx, stop := context.WithCancel(ctx)
 	var workers sync.WaitGroup
@@ -79,11 +86,19 @@ func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 		Logger:   log,
 		Sessions: redistest.NewStore(t, rdb, sessions.Options{Prefix: prefix}),
 		Menus:    engine,
+		Registry: registry,
 		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}
-	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps, options: options}
+	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps,
+		engine: engine, registry: registry, logs: logs, options: options}
 	g.Server = g.serve(deps)
 	return g
+}
+
+// smsOptions are the SMS handler's settings as serve makes them by default,
+// its metrics registered with registry (nil: none).
+func smsOptions(log *slog.Logger, store *policystore.Store, registry prometheus.Registerer) gateway.SMSOptions {
+	return gateway.SMSOptions{Log: log, Officers: store, Metrics: gateway.NewSMSMetrics(registry)}
 }
 
 // instance starts another gateway instance of the same deployment: the same
@@ -91,6 +106,7 @@ func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 func (g *smsGateway) instance() *testGateway {
 	deps := g.deps
 	deps.Sessions = sessions.New(redistest.Client(g.t), sessions.Options{Prefix: g.prefix})
+	deps.Registry = nil // its own metrics, as another process has
 	return &testGateway{Server: g.serve(deps), t: g.t, store: g.store, prefix: g.prefix}
 }
 

@@ -69,6 +69,9 @@ var serveEnv = [][2]string{
 	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
 	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
+	{"SMS_REPEAT_WINDOW", "identical SMS from one phone within this window get one reply (default 10m; 0 turns it off)"},
+	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
+	{"SMS_OFFICER_REPLY_BUDGET", "the same for an enrolment officer's phone (default 100; 0 turns it off)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 unless GOGC is set"},
@@ -88,6 +91,7 @@ type serveConfig struct {
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
+	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
 	logLevel                      slog.Level
 	logFormat                     string
 	dev                           bool
@@ -172,7 +176,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Currency:        cfg.currency,
 		Transliterate:   cfg.transliterate,
 	})
-	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
+	smsOpts := cfg.smsLimits
+	smsOpts.Log, smsOpts.PhoneRegion, smsOpts.Location = log, cfg.region, cfg.location
+	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(registry)
+	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOpts),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
 
 	srv := gateway.NewServer(gateway.Deps{
@@ -184,7 +191,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
-		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
@@ -307,6 +314,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			cfg.sessionCache = n
 		}
 	}
+	cfg.smsLimits = loadSMSLimits(getenv, &problems)
 	if err := cfg.logLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL: %v", err))
 	}
@@ -402,6 +410,42 @@ func parseRates(getenv func(string) string, name string, def []sessions.Rate, pr
 		return def
 	}
 	return rates
+}
+
+// loadSMSLimits reads when an inbound SMS goes unanswered: a repeat within
+// SMS_REPEAT_WINDOW, a phone past its reply budget. 0 turns a check off,
+// which gateway.SMSOptions spells as negative.
+func loadSMSLimits(getenv func(string) string, problems *[]string) gateway.SMSOptions {
+	var o gateway.SMSOptions
+	if v := getenv("SMS_REPEAT_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil || d < 0:
+			*problems = append(*problems, fmt.Sprintf("SMS_REPEAT_WINDOW %q: want a duration such as 10m, 0 for none", v))
+		case d == 0:
+			o.RepeatWindow = -1
+		default:
+			o.RepeatWindow = d
+		}
+	}
+	budget := func(name string) int {
+		v := getenv(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 0:
+			*problems = append(*problems, fmt.Sprintf("%s %q: want a number of replies per hour, 0 for no limit", name, v))
+			return 0
+		case n == 0:
+			return -1
+		}
+		return n
+	}
+	o.ReplyBudget = budget("SMS_REPLY_BUDGET")
+	o.OfficerReplyBudget = budget("SMS_OFFICER_REPLY_BUDGET")
+	return o
 }
 
 // loadTwilio reads the Twilio SMS settings: all or nothing, since a
