@@ -121,17 +121,22 @@ func Sign(authToken, fullURL string, params url.Values) string {
 // gateway should call it at start-up.
 func ValidPublicURL(publicURL string) error {
 	u, err := url.Parse(publicURL)
+	var uerr *url.Error
 	switch {
+	case errors.As(err, &uerr):
+		// Without the URL, which the error quotes whole, password and all.
+		return fmt.Errorf("twilio public URL: %w", uerr.Err)
 	case err != nil:
 		return fmt.Errorf("twilio public URL: %w", err)
+	case u.User != nil:
+		// Callback credentials go in the path token; whether Twilio signs a
+		// URL with user info is not documented. Checked first, so that no
+		// other answer quotes a password.
+		return fmt.Errorf("twilio public URL: no user info allowed")
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Errorf("twilio public URL %q: want an http or https URL", publicURL)
 	case u.Host == "":
 		return fmt.Errorf("twilio public URL %q: no host", publicURL)
-	case u.User != nil:
-		// Callback credentials go in the path token; whether Twilio signs a
-		// URL with user info is not documented.
-		return fmt.Errorf("twilio public URL: no user info allowed")
 	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(publicURL, "?"):
 		return fmt.Errorf("twilio public URL %q: no query or fragment allowed", publicURL)
 	}

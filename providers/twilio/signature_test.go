@@ -342,9 +342,12 @@ func TestValidPublicURL(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "gw.example.org", "/sms", "ftp://gw.example.org", "https://", "https://gw.example.org?x=1",
-		"https://gw.example.org/#frag", "https://user:pass@gw.example.org", "https://gw.example.org?", "https://gw example.org"} {
+		"https://gw.example.org/#frag", "https://user:pass@gw.example.org", "https://gw.example.org?", "https://gw example.org",
+		"ftp://user:s3cret@gw.example.org", "https://user:s3cret@gw example.org", "https://user:s3cret@gw.example.org:x"} {
 		if err := ValidPublicURL(s); err == nil {
 			t.Errorf("%q accepted", s)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error quotes the password: %v", s, err)
 		}
 	}
 	// A misconfigured URL is not the caller's fault: no ErrSignature.
