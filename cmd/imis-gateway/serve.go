@@ -65,12 +65,14 @@ var serveEnv = [][2]string{
 	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
+	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 unless GOGC is set"},
 }
 
 type serveConfig struct {
 	databaseURL, redisURL, listen string
+	adminAddr                     string
 	providers                     map[string]gateway.ProviderConfig
 	trustedProxies                []netip.Prefix
 	lang, region, currency        string
@@ -121,7 +123,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
 		Recent: cfg.sessionCache})
 	if err := sessionStore.Ping(ctx); err != nil {
-		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
+		return fmt.Errorf("Redis at %s: %w", sessions.RedactURL(cfg.redisURL), err)
 	}
 
 	store.SetOfficerOptions(policystore.OfficerOptions{Region: cfg.region})
@@ -180,6 +182,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Twilio:         cfg.twilio,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
 		SimulatorToken: simulatorToken(cfg),
+		MetricsOnAdmin: cfg.adminAddr != "",
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -194,37 +197,74 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      cfg.hopDeadline + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	listeners := []listener{{ln, newHTTPServer(srv, cfg.hopDeadline+5*time.Second, log)}}
+	if cfg.adminAddr != "" {
+		adminLn, err := net.Listen("tcp", cfg.adminAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on ADMIN_ADDR %s: %w", cfg.adminAddr, err)
+		}
+		listeners = append(listeners, listener{adminLn, newHTTPServer(srv.Admin(), 30*time.Second, log)})
+		log.Info("serving metrics and health", "addr", adminLn.Addr().String())
+	} else if !cfg.dev {
+		log.Warn("/metrics is served on the public listener; in production set ADMIN_ADDR (e.g. 127.0.0.1:9090) " +
+			"to serve it, with a detailed /readyz, on a private address")
 	}
 	if addr := env.getenv("PPROF_ADDR"); addr != "" {
 		go servePprof(addr, log)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
 	printBanner(env, ln.Addr(), cfg)
+	return serveHTTP(ctx, listeners, cfg.hopDeadline+time.Second, log)
+}
 
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+// listener is one of serve's HTTP servers and where it listens.
+type listener struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// newHTTPServer bounds every phase of a request, so that a slow or idle
+// client cannot hold a connection for ever.
+func newHTTPServer(h http.Handler, writeTimeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveHTTP serves every listener until ctx ends or one of them fails, then
+// shuts them all down, letting requests in flight finish within grace.
+func serveHTTP(ctx context.Context, listeners []listener, grace time.Duration, log *slog.Logger) error {
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- l.srv.Serve(l.ln) }()
+	}
+	running := len(listeners)
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc: // before Shutdown, Serve returns only on failure
+		running--
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.hopDeadline+time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, l := range listeners {
+		if err := l.srv.Shutdown(shutdownCtx); err != nil {
+			failed = cmp.Or(failed, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range running {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			failed = cmp.Or(failed, err)
+		}
 	}
-	return nil
+	return failed
 }
 
 func loadServeConfig(getenv func(string) string, dev bool, listen string) (serveConfig, error) {
@@ -232,6 +272,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		databaseURL: getenv("DATABASE_URL"),
 		redisURL:    getenv("REDIS_URL"),
 		listen:      cmp.Or(listen, getenv("LISTEN_ADDR"), ":8080"),
+		adminAddr:   getenv("ADMIN_ADDR"),
 		lang:        cmp.Or(getenv("DEFAULT_LANGUAGE"), "en"),
 		region:      strings.ToUpper(cmp.Or(getenv("PHONE_REGION"), "TZ")),
 		logFormat:   cmp.Or(getenv("LOG_FORMAT"), "json"),
@@ -246,6 +287,9 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	}
 	if cfg.redisURL == "" {
 		problems = append(problems, "REDIS_URL is required")
+	}
+	if _, _, err := net.SplitHostPort(cfg.adminAddr); cfg.adminAddr != "" && err != nil {
+		problems = append(problems, fmt.Sprintf("ADMIN_ADDR %q: want host:port such as 127.0.0.1:9090", cfg.adminAddr))
 	}
 	cfg.providers = loadProviders(getenv, dev, &problems)
 	var err error
