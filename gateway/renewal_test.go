@@ -34,6 +34,12 @@ type smsGateway struct {
 
 func newSMSGateway(t *testing.T) *smsGateway {
 	t.Helper()
+	return newSMSGatewayLogging(t, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// newSMSGatewayLogging is newSMSGateway with every part logging to log.
+func newSMSGatewayLogging(t *testing.T, log *slog.Logger) *smsGateway {
+	t.Helper()
 	ctx := context.Background()
 	store, err := policystore.Open(ctx, seededDatabase(t), policystore.Options{})
 	if err != nil {
@@ -41,7 +47,6 @@ func newSMSGateway(t *testing.T) *smsGateway {
 	}
 	t.Cleanup(store.Close)
 	rdb := redistest.Client(t)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	at := attest.New(t)
 	at.Respond(func(r attest.Request) attest.Response {
