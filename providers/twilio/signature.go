@@ -68,7 +68,7 @@ func ValidateSignature(authToken, publicURL string, r *http.Request) error {
 	signed := strings.TrimSuffix(publicURL, "/") + requestURI(r)
 	u, err := url.Parse(signed)
 	if err != nil {
-		return fmt.Errorf("%w: request URL: %v", ErrSignature, err)
+		return fmt.Errorf("%w: request URL: %v", ErrSignature, withoutURL(err))
 	}
 	body, err := bufferBody(r)
 	if err != nil {
@@ -121,13 +121,9 @@ func Sign(authToken, fullURL string, params url.Values) string {
 // gateway should call it at start-up.
 func ValidPublicURL(publicURL string) error {
 	u, err := url.Parse(publicURL)
-	var uerr *url.Error
 	switch {
-	case errors.As(err, &uerr):
-		// Without the URL, which the error quotes whole, password and all.
-		return fmt.Errorf("twilio public URL: %w", uerr.Err)
 	case err != nil:
-		return fmt.Errorf("twilio public URL: %w", err)
+		return fmt.Errorf("twilio public URL: %w", withoutURL(err))
 	case u.User != nil:
 		// Callback credentials go in the path token; whether Twilio signs a
 		// URL with user info is not documented. Checked first, so that no
@@ -141,6 +137,16 @@ func ValidPublicURL(publicURL string) error {
 		return fmt.Errorf("twilio public URL %q: no query or fragment allowed", publicURL)
 	}
 	return nil
+}
+
+// withoutURL is a URL parsing error without the URL, which it quotes whole:
+// a password in TWILIO_PUBLIC_URL, the callback token in a request's path.
+func withoutURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
 }
 
 // requestURI is the path and query as the client sent them: the server keeps

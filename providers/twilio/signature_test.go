@@ -335,6 +335,17 @@ func TestValidateSignatureBodyLimit(t *testing.T) {
 	}
 }
 
+// A request target that does not parse is refused without quoting it: its
+// path holds the callback token, and the error is logged.
+func TestValidateSignatureUnparsableTarget(t *testing.T) {
+	r := signedRequest("POST", path, public+path, smsParams)
+	r.RequestURI = path + "/%zz"
+	err := ValidateSignature(token, public, r)
+	if !errors.Is(err, ErrSignature) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("err %v, want ErrSignature without the path", err)
+	}
+}
+
 func TestValidPublicURL(t *testing.T) {
 	for _, s := range []string{"https://gw.example.org", "https://gw.example.org/", "http://localhost:8080/imis", "https://[2001:db8::1]:8443"} {
 		if err := ValidPublicURL(s); err != nil {
