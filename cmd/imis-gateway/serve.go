@@ -193,28 +193,16 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	defer func() { stopWork(); workers.Wait() }()
 
-	ln, err := net.Listen("tcp", cfg.listen)
+	listeners, err := openListeners(cfg, srv, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
-	}
-	listeners := []listener{{ln, newHTTPServer(srv, cfg.hopDeadline+5*time.Second, log)}}
-	if cfg.adminAddr != "" {
-		adminLn, err := net.Listen("tcp", cfg.adminAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on ADMIN_ADDR %s: %w", cfg.adminAddr, err)
-		}
-		listeners = append(listeners, listener{adminLn, newHTTPServer(srv.Admin(), 30*time.Second, log)})
-		log.Info("serving metrics and health", "addr", adminLn.Addr().String())
-	} else if !cfg.dev {
-		log.Warn("/metrics is served on the public listener; in production set ADMIN_ADDR (e.g. 127.0.0.1:9090) " +
-			"to serve it, with a detailed /readyz, on a private address")
+		return err
 	}
 	if addr := env.getenv("PPROF_ADDR"); addr != "" {
 		go servePprof(addr, log)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
-	printBanner(env, ln.Addr(), cfg)
+	public := listeners[0].ln.Addr()
+	log.Info("serving", "addr", public.String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
+	printBanner(env, public, cfg)
 	return serveHTTP(ctx, listeners, cfg.hopDeadline+time.Second, log)
 }
 
@@ -222,6 +210,35 @@ func serve(ctx context.Context, env *environment, args []string) error {
 type listener struct {
 	ln  net.Listener
 	srv *http.Server
+}
+
+// adminWriteTimeout bounds an answer of the admin listener: a scrape of
+// every metric, or a /readyz waiting for its dependencies.
+const adminWriteTimeout = 30 * time.Second
+
+// openListeners opens the public listener, first, and the admin one when
+// ADMIN_ADDR is set. Without it, /metrics is public, which production
+// should not want: serve says so.
+func openListeners(cfg serveConfig, srv *gateway.Server, log *slog.Logger) ([]listener, error) {
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	listeners := []listener{{ln, newHTTPServer(srv, cfg.hopDeadline+5*time.Second, log)}}
+	if cfg.adminAddr == "" {
+		if !cfg.dev {
+			log.Warn("/metrics is served on the public listener; in production set ADMIN_ADDR (e.g. 127.0.0.1:9090) " +
+				"to serve it, with a detailed /readyz, on a private address")
+		}
+		return listeners, nil
+	}
+	adminLn, err := net.Listen("tcp", cfg.adminAddr)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("listen on ADMIN_ADDR %s: %w", cfg.adminAddr, err)
+	}
+	log.Info("serving metrics and health", "addr", adminLn.Addr().String())
+	return append(listeners, listener{adminLn, newHTTPServer(srv.Admin(), adminWriteTimeout, log)}), nil
 }
 
 // newHTTPServer bounds every phase of a request, so that a slow or idle
