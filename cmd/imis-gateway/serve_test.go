@@ -170,3 +170,22 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// migrate and seed-demo fail on an unreachable or malformed DATABASE_URL
+// without printing its password either.
+func TestDatabaseFailuresPrintNoPassword(t *testing.T) {
+	closed := "127.0.0.1:" + fmt.Sprint(freePort(t))
+	for _, databaseURL := range []string{
+		"postgres://imis:hunter2-pg@" + closed + "/openimis?connect_timeout=2",
+		"postgres://imis:hunter2-pg@127.0.0.1:port/openimis",
+		"host=127.0.0.1 port=x user=imis password=hunter2-pg",
+	} {
+		for _, command := range []string{"migrate", "seed-demo"} {
+			stdout, stderr, err := runCmd(t, context.Background(), map[string]string{"DATABASE_URL": databaseURL}, "", command)
+			if err == nil {
+				t.Fatalf("%s on %s: no error", command, databaseURL)
+			}
+			noSecrets(t, stdout, stderr, err, "hunter2-pg")
+		}
+	}
+}
