@@ -189,3 +189,19 @@ func TestDatabaseFailuresPrintNoPassword(t *testing.T) {
 		}
 	}
 }
+
+// sim dialling a gateway that is not there says so without the callback
+// token, which the URL it posts to carries.
+func TestSimPrintsNoToken(t *testing.T) {
+	base := "http://127.0.0.1:" + fmt.Sprint(freePort(t))
+	for _, provider := range []string{"africastalking", "hubtel"} {
+		stdout, stderr, err := runCmd(t, context.Background(), serveSecrets, "q\n", "sim", "--url", base, "--provider", provider,
+			"--token", serveSecrets["AT_CALLBACK_TOKEN"])
+		if err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("sim %s: %v", provider, err)
+		}
+		noSecrets(t, stdout, stderr, err, serveSecrets["AT_CALLBACK_TOKEN"])
+	}
+	_, _, err := runCmd(t, context.Background(), serveSecrets, "q\n", "sim", "--url", base)
+	noSecrets(t, "", "", err, serveSecrets["AT_CALLBACK_TOKEN"])
+}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
@@ -68,7 +69,7 @@ func ValidateSignature(authToken, publicURL string, r *http.Request) error {
 	signed := strings.TrimSuffix(publicURL, "/") + requestURI(r)
 	u, err := url.Parse(signed)
 	if err != nil {
-		return fmt.Errorf("%w: request URL: %v", ErrSignature, withoutURL(err))
+		return fmt.Errorf("%w: request URL: %v", ErrSignature, smsapi.WithoutURL(err))
 	}
 	body, err := bufferBody(r)
 	if err != nil {
@@ -123,7 +124,7 @@ func ValidPublicURL(publicURL string) error {
 	u, err := url.Parse(publicURL)
 	switch {
 	case err != nil:
-		return fmt.Errorf("twilio public URL: %w", withoutURL(err))
+		return fmt.Errorf("twilio public URL: %w", smsapi.WithoutURL(err))
 	case u.User != nil:
 		// Callback credentials go in the path token; whether Twilio signs a
 		// URL with user info is not documented. Checked first, so that no
@@ -137,16 +138,6 @@ func ValidPublicURL(publicURL string) error {
 		return fmt.Errorf("twilio public URL %q: no query or fragment allowed", publicURL)
 	}
 	return nil
-}
-
-// withoutURL is a URL parsing error without the URL, which it quotes whole:
-// a password in TWILIO_PUBLIC_URL, the callback token in a request's path.
-func withoutURL(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return uerr.Err
-	}
-	return err
 }
 
 // requestURI is the path and query as the client sent them: the server keeps

@@ -134,7 +134,7 @@ func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte,
 	}))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, nil, transportError(req.Context(), withoutURL(err), wrote.Load(), api)
+		return nil, nil, transportError(req.Context(), WithoutURL(err), wrote.Load(), api)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse))
@@ -162,10 +162,10 @@ func transportError(ctx context.Context, err error, written bool, api string) *S
 	return &SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + Clip(err.Error())}
 }
 
-// withoutURL drops the request URL net/http puts into its errors: it may
-// carry an account (Twilio's path names it) or credentials, and transport
-// errors end up in logs and the outbox.
-func withoutURL(err error) error {
+// WithoutURL drops the URL net/http and net/url put into their errors: it
+// may carry an account (Twilio's path names it), a callback token or a
+// password, and errors end up in logs, the outbox and terminals.
+func WithoutURL(err error) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		return fmt.Errorf("%s: %w", uerr.Op, uerr.Err)
@@ -307,7 +307,7 @@ func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		err = withoutURL(err)
+		err = WithoutURL(err)
 		return nil, nil, &SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + p.hide(err.Error()), Err: err}
 	}
 	auth(req)
