@@ -15,33 +15,47 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n")) //nolint:errcheck
 }
 
-// readyz pings every dependency concurrently: 200 when all answer, 503 with
-// the failing ones otherwise.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+// readyz answers 200 when every dependency answers, 503 otherwise, with each
+// one's state: "ok" or "unavailable", followed by the error when detailed.
+// The public /readyz is not detailed: a driver's error names the database,
+// its user and host, which only operators (the admin listener) should see.
+func (s *Server) readyz(detailed bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		errs := s.pingAll(r.Context())
+		code := http.StatusOK
+		status := make(map[string]string, len(errs))
+		for name, err := range errs {
+			status[name] = "ok"
+			if err != nil {
+				code = http.StatusServiceUnavailable
+				status[name] = "unavailable"
+				if detailed {
+					status[name] += ": " + err.Error()
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(status) //nolint:errcheck
+	}
+}
+
+// pingAll pings every dependency concurrently and returns each one's error,
+// nil for those that answered.
+func (s *Server) pingAll(ctx context.Context) map[string]error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	status := make(map[string]string, len(s.ready))
+	errs := make(map[string]error, len(s.ready))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, c := range s.ready {
 		wg.Go(func() {
-			res := "ok"
-			if err := c.Ping(ctx); err != nil {
-				res = "unavailable: " + err.Error()
-			}
+			err := c.Ping(ctx)
 			mu.Lock()
-			status[c.Name] = res
+			errs[c.Name] = err
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	code := http.StatusOK
-	for _, res := range status {
-		if res != "ok" {
-			code = http.StatusServiceUnavailable
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(status) //nolint:errcheck
+	return errs
 }

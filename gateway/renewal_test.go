@@ -42,6 +42,12 @@ type smsGateway struct {
 // newSMSGateway builds the gateway; tune changes the menus' options.
 func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 	t.Helper()
+	return newSMSGatewayLogging(t, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), tune...)
+}
+
+// newSMSGatewayLogging is newSMSGateway with every part logging to log.
+func newSMSGatewayLogging(t *testing.T, log *slog.Logger, tune ...func(*menus.Options)) *smsGateway {
+	t.Helper()
 	ctx := context.Background()
 	store, err := policystore.Open(ctx, seededDatabase(t), policystore.Options{})
 	if err != nil {
@@ -49,7 +55,6 @@ func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 	}
 	t.Cleanup(store.Close)
 	rdb := redistest.Client(t)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	at := attest.New(t)
 	at.Respond(func(r attest.Request) attest.Response {

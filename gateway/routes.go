@@ -5,26 +5,20 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/infobip"
 	"github.com/openimis/imis-gateway/providers/twilio"
 )
 
-// routes maps the whole HTTP surface in one place.
-func (s *Server) routes(reg *prometheus.Registry) http.Handler {
-	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.accessLog, s.recoverPanics)
-	r.NotFound(notFound)
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	})
-
+// routes maps the whole public HTTP surface in one place.
+func (s *Server) routes(metrics http.Handler) http.Handler {
+	r := s.newRouter()
 	r.Get("/healthz", healthz)
-	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	r.Get("/readyz", s.readyz(false))
+	if !s.cfg.MetricsOnAdmin {
+		r.Method(http.MethodGet, "/metrics", metrics)
+	}
 	if s.cfg.Simulator {
 		r.Get("/simulator", simulator(s.cfg.SimulatorToken))
 	}
@@ -66,6 +60,25 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 			r.Method(http.MethodPost, twilioStatus, NewDeliveryReportHandler(ParseTwilioDeliveryReport, s.sms.Store, s.log))
 		})
 	}
+	return r
+}
+
+// adminRoutes is the operators' surface (Server.Admin).
+func (s *Server) adminRoutes(metrics http.Handler) http.Handler {
+	r := s.newRouter()
+	r.Get("/healthz", healthz)
+	r.Get("/readyz", s.readyz(true))
+	r.Method(http.MethodGet, "/metrics", metrics)
+	return r
+}
+
+func (s *Server) newRouter() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.accessLog, s.recoverPanics)
+	r.NotFound(notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	})
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/sessions"
@@ -36,6 +37,10 @@ type Config struct {
 	// which only development should do.
 	Simulator      bool
 	SimulatorToken string
+	// MetricsOnAdmin serves /metrics on the Admin handler only (ADMIN_ADDR),
+	// so that the public listener does not show them; otherwise the public
+	// handler serves them too.
+	MetricsOnAdmin bool
 }
 
 // TwilioConfig is what Twilio's signed SMS webhooks need.
@@ -81,8 +86,8 @@ type Deps struct {
 	Sessions *sessions.Store
 	Menus    *menus.Engine
 	Ready    []Checker
-	// Registry receives the gateway's metrics and is served on /metrics;
-	// nil makes a private registry.
+	// Registry receives the gateway's metrics and is served on /metrics
+	// (see Config.MetricsOnAdmin); nil makes a private registry.
 	Registry *prometheus.Registry
 	// SMS, when set, serves the SMS callbacks of the providers that have a
 	// token: inbound messages are recorded for the inbound processor, delivery
@@ -100,15 +105,21 @@ type SMSDeps struct {
 	Wake func()
 }
 
-// Server is the gateway's http.Handler.
+// Server is the gateway's public http.Handler; Admin is its operators'.
 type Server struct {
 	http.Handler
+	admin http.Handler
 	log   *slog.Logger
 	cfg   Config
 	hops  *pipeline
 	ready []Checker
 	sms   *SMSDeps
 }
+
+// Admin is the handler for operators, to serve on a private address
+// (ADMIN_ADDR), as Prometheus exporters do: /metrics, /healthz, and a
+// /readyz that says why a dependency is unavailable.
+func (s *Server) Admin() http.Handler { return s.admin }
 
 // NewServer builds the router with every route of DESIGN.md §2.2 that the
 // configured providers need.
@@ -139,6 +150,8 @@ func NewServer(deps Deps, cfg Config) *Server {
 			metrics:  newMetrics(deps.Registry),
 		},
 	}
-	s.Handler = s.routes(deps.Registry)
+	metrics := promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{})
+	s.Handler = s.routes(metrics)
+	s.admin = s.adminRoutes(metrics)
 	return s
 }

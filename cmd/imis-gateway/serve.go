@@ -73,12 +73,14 @@ var serveEnv = [][2]string{
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
 	{"SMS_OFFICER_REPLY_BUDGET", "the same for an enrolment officer's phone (default 100; 0 turns it off)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
+	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 unless GOGC is set"},
 }
 
 type serveConfig struct {
 	databaseURL, redisURL, listen string
+	adminAddr                     string
 	providers                     map[string]gateway.ProviderConfig
 	trustedProxies                []netip.Prefix
 	lang, region, currency        string
@@ -132,7 +134,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
 		Recent: cfg.sessionCache})
 	if err := sessionStore.Ping(ctx); err != nil {
-		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
+		return fmt.Errorf("Redis at %s: %w", sessions.RedactURL(cfg.redisURL), err)
 	}
 
 	store.SetOfficerOptions(policystore.OfficerOptions{Region: cfg.region})
@@ -199,6 +201,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Twilio:         cfg.twilio,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
 		SimulatorToken: simulatorToken(cfg),
+		MetricsOnAdmin: cfg.adminAddr != "",
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -209,41 +212,95 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	defer func() { stopWork(); workers.Wait() }()
 
-	ln, err := net.Listen("tcp", cfg.listen)
+	listeners, err := openListeners(cfg, srv, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
-	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      cfg.hopDeadline + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		return err
 	}
 	if addr := env.getenv("PPROF_ADDR"); addr != "" {
 		go servePprof(addr, log)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
-	printBanner(env, ln.Addr(), cfg)
+	public := listeners[0].ln.Addr()
+	log.Info("serving", "addr", public.String(), "dev", cfg.dev, "chfid_max_len", store.Columns().CHFIDMaxLen)
+	printBanner(env, public, cfg)
+	return serveHTTP(ctx, listeners, cfg.hopDeadline+time.Second, log)
+}
 
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+// listener is one of serve's HTTP servers and where it listens.
+type listener struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// adminWriteTimeout bounds an answer of the admin listener: a scrape of
+// every metric, or a /readyz waiting for its dependencies.
+const adminWriteTimeout = 30 * time.Second
+
+// openListeners opens the public listener, first, and the admin one when
+// ADMIN_ADDR is set. Without it, /metrics is public, which production
+// should not want: serve says so.
+func openListeners(cfg serveConfig, srv *gateway.Server, log *slog.Logger) ([]listener, error) {
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	listeners := []listener{{ln, newHTTPServer(srv, cfg.hopDeadline+5*time.Second, log)}}
+	if cfg.adminAddr == "" {
+		if !cfg.dev {
+			log.Warn("/metrics is served on the public listener; in production set ADMIN_ADDR (e.g. 127.0.0.1:9090) " +
+				"to serve it, with a detailed /readyz, on a private address")
+		}
+		return listeners, nil
+	}
+	adminLn, err := net.Listen("tcp", cfg.adminAddr)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("listen on ADMIN_ADDR %s: %w", cfg.adminAddr, err)
+	}
+	log.Info("serving metrics and health", "addr", adminLn.Addr().String())
+	return append(listeners, listener{adminLn, newHTTPServer(srv.Admin(), adminWriteTimeout, log)}), nil
+}
+
+// newHTTPServer bounds every phase of a request, so that a slow or idle
+// client cannot hold a connection for ever.
+func newHTTPServer(h http.Handler, writeTimeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveHTTP serves every listener until ctx ends or one of them fails, then
+// shuts them all down, letting requests in flight finish within grace.
+func serveHTTP(ctx context.Context, listeners []listener, grace time.Duration, log *slog.Logger) error {
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- l.srv.Serve(l.ln) }()
+	}
+	running := len(listeners)
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc: // before Shutdown, Serve returns only on failure
+		running--
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.hopDeadline+time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, l := range listeners {
+		if err := l.srv.Shutdown(shutdownCtx); err != nil {
+			failed = cmp.Or(failed, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range running {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			failed = cmp.Or(failed, err)
+		}
 	}
-	return nil
+	return failed
 }
 
 func loadServeConfig(getenv func(string) string, dev bool, listen string) (serveConfig, error) {
@@ -251,6 +308,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		databaseURL: getenv("DATABASE_URL"),
 		redisURL:    getenv("REDIS_URL"),
 		listen:      cmp.Or(listen, getenv("LISTEN_ADDR"), ":8080"),
+		adminAddr:   getenv("ADMIN_ADDR"),
 		lang:        cmp.Or(getenv("DEFAULT_LANGUAGE"), "en"),
 		region:      strings.ToUpper(cmp.Or(getenv("PHONE_REGION"), "TZ")),
 		logFormat:   cmp.Or(getenv("LOG_FORMAT"), "json"),
@@ -265,6 +323,9 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	}
 	if cfg.redisURL == "" {
 		problems = append(problems, "REDIS_URL is required")
+	}
+	if _, _, err := net.SplitHostPort(cfg.adminAddr); cfg.adminAddr != "" && err != nil {
+		problems = append(problems, fmt.Sprintf("ADMIN_ADDR %q: want host:port such as 127.0.0.1:9090", cfg.adminAddr))
 	}
 	cfg.providers = loadProviders(getenv, dev, &problems)
 	var err error

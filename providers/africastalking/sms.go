@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
 
@@ -75,6 +76,7 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 			Timeout:  smsapi.Timeout(cfg.Timeout, DefaultSMSTimeout),
 			API:      "Africa's Talking",
 			URLName:  "AT API URL",
+			Secrets:  []string{strings.TrimSpace(cfg.APIKey)},
 		},
 	}
 }
@@ -130,7 +132,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 			Reason: "no AT username or API key (AT_USERNAME, AT_API_KEY)"}
 	case to == "" || strings.ContainsAny(to, ", \t\r\n"):
 		// AT reads a comma-separated list; this client sends to one.
-		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(to))}
+		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
 	case strings.TrimSpace(message) == "":
 		return SendResult{}, &SendError{Status: "EmptyMessage", Reason: "empty message"}
 	}
@@ -208,7 +210,7 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 		// refused as a whole, nothing sent.
 		// The summary is AT's reason when it is one word ("InvalidSenderId"),
 		// a sentence ("Sent to 0/1 Total Cost: 0") otherwise.
-		msg := smsapi.Clip(data.Message)
+		msg := smsapi.Quote(data.Message)
 		status := "NoRecipients"
 		if msg != "" && !strings.ContainsFunc(msg, unicode.IsSpace) && len(msg) <= 64 {
 			status = msg

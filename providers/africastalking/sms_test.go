@@ -166,6 +166,53 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 	pt.SendUnreachable(t, c.Send, testPhone)
 }
 
+// AT's key travels in a header, but an answer may quote it (a proxy's page,
+// a debugging echo): whatever comes back, and however the request fails, the
+// error Send returns carries neither the API key nor the whole recipient's
+// number.
+func TestSendErrorsCarryNoSecrets(t *testing.T) {
+	const apiKey = "atsk_3f9c2e71b04d4a8e9d5f60c1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
+	echo := "apiKey=" + apiKey + " to=" + testPhone
+	for _, tc := range []struct {
+		label  string
+		answer attest.Response
+	}{
+		{"plain-text 401 quoting the key", attest.Response{Status: 401, ContentType: "text/plain", Body: "Invalid " + echo}},
+		{"400 quoting it", attest.Response{Status: 400, ContentType: "text/plain", Body: echo}},
+		{"429 quoting it", attest.Response{Status: 429, ContentType: "text/plain", Body: echo}},
+		{"500 page", attest.Response{Status: 500, ContentType: "text/html", Body: "<h1>500</h1><pre>" + echo + "</pre>"}},
+		{"redirect", attest.Response{Status: 302, Header: map[string]string{"Location": "https://elsewhere.example/?" + echo}}},
+		{"no recipients, a summary quoting it", attest.SendAnswer(201, "Rejected "+echo)},
+		{"undecodable 201", attest.Response{Status: 201, ContentType: "text/html", Body: echo}},
+		{"connection closed after the request", attest.Response{Hangup: true}},
+		{"no answer in time", attest.Slow(testPhone, "ATXid_late", 5*time.Second)},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			fake := attest.New(t)
+			fake.Enqueue(tc.answer)
+			c := newTestClient(fake, func(c *SMSConfig) { c.APIKey, c.Timeout = apiKey, 200*time.Millisecond })
+			_, err := c.Send(context.Background(), testPhone, "hello")
+			if err == nil {
+				t.Fatal("sent")
+			}
+			pt.NoSecrets(t, err, apiKey, testPhone)
+		})
+	}
+	t.Run("nothing listening", func(t *testing.T) {
+		fake := attest.New(t)
+		fake.Close()
+		_, err := newTestClient(fake, func(c *SMSConfig) { c.APIKey = apiKey }).Send(context.Background(), testPhone, "hello")
+		if err == nil {
+			t.Fatal("sent")
+		}
+		pt.NoSecrets(t, err, apiKey, testPhone)
+	})
+	t.Run("two recipients", func(t *testing.T) {
+		_, err := newTestClient(attest.New(t), nil).Send(context.Background(), testPhone+","+testPhone, "hello")
+		pt.NoSecrets(t, pt.RefusedLocally(t, err, "InvalidPhoneNumber", false), testPhone)
+	})
+}
+
 func TestSendRefusesBeforeCalling(t *testing.T) {
 	fake := attest.New(t)
 	for _, tc := range []struct {

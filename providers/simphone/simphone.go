@@ -24,6 +24,7 @@ import (
 	"github.com/openimis/imis-gateway/providers/beem"
 	"github.com/openimis/imis-gateway/providers/hubtel"
 	"github.com/openimis/imis-gateway/providers/infobip"
+	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 	"github.com/openimis/imis-gateway/providers/nalo"
 )
@@ -244,12 +245,12 @@ func newRequest(method, endpoint, contentType string, body any) (request, error)
 func (p *Phone) do(ctx context.Context, r request) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, r.method, r.endpoint, bytes.NewReader(r.payload))
 	if err != nil {
-		return nil, err
+		return nil, smsapi.WithoutURL(err)
 	}
 	req.Header.Set("Content-Type", r.contentType)
 	resp, err := p.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("gateway unreachable: %w", err)
+		return nil, fmt.Errorf("gateway unreachable: %w", smsapi.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
 
@@ -76,6 +77,9 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 			URLName: "Twilio API URL",
 		},
 	}
+	// The account SID is in every request's path, which Twilio's errors
+	// quote; it is no password, but it names the account to attack.
+	c.post.Secrets = []string{c.accountSID, c.authToken}
 	if from := strings.TrimSpace(cfg.From); strings.HasPrefix(from, "MG") {
 		c.serviceSID = from
 	} else {
@@ -158,7 +162,7 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, er
 		return SendResult{}, &SendError{Config: true, Status: "NotConfigured",
 			Reason: "no Twilio account SID, auth token or sender (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)"}
 	case to == "" || strings.ContainsFunc(to, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(maskPhones(to)))}
+		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
 	case strings.TrimSpace(body) == "":
 		return SendResult{}, &SendError{Status: "EmptyMessage", Reason: "empty message"}
 	case n > MaxBodyChars:
@@ -210,7 +214,7 @@ func created(body []byte, httpStatus int) (SendResult, error) {
 		// A 2xx means Twilio took the request; without the SID nobody
 		// knows what became of it.
 		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
-			Reason: "undecodable answer to an accepted request (it may have been sent): " + smsapi.OrDefault(snippet(body), "empty body")}
+			Reason: "undecodable answer to an accepted request (it may have been sent): " + smsapi.OrDefault(smsapi.Snippet(body), "empty body")}
 	case sid == "":
 		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse",
 			Reason: "answer to an accepted request without a message SID (it may have been sent)"}
@@ -221,8 +225,8 @@ func created(body []byte, httpStatus int) (SendResult, error) {
 		// Created but already dead (rare at creation): final, as a 4xx.
 		code := int(m.ErrorCode)
 		return SendResult{}, &SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), status),
-			Reason: fmt.Sprintf("message %s %s at creation: %s", maskPhones(sid), status,
-				smsapi.OrDefault(smsapi.Clip(maskPhones(smsapi.Clean(m.ErrorMessage, smsapi.MaxResponse))), "no error message"))}
+			Reason: fmt.Sprintf("message %s %s at creation: %s", providers.MaskPhones(sid), status,
+				smsapi.OrDefault(smsapi.Quote(m.ErrorMessage), "no error message"))}
 	}
 	return SendResult{MessageID: sid, Status: status, Parts: max(int(m.NumSegments), 0)}, nil
 }
@@ -244,14 +248,14 @@ func refused(httpStatus int, retryAfterHeader string, body []byte) *SendError {
 	}
 	code := int(ae.Code)
 	// Masked before clipping, so that no number is cut short of the mask.
-	text := maskPhones(smsapi.Clean(ae.Message, smsapi.MaxResponse))
-	if d := maskPhones(smsapi.Clean(ae.Detail, smsapi.MaxResponse)); d != "" {
+	text := providers.MaskPhones(smsapi.Clean(ae.Message, smsapi.MaxResponse))
+	if d := providers.MaskPhones(smsapi.Clean(ae.Detail, smsapi.MaxResponse)); d != "" {
 		if text != "" {
 			text += ": "
 		}
 		text += d
 	}
-	reason := smsapi.OrDefault(text, snippet(body))
+	reason := smsapi.OrDefault(text, smsapi.Snippet(body))
 	if code != 0 {
 		reason = "Twilio error " + strconv.Itoa(code) + ": " + smsapi.OrDefault(text, http.StatusText(httpStatus))
 	}
@@ -285,39 +289,3 @@ func codeStatus(code int) string {
 	}
 	return strconv.Itoa(code)
 }
-
-// maskPhones masks every phone-number-like run (7 or more digits, with an
-// optional leading '+') in s as the gateway's logs do, "+2557*****678":
-// Twilio quotes the recipient in its error messages ("The 'To' number
-// +255712345678 is not a valid phone number."), and reasons reach the logs.
-func maskPhones(s string) string {
-	const minDigits, keepHead, keepTail = 7, 5, 3
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		j := i
-		if s[j] == '+' {
-			j++
-		}
-		k := j
-		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-			k++
-		}
-		if k-j < minDigits {
-			end := max(k, i+1)
-			b.WriteString(s[i:end])
-			i = end
-			continue
-		}
-		if run := s[i:k]; len(run) <= keepHead+keepTail {
-			b.WriteString("***")
-		} else {
-			b.WriteString(run[:keepHead] + strings.Repeat("*", len(run)-keepHead-keepTail) + run[len(run)-keepTail:])
-		}
-		i = k
-	}
-	return b.String()
-}
-
-// snippet is smsapi.Snippet with phone numbers masked: Twilio's pages and
-// errors may quote the recipient.
-func snippet(body []byte) string { return smsapi.Clip(maskPhones(smsapi.Flatten(body))) }

@@ -112,7 +112,7 @@ func TestSendClassifiesFailures(t *testing.T) {
 		reason    string
 	}{
 		{label: "21211 invalid To", answer: twiliotest.InvalidTo(testPhone),
-			status: "21211", code: 21211, reason: "Twilio error 21211: Invalid 'To' Phone Number: +2557*****678"},
+			status: "21211", code: 21211, reason: "Twilio error 21211: Invalid 'To' Phone Number: +*********678"},
 		{label: "21610 unsubscribed (STOP)", answer: twiliotest.Unsubscribed(),
 			status: "21610", code: 21610, reason: "21610: Attempt to send to unsubscribed recipient"},
 		{label: "21614 not a mobile", answer: twiliotest.NotMobile(testPhone), status: "21614", code: 21614},
@@ -129,7 +129,7 @@ func TestSendClassifiesFailures(t *testing.T) {
 		{label: "21212 invalid From", answer: twiliotest.InvalidFrom(testFrom), config: true, status: "21212", code: 21212,
 			reason: "check TWILIO_FROM"},
 		{label: "21408 region not enabled", answer: twiliotest.Error(400, 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +255712345678."),
-			config: true, status: "21408", code: 21408, reason: "+2557*****678"},
+			config: true, status: "21408", code: 21408, reason: "+*********678"},
 		{label: "429", answer: twiliotest.Throttled(0), retryable: true, throttled: true, status: "20429", code: 20429},
 		{label: "21611 sender queue full", answer: twiliotest.QueueFull(), retryable: true, throttled: true, status: "21611", code: 21611},
 		{label: "500", answer: twiliotest.ServerError(), retryable: true, status: "20500", code: 20500},
@@ -254,19 +254,49 @@ func TestSendWrongCredentials(t *testing.T) {
 	}
 }
 
-func TestMaskPhones(t *testing.T) {
-	for in, want := range map[string]string{
-		"The 'To' number +255712345678 is not valid.": "The 'To' number +2557*****678 is not valid.",
-		"To number: 255712345678, is not a mobile":    "To number: 25571****678, is not a mobile",
-		"error 21211 at 2026-03-01":                   "error 21211 at 2026-03-01",
-		"short +1234567 and 12345678":                 "short *** and ***",
-		"+ then text, and a lone +":                   "+ then text, and a lone +",
-		"":                                            "",
+// Twilio's errors quote the request's path, which names the account, and a
+// proxy's page may quote anything: whatever comes back, and however the
+// request fails, the error Send returns carries neither the account SID nor
+// the auth token (nor the whole recipient's number).
+func TestSendErrorsCarryNoSecrets(t *testing.T) {
+	path := twiliotest.MessagesPath(accountSID)
+	echo := "POST " + path + " as " + accountSID + ":" + testToken + " To=" + testPhone
+	for _, tc := range []struct {
+		label  string
+		answer twiliotest.Response
+	}{
+		{"404 naming the account", twiliotest.Error(404, 20404, "The requested resource "+path+" was not found")},
+		{"401 quoting the credentials", twiliotest.Response{Status: 401, ContentType: "text/plain", Body: echo}},
+		{"400 quoting them", twiliotest.Error(400, 21211, "Invalid 'To' Phone Number for "+echo)},
+		{"429 quoting them", twiliotest.Error(429, 20429, "Too many requests: "+echo)},
+		{"500 page", twiliotest.Response{Status: 500, ContentType: "text/html", Body: "<h1>Internal Server Error</h1><pre>" + echo + "</pre>"}},
+		{"503 JSON", twiliotest.Error(503, 20503, "Service unavailable: "+echo)},
+		{"redirect", twiliotest.Response{Status: 307, Header: map[string]string{"Location": "https://elsewhere.example" + path}}},
+		{"undecodable 201", twiliotest.Response{Status: 201, ContentType: "text/html", Body: echo}},
+		{"201 already failed", twiliotest.Created(twiliotest.Message{SID: "SMdead", Status: "failed", AccountSID: accountSID,
+			ErrorCode: new(30007), ErrorMessage: new("Message filtered: " + echo)})},
+		{"connection closed after the request", twiliotest.Hangup()},
+		{"no answer in time", twiliotest.Slow(twiliotest.Error(500, 20500, echo), 5*time.Second)},
 	} {
-		if got := maskPhones(in); got != want {
-			t.Errorf("maskPhones(%q) = %q, want %q", in, got, want)
-		}
+		t.Run(tc.label, func(t *testing.T) {
+			fake := twiliotest.New(t)
+			fake.Enqueue(tc.answer)
+			_, err := newTestClient(fake, func(c *SMSConfig) { c.Timeout = 200 * time.Millisecond }).Send(context.Background(), testPhone, "hello")
+			if err == nil {
+				t.Fatal("sent")
+			}
+			pt.NoSecrets(t, err, accountSID, testToken, testPhone)
+		})
 	}
+	t.Run("nothing listening", func(t *testing.T) {
+		fake := twiliotest.New(t)
+		fake.Close()
+		_, err := newTestClient(fake, nil).Send(context.Background(), testPhone, "hello")
+		if err == nil {
+			t.Fatal("sent")
+		}
+		pt.NoSecrets(t, err, accountSID, testToken)
+	})
 }
 
 // Whatever Twilio (or a proxy in front of it) answers, the decoders neither

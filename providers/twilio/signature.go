@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
@@ -68,7 +69,7 @@ func ValidateSignature(authToken, publicURL string, r *http.Request) error {
 	signed := strings.TrimSuffix(publicURL, "/") + requestURI(r)
 	u, err := url.Parse(signed)
 	if err != nil {
-		return fmt.Errorf("%w: request URL: %v", ErrSignature, err)
+		return fmt.Errorf("%w: request URL: %v", ErrSignature, smsapi.WithoutURL(err))
 	}
 	body, err := bufferBody(r)
 	if err != nil {
@@ -123,15 +124,16 @@ func ValidPublicURL(publicURL string) error {
 	u, err := url.Parse(publicURL)
 	switch {
 	case err != nil:
-		return fmt.Errorf("twilio public URL: %w", err)
+		return fmt.Errorf("twilio public URL: %w", smsapi.WithoutURL(err))
+	case u.User != nil:
+		// Callback credentials go in the path token; whether Twilio signs a
+		// URL with user info is not documented. Checked first, so that no
+		// other answer quotes a password.
+		return fmt.Errorf("twilio public URL: no user info allowed")
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Errorf("twilio public URL %q: want an http or https URL", publicURL)
 	case u.Host == "":
 		return fmt.Errorf("twilio public URL %q: no host", publicURL)
-	case u.User != nil:
-		// Callback credentials go in the path token; whether Twilio signs a
-		// URL with user info is not documented.
-		return fmt.Errorf("twilio public URL: no user info allowed")
 	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(publicURL, "?"):
 		return fmt.Errorf("twilio public URL %q: no query or fragment allowed", publicURL)
 	}

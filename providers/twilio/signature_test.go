@@ -335,6 +335,17 @@ func TestValidateSignatureBodyLimit(t *testing.T) {
 	}
 }
 
+// A request target that does not parse is refused without quoting it: its
+// path holds the callback token, and the error is logged.
+func TestValidateSignatureUnparsableTarget(t *testing.T) {
+	r := signedRequest("POST", path, public+path, smsParams)
+	r.RequestURI = path + "/%zz"
+	err := ValidateSignature(token, public, r)
+	if !errors.Is(err, ErrSignature) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("err %v, want ErrSignature without the path", err)
+	}
+}
+
 func TestValidPublicURL(t *testing.T) {
 	for _, s := range []string{"https://gw.example.org", "https://gw.example.org/", "http://localhost:8080/imis", "https://[2001:db8::1]:8443"} {
 		if err := ValidPublicURL(s); err != nil {
@@ -342,9 +353,12 @@ func TestValidPublicURL(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "gw.example.org", "/sms", "ftp://gw.example.org", "https://", "https://gw.example.org?x=1",
-		"https://gw.example.org/#frag", "https://user:pass@gw.example.org", "https://gw.example.org?", "https://gw example.org"} {
+		"https://gw.example.org/#frag", "https://user:pass@gw.example.org", "https://gw.example.org?", "https://gw example.org",
+		"ftp://user:s3cret@gw.example.org", "https://user:s3cret@gw example.org", "https://user:s3cret@gw.example.org:x"} {
 		if err := ValidPublicURL(s); err == nil {
 			t.Errorf("%q accepted", s)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error quotes the password: %v", s, err)
 		}
 	}
 	// A misconfigured URL is not the caller's fault: no ErrSignature.

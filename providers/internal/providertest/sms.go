@@ -134,3 +134,24 @@ func RefusedLocally(t *testing.T, err error, status string, config bool) *smsapi
 	}
 	return se
 }
+
+// NoSecrets fails t if err, anything it wraps, or the reason and status of
+// the *SendError in it, carries any of secrets: what leaves an SMS client
+// reaches logs and the outbox.
+func NoSecrets(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	var texts []string
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		texts = append(texts, e.Error())
+		if se, ok := e.(*smsapi.SendError); ok {
+			texts = append(texts, se.Reason, se.Status)
+		}
+	}
+	for _, text := range texts {
+		for _, secret := range secrets {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q carries the secret %q", text, secret)
+			}
+		}
+	}
+}

@@ -3,11 +3,12 @@
 // SendError type (each client re-exports it under its own name), one request
 // exchange that draws the line between "certainly not sent" and "may have
 // been sent", and one way of taming provider text before it reaches logs and
-// database rows.
+// database rows: the client's credentials hidden, phone numbers masked, cut
+// short.
 //
 // What belongs to one provider stays in its package: the request itself, and
-// how its answers read (AT's per-recipient status codes, Twilio's error codes
-// and phone masking).
+// how its answers read (AT's per-recipient status codes, Twilio's error
+// codes).
 package smsapi
 
 import (
@@ -24,6 +25,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/openimis/imis-gateway/providers"
 )
 
 const (
@@ -131,7 +134,7 @@ func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte,
 	}))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, nil, transportError(req.Context(), err, wrote.Load(), api)
+		return nil, nil, transportError(req.Context(), WithoutURL(err), wrote.Load(), api)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse))
@@ -157,6 +160,17 @@ func transportError(ctx context.Context, err error, written bool, api string) *S
 			Reason: what + " after the request reached " + api + "; it may have been sent: " + Clip(err.Error())}
 	}
 	return &SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + Clip(err.Error())}
+}
+
+// WithoutURL drops the URL net/http and net/url put into their errors: it
+// may carry an account (Twilio's path names it), a callback token or a
+// password, and errors end up in logs, the outbox and terminals.
+func WithoutURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return fmt.Errorf("%s: %w", uerr.Op, uerr.Err)
+	}
+	return err
 }
 
 func isTimeout(err error) bool {
@@ -193,15 +207,17 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Flatten is body as one line of valid UTF-8, whitespace runs made single
-// spaces, not yet cut to length: a client that masks what it quotes must
-// mask before cutting, so that no number is cut short of the mask.
-func Flatten(body []byte) string {
-	return strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "?")), " ")
+// Snippet is body as one short line of valid UTF-8, for reasons and logs:
+// whitespace runs made single spaces and phone numbers masked (providers'
+// pages and errors may quote the recipient), masked before it is cut so that
+// no number is cut short of the mask.
+func Snippet(body []byte) string {
+	return Clip(providers.MaskPhones(strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "?")), " ")))
 }
 
-// Snippet is body as one short line of text, for reasons and logs.
-func Snippet(body []byte) string { return Clip(Flatten(body)) }
+// Quote is provider text (an error message, a status summary) as reasons
+// carry it: Clean, with phone numbers masked before it is cut.
+func Quote(s string) string { return Clip(providers.MaskPhones(Clean(s, MaxResponse))) }
 
 // Clean trims s, drops control characters and cuts it to limit bytes on a
 // rune boundary: provider text ends up in logs and database rows.
@@ -244,6 +260,28 @@ type Poster struct {
 	Timeout  time.Duration
 	API      string // names the provider in reasons ("Twilio")
 	URLName  string // names the endpoint in reasons ("Twilio API URL")
+	// Secrets are the client's credentials and account identifiers (API
+	// key, auth token, account SID). Whatever the exchange gives back is
+	// rid of them before a client reads it, so that no reason, log line or
+	// outbox row carries them: providers quote the request's path in their
+	// errors (Twilio's names the account), and a proxy's error page may
+	// quote anything.
+	Secrets []string
+}
+
+// minSecret is the shortest secret Poster hides: real keys, tokens and SIDs
+// are 32 characters or more, while hiding a short string would garble
+// answers that merely contain it.
+const minSecret = 8
+
+// hide replaces each of p's secrets in s.
+func (p *Poster) hide(s string) string {
+	for _, secret := range p.Secrets {
+		if len(secret) >= minSecret {
+			s = strings.ReplaceAll(s, secret, "[hidden]")
+		}
+	}
+	return s
 }
 
 // BaseURL is base, or def when base is blank, without a trailing slash, so
@@ -261,19 +299,26 @@ func Timeout(d, def time.Duration) time.Duration {
 }
 
 // PostForm posts form, with auth adding the provider's credentials, and
-// reads the answer as Do does. An endpoint no request can be built for is
-// a configuration error: nothing was sent.
+// reads the answer as Do does, with p's Secrets hidden in the answer's body
+// and in the reason of a missing answer. An endpoint no request can be built
+// for is a configuration error: nothing was sent.
 func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.Request)) (*http.Response, []byte, *SendError) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, nil, &SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + err.Error(), Err: err}
+		err = WithoutURL(err)
+		return nil, nil, &SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + p.hide(err.Error()), Err: err}
 	}
 	auth(req)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return Do(p.HTTP, req, p.API)
+	resp, body, failed := Do(p.HTTP, req, p.API)
+	if failed != nil {
+		failed.Reason = p.hide(failed.Reason)
+		return nil, nil, failed
+	}
+	return resp, []byte(p.hide(string(body))), nil
 }
 
 // Redirected classifies a 3xx answer, which HTTP reports instead of
@@ -281,5 +326,5 @@ func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.
 // it is fixed as hint says.
 func (p *Poster) Redirected(resp *http.Response, hint string) *SendError {
 	return &SendError{Config: true, HTTPStatus: resp.StatusCode, Status: "HTTP " + strconv.Itoa(resp.StatusCode),
-		Reason: fmt.Sprintf("%s redirects to %q; %s", p.URLName, Clip(resp.Header.Get("Location")), hint)}
+		Reason: fmt.Sprintf("%s redirects to %q; %s", p.URLName, Quote(p.hide(resp.Header.Get("Location"))), hint)}
 }

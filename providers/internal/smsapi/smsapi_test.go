@@ -90,6 +90,28 @@ func TestDoReportsRedirects(t *testing.T) {
 	}
 }
 
+// The poster hides its secrets in what comes back, wherever they stand, but
+// not strings too short to be one: hiding those would garble answers.
+func TestPostFormHidesSecrets(t *testing.T) {
+	const secret = "AC5e2d8c1b4a7f6e9d0c3b2a1f4e7d8c9b"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"uri":"` + r.URL.Path + `","status":"ok"}`)) //nolint:errcheck
+	}))
+	defer srv.Close()
+	p := Poster{Endpoint: srv.URL + "/Accounts/" + secret, HTTP: HTTPClient(nil), Timeout: time.Second,
+		Secrets: []string{secret, "ok", ""}}
+	_, body, e := p.PostForm(context.Background(), nil, func(*http.Request) {})
+	if e != nil || string(body) != `{"uri":"/Accounts/[hidden]","status":"ok"}` {
+		t.Errorf("body %s, err %v", body, e)
+	}
+
+	srv.Close()
+	_, _, e = p.PostForm(context.Background(), nil, func(*http.Request) {})
+	if e == nil || strings.Contains(e.Reason, secret) || strings.Contains(e.Err.Error(), secret) {
+		t.Errorf("unreachable: %+v", e)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"30": 30 * time.Second, " 7 ": 7 * time.Second, "0": 0, "-5": 0, "": 0,
