@@ -50,6 +50,7 @@ var serveEnv = [][2]string{
 	{"HOP_DEADLINE", "deadline of one USSD hop (default 5s)"},
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
 	{"SESSION_CACHE", "sessions remembered in memory so that their next hop costs one Redis round trip (default 20000; 0 turns it off)"},
+	{"SESSION_CACHE_MB", "memory those remembered sessions may take, in MiB, whichever of the two limits comes first (default 16)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
 	{"CURRENCY", "currency written with amounts (default TZS)"},
@@ -81,6 +82,7 @@ type serveConfig struct {
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
+	sessionCacheBytes             int64
 	logLevel                      slog.Level
 	logFormat                     string
 	dev                           bool
@@ -119,7 +121,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	defer rdb.Close()
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
-		Recent: cfg.sessionCache})
+		Recent: cfg.sessionCache, RecentBytes: cfg.sessionCacheBytes})
 	if err := sessionStore.Ping(ctx); err != nil {
 		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
 	}
@@ -288,6 +290,16 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			cfg.sessionCache = -1 // sessions.Options: negative is off
 		default:
 			cfg.sessionCache = n
+		}
+	}
+	cfg.sessionCacheBytes = sessions.DefaultRecentBytes
+	if v := getenv("SESSION_CACHE_MB"); v != "" {
+		// 0 is not "off" here: SESSION_CACHE=0 says that, and one switch is enough.
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("SESSION_CACHE_MB %q: want a number of MiB, at least 1 (SESSION_CACHE=0 turns the cache off)", v))
+		} else {
+			cfg.sessionCacheBytes = n << 20
 		}
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
