@@ -37,6 +37,20 @@ var ErrDivergent = errors.New("transcript does not extend the session")
 // closes the session; it has no input to apply (protocols.md §5.4, rule 5).
 var ErrEnded = errors.New("hop ends the session")
 
+// Unreadable stands for an input the gateway cannot read as typed: each run
+// of invalid UTF-8 bytes in an input becomes it (ValidUTF8). It is the Unicode
+// replacement character, which no menu accepts: the caller gets the menu's
+// answer to a wrong input ("Invalid choice." and the screen again).
+const Unreadable = "\uFFFD"
+
+// ValidUTF8 returns the user's input text with each run of invalid UTF-8
+// bytes replaced by Unreadable. Every wire reads its input field through it
+// rather than refusing the request: a byte the network mangled deserves a
+// screen, not the aggregator's error. The replacement is deterministic, so an
+// accumulated transcript that repeats the same bytes compares equal on the
+// next hop. Valid text is returned as it is, without copying.
+func ValidUTF8(text string) string { return strings.ToValidUTF8(text, Unreadable) }
+
 // ReplayKeyStart is the replay key of an aggregator-marked session start
 // (Hop.Start) when the aggregator numbers nothing: a retried start is then
 // replayed like any other retried hop.

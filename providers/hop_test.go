@@ -6,7 +6,6 @@ import (
 	"testing"
 )
 
-// atHop is an Africa's Talking hop with transcript text.
 func atHop(text string) Hop {
 	return Hop{Provider: "africastalking", SessionID: "ATUid_1", Phone: "+255712345678",
 		ServiceCode: "*384*1234#", Text: text, Accumulated: true, ReplayKey: "t:" + text}
@@ -105,6 +104,24 @@ func TestInputs(t *testing.T) {
 				t.Errorf("inputs %q, want %q", got, tc.inputs)
 			}
 		})
+	}
+}
+
+func TestValidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "",
+		"12345678":             "12345678",
+		"Kwame*Ménsah नमस्ते":  "Kwame*Ménsah नमस्ते",
+		"1*\xff":               "1*\uFFFD",
+		"\xc3\x28":             "\uFFFD(",              // a lead byte without its continuation
+		"1\xfe\xff\xc0\xaf2":   "1\uFFFD2",             // one replacement per run
+		"\xed\xa0\x80":         "\uFFFD",               // an encoded surrogate
+		"ok\xe2\x82":           "ok\uFFFD",             // cut short
+		"\uFFFD typed as such": "\uFFFD typed as such", // already valid
+	} {
+		if got := ValidUTF8(in); got != want {
+			t.Errorf("ValidUTF8(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
