@@ -157,6 +157,13 @@ var hopCases = []pt.HopCase{
 		ErrText: "USERID is not valid UTF-8",
 	},
 	{
+		Label:   "MSISDN padded beyond 32 bytes (it is echoed and stored)",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456` + strings.Repeat(" ", 40) + `","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "MSISDN longer than 32 bytes",
+	},
+	{
 		Label:   "form-encoded",
 		CT:      "application/x-www-form-urlencoded",
 		Body:    "USERID=NALOTest&MSISDN=233244123456&USERDATA=1&MSGTYPE=false&SESSIONID=16590115252429751",

@@ -290,6 +290,9 @@ const (
 	MaxNetwork     = 32
 	MaxAccount     = 64
 	MaxRequestID   = 128
+	// MaxPhone bounds a phone number field as sent, spaces included: some
+	// replies echo it exactly (providers.Echo.MSISDN), and they are stored.
+	MaxPhone = 32
 )
 
 // Identifier trims v and checks its length, that it is valid UTF-8 (it may
@@ -320,6 +323,9 @@ var ErrNoPhone = errors.New("missing phone number")
 // the '+'; a national number ("0244123456") is kept as sent, for the menus to
 // read with the deployment's phone region.
 func Phone(name, v string) (string, error) {
+	if len(v) > MaxPhone {
+		return "", Malformed("%s longer than %d bytes", name, MaxPhone)
+	}
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", fmt.Errorf("%w: %w (%s)", providers.ErrMalformed, ErrNoPhone, name)

@@ -179,7 +179,8 @@ func TestPhone(t *testing.T) {
 		{in: "233XXXXXXXXX", errText: "malformed"},
 		{in: "++233246912184", errText: "malformed"},
 		{in: "233 246 912 184", errText: "malformed"},
-		{in: "٢٣٣٢٤٦٩١٢١٨٤", errText: "malformed"}, // Arabic-Indic digits
+		{in: "٢٣٣٢٤٦٩١٢١٨٤", errText: "malformed"},                                             // Arabic-Indic digits
+		{in: "233246912184" + strings.Repeat(" ", 21), errText: "msisdn longer than 32 bytes"}, // echoed as sent
 	} {
 		got, err := Phone("msisdn", tc.in)
 		if tc.errText != "" {
