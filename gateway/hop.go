@@ -105,6 +105,9 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 		}
 		return outcomeEnded, "", render(providers.Reply{End: true}), nil
 	}
+	if err := hop.Bound(); err != nil {
+		return p.endOversized(ctx, hop, render, lang)
+	}
 	if hop.ServiceCode == "" {
 		hop.ServiceCode = p.cfg[hop.Provider].ServiceCode
 	}
@@ -144,6 +147,21 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(prov
 	// it frees the session at once rather than after the lock's TTL.
 	defer p.release(ctx, lease)
 	return p.answer(ctx, hop, lease, render, lang)
+}
+
+// endOversized answers a hop whose transcript no real session reaches
+// (providers.ErrTooLong): the session ends with the session-error screen, in
+// the caller's language, and what Redis held of it goes too, so that none of
+// the text is kept.
+func (p *pipeline) endOversized(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
+	p.log.Warn("transcript too long: session ended", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
+		"session", hop.SessionID, "phone", maskPhone(hop.Phone), "bytes", len(hop.Text))
+	if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
+		p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)
+	}
+	// A preference, not worth a failed answer: on error the default applies.
+	*lang, _ = p.menus.LanguageOf(ctx, hop.Phone)
+	return outcomeRefused, "", render(screenReply(p.menus.SessionError(*lang))), nil
 }
 
 // errNotOptimistic: an optimistic lease led to an answer that only the stored

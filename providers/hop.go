@@ -20,6 +20,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrMalformed marks a request that cannot be a genuine aggregator request
@@ -36,6 +37,41 @@ var ErrDivergent = errors.New("transcript does not extend the session")
 // ErrEnded is what Inputs returns for an end-of-session signal. Such a hop only
 // closes the session; it has no input to apply (protocols.md §5.4, rule 5).
 var ErrEnded = errors.New("hop ends the session")
+
+// ErrTooLong marks an accumulated transcript longer than MaxTranscript: no
+// session typed that much, and going on would store it. The session ends.
+var ErrTooLong = errors.New("transcript longer than any session's")
+
+// Limits on what one hop may carry into the menus and into Redis.
+const (
+	// MaxInput is the longest input a hop can carry, in characters: a USSD
+	// string holds at most 182 (160 octets of packed 7-bit GSM). Anything
+	// longer cannot come from a phone; Inputs and Bound turn it into
+	// Unreadable, so that the menus refuse it like any wrong input and the
+	// text itself is neither stored nor looked up.
+	MaxInput = 182
+	// MaxTranscript is the longest accumulated transcript (Africa's Talking
+	// text) a session may reach, in bytes. A long real session (a renewal
+	// with a few corrections, back and forth through the menus) types some
+	// hundred bytes; the transcript is stored with the session and compared
+	// on every hop, so beyond this the session ends (Bound).
+	MaxTranscript = 2048
+)
+
+// Unreadable stands for an input the gateway cannot read as typed: each run
+// of invalid UTF-8 bytes in an input becomes it (ValidUTF8), and an input
+// longer than MaxInput becomes it whole. It is the Unicode replacement
+// character, which no menu accepts: the caller gets the menu's answer to a
+// wrong input ("Invalid choice." and the screen again).
+const Unreadable = "\uFFFD"
+
+// ValidUTF8 returns the user's input text with each run of invalid UTF-8
+// bytes replaced by Unreadable. Every wire reads its input field through it
+// rather than refusing the request: a byte the network mangled deserves a
+// screen, not the aggregator's error. The replacement is deterministic, so an
+// accumulated transcript that repeats the same bytes compares equal on the
+// next hop. Valid text is returned as it is, without copying.
+func ValidUTF8(text string) string { return strings.ToValidUTF8(text, Unreadable) }
 
 // ReplayKeyStart is the replay key of an aggregator-marked session start
 // (Hop.Start) when the aggregator numbers nothing: a retried start is then
@@ -138,6 +174,9 @@ func (r Reply) Closes(h Hop) bool { return r.End || h.End }
 // input is Text, whatever it contains; a Start for a session already under way
 // is a late duplicate and returns ErrDivergent.
 //
+// An input, or a dialled route, longer than MaxInput comes out as the one
+// input Unreadable.
+//
 // End hops return ErrEnded: they carry no input to apply.
 func (h Hop) Inputs(prev string, first bool) ([]string, error) {
 	if h.End {
@@ -145,28 +184,64 @@ func (h Hop) Inputs(prev string, first bool) ([]string, error) {
 	}
 	if !h.Accumulated {
 		switch {
+		case first && tooLong(h.Dialled):
+			return []string{Unreadable}, nil
 		case first:
 			return Route(h.Dialled, h.ServiceCode), nil
 		case h.Start:
 			return nil, ErrDivergent
 		default:
-			return []string{h.Text}, nil
+			return []string{bounded(h.Text)}, nil
 		}
 	}
 	if first {
-		if h.Text == "" {
+		switch {
+		case h.Text == "":
 			return nil, nil
+		case tooLong(h.Text):
+			return []string{Unreadable}, nil
 		}
 		return strings.Split(h.Text, "*"), nil
 	}
 	switch {
 	case prev == "":
-		return []string{h.Text}, nil
+		return []string{bounded(h.Text)}, nil
 	case strings.HasPrefix(h.Text, prev+"*"):
-		return []string{h.Text[len(prev)+1:]}, nil
+		return []string{bounded(h.Text[len(prev)+1:])}, nil
 	default:
 		return nil, ErrDivergent
 	}
+}
+
+// Bound holds h to the limits before the gateway reads or stores anything of
+// it. A last-only input longer than MaxInput becomes Unreadable, so that
+// neither the replay key derived from it (KeyAt) nor anything else keeps the
+// text. An accumulated transcript longer than MaxTranscript returns
+// ErrTooLong: it is the session's own record, so it cannot be shortened, and
+// the session must end instead. End hops are left as they are.
+func (h *Hop) Bound() error {
+	switch {
+	case h.End:
+		return nil
+	case h.Accumulated && len(h.Text) > MaxTranscript:
+		return ErrTooLong
+	case !h.Accumulated:
+		h.Text = bounded(h.Text)
+	}
+	return nil
+}
+
+// tooLong reports whether input has more than MaxInput characters.
+func tooLong(input string) bool {
+	return len(input) > MaxInput && utf8.RuneCountInString(input) > MaxInput
+}
+
+// bounded returns input, or Unreadable when it is too long.
+func bounded(input string) string {
+	if tooLong(input) {
+		return Unreadable
+	}
+	return input
 }
 
 // Route returns the pre-dialled route in a full dial string: the '*'-separated

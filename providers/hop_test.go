@@ -3,7 +3,16 @@ package providers
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+)
+
+// Inputs at the limit and past it: 182 characters (Nepali letters are three
+// bytes each, the count is of characters), and one more.
+var (
+	longest      = strings.Repeat("9", MaxInput)
+	longestNe    = strings.Repeat("न", MaxInput)
+	tooLongInput = strings.Repeat("9", MaxInput+1)
 )
 
 // atHop is an Africa's Talking hop with transcript text.
@@ -91,6 +100,21 @@ func TestInputs(t *testing.T) {
 			err:   ErrDivergent,
 		},
 
+		// Inputs past MaxInput cannot come from a phone: the menus get Unreadable.
+		{label: "last-only input at the limit", hop: Hop{Provider: "nalo", Text: longest}, inputs: []string{longest}},
+		{label: "last-only input at the limit, in characters", hop: Hop{Provider: "nalo", Text: longestNe}, inputs: []string{longestNe}},
+		{label: "last-only input past the limit", hop: Hop{Provider: "nalo", Text: tooLongInput}, inputs: []string{Unreadable}},
+		{
+			label: "last-only dial string past the limit",
+			hop:   Hop{Provider: "hubtel", Start: true, Dialled: "*714*5*" + tooLongInput + "#", ServiceCode: "714*5"},
+			first: true, inputs: []string{Unreadable},
+		},
+		{label: "AT newest input at the limit", hop: atHop("1*" + longest), prev: "1", inputs: []string{longest}},
+		{label: "AT newest input past the limit", hop: atHop("1*" + tooLongInput), prev: "1", inputs: []string{Unreadable}},
+		{label: "AT second hop past the limit", hop: atHop(tooLongInput), inputs: []string{Unreadable}},
+		{label: "AT route past the limit", hop: atHop("1*" + tooLongInput), first: true, inputs: []string{Unreadable}},
+		{label: "AT after a long input, the next one", hop: atHop("1*" + tooLongInput + "*2"), prev: "1*" + tooLongInput, inputs: []string{"2"}},
+
 		// End signals.
 		{label: "Hubtel Release", hop: Hop{Provider: "hubtel", End: true}, err: ErrEnded},
 		{label: "Infobip end on a new session", hop: Hop{Provider: "infobip", End: true}, first: true, err: ErrEnded},
@@ -105,6 +129,57 @@ func TestInputs(t *testing.T) {
 				t.Errorf("inputs %q, want %q", got, tc.inputs)
 			}
 		})
+	}
+}
+
+func TestBound(t *testing.T) {
+	for _, tc := range []struct {
+		label string
+		hop   Hop
+		want  Hop
+		err   error
+	}{
+		{label: "last-only input kept", hop: Hop{Text: longestNe}, want: Hop{Text: longestNe}},
+		{label: "last-only input past the limit", hop: Hop{Text: tooLongInput}, want: Hop{Text: Unreadable}},
+		{label: "AT transcript at the limit", hop: atHop(strings.Repeat("1*", MaxTranscript/2)[:MaxTranscript]),
+			want: atHop(strings.Repeat("1*", MaxTranscript/2)[:MaxTranscript])},
+		{label: "AT transcript past the limit", hop: atHop(strings.Repeat("1", MaxTranscript+1)), err: ErrTooLong},
+		{label: "end signals are left alone", hop: Hop{End: true, Text: tooLongInput}, want: Hop{End: true, Text: tooLongInput}},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			hop := tc.hop
+			err := hop.Bound()
+			if !errors.Is(err, tc.err) || (err != nil && tc.err == nil) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if err == nil && hop != tc.want {
+				t.Errorf("hop %+v, want %+v", hop, tc.want)
+			}
+		})
+	}
+	// The counted replay key is taken from the bounded input: it never
+	// carries the text.
+	hop := Hop{Text: tooLongInput}
+	if err := hop.Bound(); err != nil || hop.KeyAt(3) != "n:3:"+Unreadable {
+		t.Errorf("KeyAt after Bound = %q, %v", hop.KeyAt(3), err)
+	}
+}
+
+func TestValidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "",
+		"12345678":             "12345678",
+		"Kwame*Ménsah नमस्ते":  "Kwame*Ménsah नमस्ते",
+		"1*\xff":               "1*\uFFFD",
+		"\xc3\x28":             "\uFFFD(",              // a lead byte without its continuation
+		"1\xfe\xff\xc0\xaf2":   "1\uFFFD2",             // one replacement per run
+		"\xed\xa0\x80":         "\uFFFD",               // an encoded surrogate
+		"ok\xe2\x82":           "ok\uFFFD",             // cut short
+		"\uFFFD typed as such": "\uFFFD typed as such", // already valid
+	} {
+		if got := ValidUTF8(in); got != want {
+			t.Errorf("ValidUTF8(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -2,14 +2,16 @@ package sessions
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
 func TestRecentKeepsLiveSessionsAndDropsOldOnes(t *testing.T) {
-	c := newRecent(4, time.Minute) // two generations of two
+	c := newRecent(4, 1<<20, time.Minute) // two generations of two
 	c.put("live", Record{Hops: 1}, "r1")
 	for i := range 6 {
 		c.put("other"+strconv.Itoa(i), Record{}, "r")
@@ -33,14 +35,74 @@ func TestRecentKeepsLiveSessionsAndDropsOldOnes(t *testing.T) {
 	}
 }
 
+// TestRecentIsBoundedByBytes: sessions of some kilobytes each fill the byte budget long before the
+// count, and the cache then holds about the budget, however many of them are saved; the sessions
+// touched meanwhile survive, and the count stays what bounds small sessions.
+func TestRecentIsBoundedByBytes(t *testing.T) {
+	const budget = 64 << 10
+	c := newRecent(20000, budget, time.Minute)
+	big := Record{Provider: "africastalking", Phone: "+255700000001", ServiceCode: "*384*1234#",
+		Transcript: strings.Repeat("1*", 1000), LastKey: "t:" + strings.Repeat("1*", 1000),
+		Reply: []byte("CON Invalid choice."), State: json.RawMessage(`{"n":"main"}`)}
+	size := entrySize("s0", big, "r")
+	c.put("live", big, "r")
+	for i := range 1000 { // some 4 MB offered
+		c.put("s"+strconv.Itoa(i), big, "r")
+		if _, _, ok := c.get("live"); !ok {
+			t.Fatalf("live session dropped after %d others", i+1)
+		}
+		if held := c.bytes(); held > budget+size {
+			t.Fatalf("after %d sessions: %d bytes held, budget %d", i+1, held, budget)
+		}
+	}
+	if n := len(c.cur) + len(c.old); n > 2*budget/int(size)+2 {
+		t.Errorf("%d sessions of %d bytes held on a budget of %d", n, size, budget)
+	}
+	if _, _, ok := c.get("s0"); ok {
+		t.Error("the oldest session survived")
+	}
+
+	// Updates and removals give back what an entry took.
+	c = newRecent(20000, budget, time.Minute)
+	c.put("a", big, "r1")
+	c.put("a", Record{Hops: 2}, "r2")
+	if got, want := c.curBytes, entrySize("a", Record{Hops: 2}, "r2"); got != want {
+		t.Errorf("after an update: %d bytes accounted, want %d", got, want)
+	}
+	c.forget("a")
+	if c.curBytes != 0 {
+		t.Errorf("after forget: %d bytes accounted", c.curBytes)
+	}
+
+	// Small sessions: the count bounds them, as before.
+	c = newRecent(4, budget, time.Minute)
+	for i := range 10 {
+		c.put("small"+strconv.Itoa(i), Record{Hops: 1}, "r")
+	}
+	if n := len(c.cur) + len(c.old); n > 4 {
+		t.Errorf("%d small sessions held, limit 4", n)
+	}
+}
+
+// bytes is what both generations hold, by entrySize.
+func (c *recent) bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.curBytes
+	for _, e := range c.old {
+		n += e.size
+	}
+	return n
+}
+
 func TestRecentExpires(t *testing.T) {
-	c := newRecent(10, time.Millisecond)
+	c := newRecent(10, 1<<20, time.Millisecond)
 	c.put("s", Record{}, "r")
 	time.Sleep(5 * time.Millisecond)
 	if _, _, ok := c.get("s"); ok {
 		t.Error("an entry older than the session TTL")
 	}
-	if newRecent(0, time.Minute) != nil || newRecent(-1, time.Minute) != nil {
+	if newRecent(0, 1<<20, time.Minute) != nil || newRecent(-1, 1<<20, time.Minute) != nil {
 		t.Error("a cache without room")
 	}
 }
@@ -68,7 +130,7 @@ func TestCommitSurvivesRetries(t *testing.T) {
 }
 
 func TestRecentIsSafeForConcurrentUse(t *testing.T) {
-	c := newRecent(8, time.Minute)
+	c := newRecent(8, 1<<20, time.Minute)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

@@ -51,8 +51,17 @@ var ErrLockLost = errors.New("session lock lost")
 // Acquire.
 var ErrConflict = errors.New("session changed since it was last seen here")
 
+// ErrTooLarge reports a record that Save refused to store: larger than MaxRecord.
+var ErrTooLarge = errors.New("session record too large")
+
 // MaxSessionIDLen bounds the session IDs providers may send, which become part of Redis keys.
 const MaxSessionIDLen = 256
+
+// MaxRecord bounds a record as Save stores it (JSON), in bytes. The gateway's records stay within a
+// few kilobytes: the providers bound what a hop may add (an input of 182 characters, a transcript of
+// 2 KiB) and a screen is a few hundred bytes. A larger record would be a bug; it is refused, with
+// ErrTooLarge, so that nothing can grow Redis by accident.
+const MaxRecord = 16 << 10
 
 // Record is what the gateway remembers of a USSD session between hops.
 type Record struct {
@@ -76,6 +85,10 @@ type Options struct {
 	// Recent is how many sessions this process remembers as it saved them, for Optimistic. Zero
 	// takes DefaultRecent; a negative value turns optimistic hops off.
 	Recent int
+	// RecentBytes bounds, approximately, the memory those sessions take: their records' strings
+	// and a fixed cost per entry. Whichever of Recent and RecentBytes is reached first bounds the
+	// cache. Zero or less takes DefaultRecentBytes.
+	RecentBytes int64
 }
 
 const (
@@ -86,6 +99,9 @@ const (
 	// DefaultRecent sessions remembered, about a kilobyte each: the sessions open at some hundreds
 	// of new sessions a second, each taking a minute of the caller's time.
 	DefaultRecent = 20000
+	// DefaultRecentBytes leaves DefaultRecent sessions of a usual size (some hundred bytes) room,
+	// and holds the cache to a few thousand sessions of the largest size the providers allow.
+	DefaultRecentBytes = 16 << 20
 )
 
 // Store is the Redis session store. It is safe for concurrent use.
@@ -124,6 +140,9 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	if opt.Recent == 0 {
 		opt.Recent = DefaultRecent
 	}
+	if opt.RecentBytes <= 0 {
+		opt.RecentBytes = DefaultRecentBytes
+	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return &Store{
@@ -132,7 +151,7 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 		ttlArg:      strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
 		lockTTLArg:  strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
 		tokenPrefix: hex.EncodeToString(b[:]) + "-",
-		recent:      newRecent(opt.Recent, opt.TTL),
+		recent:      newRecent(opt.Recent, opt.RecentBytes, opt.TTL),
 	}
 }
 
@@ -401,7 +420,8 @@ func decodeRecord(raw string, rec *Record) error {
 
 // Save stores rec for TTL and releases the lock, in one round trip, if the lease still holds the lock.
 // If the lock was lost (it expired and another hop took it), Save stores nothing and returns an error
-// wrapping ErrLockLost. For an optimistic lease it stores rec only if the session is still as the
+// wrapping ErrLockLost. A record larger than MaxRecord is not stored either (ErrTooLarge); the lease
+// keeps its lock for Release. For an optimistic lease it stores rec only if the session is still as the
 // lease found it, and otherwise returns an error wrapping ErrConflict. rec.LastKey must be the
 // replay key of the hop being answered.
 func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
@@ -417,6 +437,9 @@ func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
 	data, err := json.Marshal(&rec)
 	if err != nil {
 		return fmt.Errorf("save session %q: encode record: %w", l.sessionID, err)
+	}
+	if len(data) > MaxRecord {
+		return fmt.Errorf("save session %q: %d bytes: %w", l.sessionID, len(data), ErrTooLarge)
 	}
 	if l.optimistic {
 		return s.commit(ctx, l, rec, data)

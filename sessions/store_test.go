@@ -642,3 +642,45 @@ func TestAcquireCountedKeysByHopsAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSaveRefusesAnOversizedRecord: a record larger than MaxRecord is not stored, by the locked or
+// the optimistic way; the session stays as it was, and its lock can be given back at once.
+func TestSaveRefusesAnOversizedRecord(t *testing.T) {
+	f := newFixture(t, sessions.Options{})
+	ctx := testContext(t)
+	if _, _, err := f.hop(ctx, "big", "t:"); err != nil {
+		t.Fatal(err)
+	}
+	huge := bytes.Repeat([]byte("x"), sessions.MaxRecord)
+
+	l, err := f.store.Acquire(ctx, "at", "big", "t:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := l.Record
+	rec.LastKey, rec.Reply, rec.Hops = "t:1", huge, rec.Hops+1
+	if err := f.store.Save(ctx, l, rec); !errors.Is(err, sessions.ErrTooLarge) {
+		t.Fatalf("locked save of %d bytes: %v, want ErrTooLarge", len(huge), err)
+	}
+	if err := f.store.Release(ctx, l); err != nil || f.locked(t, "big") {
+		t.Fatalf("release after a refused save: %v, locked %v", err, f.locked(t, "big"))
+	}
+
+	if o, ok := f.store.Optimistic("at", "big", "t:1", false, false); ok {
+		rec := o.Record
+		rec.LastKey, rec.Reply, rec.Hops = "t:1", huge, rec.Hops+1
+		if err := f.store.Save(ctx, o, rec); !errors.Is(err, sessions.ErrTooLarge) {
+			t.Fatalf("optimistic save: %v, want ErrTooLarge", err)
+		}
+	} else {
+		t.Fatal("no optimistic lease after a save from this process")
+	}
+
+	stored, err := f.rdb.HGet(ctx, f.sessionKey("big"), "k").Result()
+	if err != nil || stored != "t:" {
+		t.Fatalf("stored key %q, %v: the session moved", stored, err)
+	}
+	if n, err := f.rdb.MemoryUsage(ctx, f.sessionKey("big")).Result(); err != nil || n > 2<<10 {
+		t.Fatalf("the session takes %d bytes in Redis (%v)", n, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/policystore/pgtest"
+	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
 
@@ -84,6 +85,25 @@ func TestServeExplainsMissingConfiguration(t *testing.T) {
 	for _, want := range []string{"DATABASE_URL", "REDIS_URL", "AT_CALLBACK_TOKEN", "DEFAULT_LANGUAGE", "HOP_DEADLINE", "SESSION_CACHE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+// TestSessionCacheMB: SESSION_CACHE_MB takes a whole number of MiB; 0 is refused, since
+// SESSION_CACHE=0 already turns the cache off.
+func TestSessionCacheMB(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "postgres:///x", "REDIS_URL": "redis://localhost"}
+	for v, want := range map[string]int64{"": sessions.DefaultRecentBytes, "1": 1 << 20, "256": 256 << 20} {
+		vars["SESSION_CACHE_MB"] = v
+		cfg, err := loadServeConfig(envOf(vars), true, "")
+		if err != nil || cfg.sessionCacheBytes != want {
+			t.Errorf("SESSION_CACHE_MB=%q: %d bytes, %v; want %d", v, cfg.sessionCacheBytes, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1", "16MB", "1.5", "99999999999"} {
+		vars["SESSION_CACHE_MB"] = v
+		if _, err := loadServeConfig(envOf(vars), true, ""); err == nil || !strings.Contains(err.Error(), "SESSION_CACHE_MB") {
+			t.Errorf("SESSION_CACHE_MB=%q: %v, want a problem naming it", v, err)
 		}
 	}
 }

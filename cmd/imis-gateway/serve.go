@@ -55,6 +55,7 @@ var serveEnv = [][2]string{
 	{"HOP_DEADLINE", "deadline of one USSD hop (default 5s)"},
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
 	{"SESSION_CACHE", "sessions remembered in memory so that their next hop costs one Redis round trip (default 20000; 0 turns it off)"},
+	{"SESSION_CACHE_MB", "memory those remembered sessions may take, in MiB, whichever of the two limits comes first (default 16)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
 	{"CURRENCY", "currency written with amounts (default TZS)"},
@@ -94,6 +95,7 @@ type serveConfig struct {
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
 	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
+	sessionCacheBytes             int64
 	logLevel                      slog.Level
 	logFormat                     string
 	dev                           bool
@@ -132,7 +134,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	defer rdb.Close()
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
-		Recent: cfg.sessionCache})
+		Recent: cfg.sessionCache, RecentBytes: cfg.sessionCacheBytes})
 	if err := sessionStore.Ping(ctx); err != nil {
 		return fmt.Errorf("Redis at %s: %w", sessions.RedactURL(cfg.redisURL), err)
 	}
@@ -193,7 +195,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
-		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
@@ -376,6 +378,16 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		}
 	}
 	cfg.smsLimits = loadSMSLimits(getenv, &problems)
+	cfg.sessionCacheBytes = sessions.DefaultRecentBytes
+	if v := getenv("SESSION_CACHE_MB"); v != "" {
+		// 0 is not "off" here: SESSION_CACHE=0 says that, and one switch is enough.
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("SESSION_CACHE_MB %q: want a number of MiB, at least 1 (SESSION_CACHE=0 turns the cache off)", v))
+		} else {
+			cfg.sessionCacheBytes = n << 20
+		}
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL: %v", err))
 	}

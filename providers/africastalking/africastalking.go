@@ -33,9 +33,10 @@ const (
 //
 // A request that cannot come from AT returns an error wrapping
 // providers.ErrMalformed. A body cut short by http.MaxBytesReader returns an
-// error in which errors.As finds the *http.MaxBytesError. Text is not
-// length-limited here: a user may type thousands of digits and deserves a
-// polite screen, and the body limit is the caller's.
+// error in which errors.As finds the *http.MaxBytesError. Text is the user's:
+// its invalid UTF-8 is replaced (providers.ValidUTF8) rather than refused, and
+// it is not length-limited here, since an oversized input deserves a screen
+// too (providers.Hop.Bound); the body limit is the caller's.
 //
 // ParseHop reads r.Body itself, so nothing may call r.ParseForm before it.
 func ParseHop(r *http.Request) (providers.Hop, error) {
@@ -45,7 +46,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		{key: "serviceCode", dst: &serviceCode},
 		{key: "phoneNumber", dst: &phone},
 		{key: "networkCode", dst: &network},
-		{key: "text", dst: &text},
+		{key: "text", dst: &text, input: true},
 	})
 	if err != nil {
 		return providers.Hop{}, err

@@ -213,11 +213,18 @@ var hopCases = []pt.HopCase{
 		ErrText: "malformed phoneNumber",
 	},
 	{
-		Label:   "invalid UTF-8 in text",
-		CT:      formType,
-		Body:    "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A%FF",
-		Status:  400,
-		ErrText: "text is not valid UTF-8",
+		Label:  "invalid UTF-8 in text: replaced, for the menus to refuse",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A%FF",
+		Status: 200,
+		Hop:    atHop("1*\uFFFD"),
+	},
+	{
+		Label:  "invalid UTF-8 in text: one replacement per run, valid text around it kept",
+		CT:     formType,
+		Body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&phoneNumber=%2B255712345678&networkCode=64004&text=1%2A10%C3%28%FE%FF3%E2%82%AC",
+		Status: 200,
+		Hop:    atHop("1*10\uFFFD(\uFFFD3€"),
 	},
 	{
 		Label:   "invalid UTF-8 in sessionId",
@@ -448,6 +455,12 @@ var eventCases = []eventCase{
 		errText: "errorMessage is not valid UTF-8",
 	},
 	{
+		label:  "invalid UTF-8 in the input: replaced as in a hop",
+		body:   "sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&status=Incomplete&input=1%2A%FF",
+		status: 200,
+		event:  SessionEvent{SessionID: fixtureSession, Status: StatusIncomplete, Input: "1*\uFFFD"},
+	},
+	{
 		label:   "empty body",
 		status:  400,
 		errText: "missing sessionId",
@@ -501,9 +514,10 @@ func FuzzParseHop(f *testing.F) {
 		if hop.Provider != Name || !hop.Accumulated || hop.ReplayKey != "t:"+hop.Text {
 			t.Errorf("hop %+v", hop)
 		}
-		// The hand-written decoder must agree with the standard one.
+		// The hand-written decoder must agree with the standard one, which
+		// keeps invalid UTF-8 where ParseHop replaces it.
 		vals := pt.FormValues(t, body)
-		if got := vals.Get("text"); got != hop.Text {
+		if got := providers.ValidUTF8(vals.Get("text")); got != hop.Text {
 			t.Errorf("text %q, url.ParseQuery %q", hop.Text, got)
 		}
 		if got := strings.TrimSpace(vals.Get("sessionId")); got != hop.SessionID {

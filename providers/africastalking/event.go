@@ -41,7 +41,8 @@ const eventDate = "2006-01-02 15:04:05"
 // ParseSessionEvent reads an end-of-session notification. Only sessionId is
 // required. The event only informs, so it is read tolerantly: a number or
 // date that does not parse becomes zero and an unknown status is kept. Form,
-// UTF-8 and sessionId errors wrap providers.ErrMalformed as in ParseHop;
+// UTF-8 and sessionId errors wrap providers.ErrMalformed as in ParseHop, and
+// as there the input's invalid UTF-8 is replaced rather than refused;
 // retryCount (sent by some AT setups, undocumented) is ignored.
 func ParseSessionEvent(r *http.Request) (SessionEvent, error) {
 	var ev SessionEvent
@@ -57,7 +58,7 @@ func ParseSessionEvent(r *http.Request) (SessionEvent, error) {
 		{key: "durationInMillis", dst: &duration},
 		{key: "hopsCount", dst: &hops},
 		{key: "hopsMetadata", dst: &ev.HopsMetadata},
-		{key: "input", dst: &ev.Input},
+		{key: "input", dst: &ev.Input, input: true},
 		{key: "lastAppResponse", dst: &ev.LastAppResponse},
 		{key: "errorMessage", dst: &ev.ErrorMessage},
 	})

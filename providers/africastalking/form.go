@@ -13,14 +13,17 @@ import (
 
 const formType = "application/x-www-form-urlencoded"
 
-// formField asks readForm for the value of one form key. off, n and seen are
-// readForm's scratch space.
+// formField asks readForm for the value of one form key. A value that is not
+// valid UTF-8 makes the request malformed, except for the user's input
+// (input set), whose invalid bytes are replaced (providers.ValidUTF8). off, n
+// and seen are readForm's scratch space.
 type formField struct {
-	key  string
-	dst  *string
-	off  int
-	n    int
-	seen bool
+	key   string
+	dst   *string
+	input bool
+	off   int
+	n     int
+	seen  bool
 }
 
 // readForm decodes the request's url-encoded body into fields.
@@ -85,7 +88,7 @@ func decodeForm(buf []byte, fields []formField) error {
 		if f.seen {
 			return fmt.Errorf("%w: repeated %s", providers.ErrMalformed, key)
 		}
-		if !utf8.Valid(val) {
+		if !f.input && !utf8.Valid(val) {
 			return fmt.Errorf("%w: %s is not valid UTF-8", providers.ErrMalformed, key)
 		}
 		f.seen, f.off, f.n = true, w, copy(buf[w:], val)
@@ -95,6 +98,9 @@ func decodeForm(buf []byte, fields []formField) error {
 	for i := range fields {
 		if f := &fields[i]; f.seen {
 			*f.dst = values[f.off : f.off+f.n]
+			if f.input {
+				*f.dst = providers.ValidUTF8(*f.dst)
+			}
 		}
 	}
 	return nil

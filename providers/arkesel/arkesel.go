@@ -38,7 +38,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	var sessionID, userID, msisdn, userData, network string
 	if err := o.Strings([]wire.Field{
 		{Name: "sessionID", Dst: &sessionID}, {Name: "userID", Dst: &userID}, {Name: "msisdn", Dst: &msisdn},
-		{Name: "userData", Dst: &userData}, {Name: "network", Dst: &network},
+		{Name: "userData", Dst: &userData, Input: true}, {Name: "network", Dst: &network},
 	}); err != nil {
 		return providers.Hop{}, err
 	}

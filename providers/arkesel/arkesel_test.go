@@ -129,11 +129,18 @@ var hopCases = []pt.HopCase{
 		ErrText: "control character in userID",
 	},
 	{
-		Label:   "invalid UTF-8",
+		Label:  "invalid UTF-8 in userData (an encoded surrogate): replaced, for the menus to refuse",
+		CT:     jsonType,
+		Body:   "{\"sessionID\":\"s9\",\"userID\":\"NOKWARE\",\"newSession\":false,\"msisdn\":\"233507387216\",\"userData\":\"\xed\xa0\x80\",\"network\":\"MTN\"}",
+		Status: 200,
+		Hop:    arkeselHop(pt.Input("\uFFFD")),
+	},
+	{
+		Label:   "invalid UTF-8 in sessionID",
 		CT:      jsonType,
-		Body:    "{\"sessionID\":\"s9\",\"userID\":\"NOKWARE\",\"newSession\":false,\"msisdn\":\"233507387216\",\"userData\":\"\xed\xa0\x80\",\"network\":\"MTN\"}",
+		Body:    "{\"sessionID\":\"s\xed\xa0\x80\",\"userID\":\"NOKWARE\",\"newSession\":false,\"msisdn\":\"233507387216\",\"userData\":\"1\",\"network\":\"MTN\"}",
 		Status:  400,
-		ErrText: "not valid UTF-8",
+		ErrText: "sessionID is not valid UTF-8",
 	},
 	{
 		Label:   "form-encoded",

@@ -61,7 +61,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 		if requestID, err = payload.String("request_id"); err != nil {
 			return providers.Hop{}, err
 		}
-		if response, err = payload.String("response"); err != nil {
+		if response, err = payload.Text("response"); err != nil {
 			return providers.Hop{}, err
 		}
 	}

@@ -146,11 +146,18 @@ var hopCases = []pt.HopCase{
 		ErrText: "malformed msisdn",
 	},
 	{
-		Label:   "invalid UTF-8",
+		Label:  "invalid UTF-8 in payload.response: replaced, for the menus to refuse",
+		CT:     jsonType,
+		Body:   "{\"session_id\":\"beem-3f9d2c71\",\"msisdn\":\"255712345678\",\"operator\":\"vodacom\",\"command\":\"continue\",\"payload\":{\"request_id\":\"r-1002\",\"response\":\"\xfe\"}}",
+		Status: 200,
+		Hop:    beemHop("r-1002", pt.Input("\uFFFD")),
+	},
+	{
+		Label:   "invalid UTF-8 in payload.request_id",
 		CT:      jsonType,
-		Body:    "{\"session_id\":\"beem-3f9d2c71\",\"msisdn\":\"255712345678\",\"operator\":\"vodacom\",\"command\":\"continue\",\"payload\":{\"request_id\":\"r-1002\",\"response\":\"\xfe\"}}",
+		Body:    "{\"session_id\":\"beem-3f9d2c71\",\"msisdn\":\"255712345678\",\"operator\":\"vodacom\",\"command\":\"continue\",\"payload\":{\"request_id\":\"r-\xfe\",\"response\":\"1\"}}",
 		Status:  400,
-		ErrText: "not valid UTF-8",
+		ErrText: "request_id is not valid UTF-8",
 	},
 	{
 		Label:   "form-encoded",

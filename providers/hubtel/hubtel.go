@@ -57,7 +57,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	if err := o.Strings([]wire.Field{
 		{Name: "SessionId", Dst: &f.sessionID}, {Name: "Mobile", Dst: &f.mobile},
 		{Name: "ServiceCode", Dst: &f.serviceCode}, {Name: "Type", Dst: &f.typ},
-		{Name: "Message", Dst: &f.message}, {Name: "Operator", Dst: &f.operator},
+		{Name: "Message", Dst: &f.message, Input: true}, {Name: "Operator", Dst: &f.operator},
 		{Name: "Platform", Dst: &f.platform},
 	}); err != nil {
 		return providers.Hop{}, err

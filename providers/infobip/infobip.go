@@ -76,7 +76,7 @@ func ParseHop(r *http.Request, sessionID, action string) (providers.Hop, error) 
 	}
 	var msisdn, text, shortCode string
 	if err := o.Strings([]wire.Field{
-		{Name: "msisdn", Dst: &msisdn}, {Name: "text", Dst: &text}, {Name: "shortCode", Dst: &shortCode},
+		{Name: "msisdn", Dst: &msisdn}, {Name: "text", Dst: &text, Input: true}, {Name: "shortCode", Dst: &shortCode},
 		// Read only to refuse a wrong type.
 		{Name: "imsi", Dst: new(string)}, {Name: "language", Dst: new(string)},
 		{Name: "optional", Dst: new(string)}, {Name: "ussdGwId", Dst: new(string)},

@@ -179,10 +179,16 @@ var hopCases = []hopCase{
 		ErrText: "repeated member",
 	}},
 	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
-		Label: "invalid UTF-8", CT: jsonType,
-		Body:    "{\"msisdn\":\"385955363443\",\"text\":\"\xc0\xaf\"}",
+		Label: "invalid UTF-8 in text (an overlong '/'): replaced, for the menus to refuse", CT: jsonType,
+		Body:   "{\"msisdn\":\"385955363443\",\"text\":\"\xc0\xaf\"}",
+		Status: 200,
+		Hop:    infobipHop(func(h *providers.Hop) { h.Text, h.ServiceCode = "\uFFFD", "" }),
+	}},
+	{method: "POST", sessionID: fixtureSession, action: ActionResponse, HopCase: pt.HopCase{
+		Label: "invalid UTF-8 in imsi", CT: jsonType,
+		Body:    "{\"msisdn\":\"385955363443\",\"imsi\":\"42901\xc0\xaf\",\"text\":\"1\"}",
 		Status:  400,
-		ErrText: "not valid UTF-8",
+		ErrText: "imsi is not valid UTF-8",
 	}},
 	{method: "POST", sessionID: fixtureSession, action: ActionStart, HopCase: pt.HopCase{
 		Label: "not JSON (vumi's 'not json at all')", CT: jsonType,

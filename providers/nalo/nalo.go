@@ -43,7 +43,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 	var userID, msisdn, userData, network, sessionID string
 	if err := o.Strings([]wire.Field{
-		{Name: "USERID", Dst: &userID}, {Name: "MSISDN", Dst: &msisdn}, {Name: "USERDATA", Dst: &userData},
+		{Name: "USERID", Dst: &userID}, {Name: "MSISDN", Dst: &msisdn}, {Name: "USERDATA", Dst: &userData, Input: true},
 		{Name: "NETWORK", Dst: &network}, {Name: "SESSIONID", Dst: &sessionID},
 	}); err != nil {
 		return providers.Hop{}, err

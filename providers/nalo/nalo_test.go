@@ -143,11 +143,25 @@ var hopCases = []pt.HopCase{
 		ErrText: "repeated member",
 	},
 	{
-		Label:   "invalid UTF-8",
+		Label:  "invalid UTF-8 in USERDATA: replaced, for the menus to refuse",
+		CT:     jsonType,
+		Body:   "{\"USERID\":\"NALOTest\",\"MSISDN\":\"233244123456\",\"USERDATA\":\"\xc3\x28\",\"MSGTYPE\":false,\"NETWORK\":\"MTN\",\"SESSIONID\":\"16590115252429751\"}",
+		Status: 200,
+		Hop:    naloHop(pt.Input("\uFFFD(")),
+	},
+	{
+		Label:   "invalid UTF-8 in USERID",
 		CT:      jsonType,
-		Body:    "{\"USERID\":\"NALOTest\",\"MSISDN\":\"233244123456\",\"USERDATA\":\"\xc3\x28\",\"MSGTYPE\":false,\"NETWORK\":\"MTN\",\"SESSIONID\":\"16590115252429751\"}",
+		Body:    "{\"USERID\":\"NALO\xc3\x28\",\"MSISDN\":\"233244123456\",\"USERDATA\":\"1\",\"MSGTYPE\":false,\"NETWORK\":\"MTN\",\"SESSIONID\":\"16590115252429751\"}",
 		Status:  400,
-		ErrText: "not valid UTF-8",
+		ErrText: "USERID is not valid UTF-8",
+	},
+	{
+		Label:   "MSISDN padded beyond 32 bytes (it is echoed and stored)",
+		CT:      jsonType,
+		Body:    `{"USERID":"NALOTest","MSISDN":"233244123456` + strings.Repeat(" ", 40) + `","USERDATA":"1","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
+		Status:  400,
+		ErrText: "MSISDN longer than 32 bytes",
 	},
 	{
 		Label:   "form-encoded",

@@ -160,23 +160,23 @@ func (p *Phone) request(start bool, input string) (request, error) {
 			typ = hubtel.TypeInitiation
 		}
 		body = map[string]any{"SessionId": p.session, "Mobile": number, "ServiceCode": bareCode, "Type": typ,
-			"Message": input, "Operator": "vodafone", "ClientState": "", "Sequence": p.seq, "Platform": "USSD"}
+			"Message": typed(input), "Operator": "vodafone", "ClientState": "", "Sequence": p.seq, "Platform": "USSD"}
 	case nalo.Name:
-		body = map[string]any{"USERID": "SIMULATOR", "MSISDN": number, "USERDATA": input, "MSGTYPE": start,
+		body = map[string]any{"USERID": "SIMULATOR", "MSISDN": number, "USERDATA": typed(input), "MSGTYPE": start,
 			"NETWORK": "MTN", "SESSIONID": p.session}
 	case arkesel.Name:
 		body = map[string]any{"sessionID": p.session, "userID": "SIMULATOR", "newSession": start, "msisdn": number,
-			"userData": input, "network": "MTN"}
+			"userData": typed(input), "network": "MTN"}
 	case beem.Name:
 		command, response := beem.CommandContinue, input
 		if start {
 			command, response = beem.CommandInitiate, ""
 		}
 		body = map[string]any{"session_id": p.session, "msisdn": number, "operator": "vodacom", "command": command,
-			"payload": map[string]string{"request_id": fmt.Sprintf("%s-%d", p.session, p.seq), "response": response}}
+			"payload": map[string]any{"request_id": fmt.Sprintf("%s-%d", p.session, p.seq), "response": typed(response)}}
 	case infobip.Name:
 		action := infobip.ActionResponse
-		fields := map[string]any{"msisdn": number, "text": input}
+		fields := map[string]any{"msisdn": number, "text": typed(input)}
 		if start {
 			action = infobip.ActionStart
 			fields["shortCode"] = p.ServiceCode
@@ -185,6 +185,27 @@ func (p *Phone) request(start bool, input string) (request, error) {
 		body = fields
 	}
 	return newRequest(http.MethodPost, endpoint, contentType, body)
+}
+
+// typed is the user's input in a JSON body, written byte for byte as an
+// aggregator relays what the handset sent, also when it is not valid UTF-8
+// (a terminal in another encoding): encoding/json would send U+FFFD instead,
+// and the gateway would never see the bytes it must cope with.
+type typed string
+
+func (s typed) MarshalJSON() ([]byte, error) {
+	b := append(make([]byte, 0, len(s)+2), '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = fmt.Appendf(b, `\u%04x`, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"'), nil
 }
 
 // Retry sends the last hop again, byte for byte, as an aggregator retrying

@@ -1,7 +1,8 @@
 // Package wire holds the request checks every JSON aggregator shares: a strict
-// content type, a body that is valid UTF-8 and exactly one JSON object with no
-// repeated member, typed member lookups that refuse a value of the wrong type,
-// and the identifier and phone-number rules of the normalised hop.
+// content type, a body that is exactly one JSON object with no repeated
+// member, typed member lookups that refuse a value of the wrong type or of
+// invalid UTF-8 (except in the user's input, whose invalid bytes are
+// replaced), and the identifier and phone-number rules of the normalised hop.
 //
 // Member names match case-insensitively (as encoding/json matches struct
 // fields, and as Hubtel's .NET SDK reads them), so "sessionId" and "SessionId"
@@ -76,13 +77,11 @@ type Object struct {
 	members map[string]json.RawMessage // by lower-cased name
 }
 
-// DecodeObject decodes data, which must be valid UTF-8 and hold exactly one
-// JSON object without repeated member names.
+// DecodeObject decodes data, which must hold exactly one JSON object without
+// repeated member names, all of them valid UTF-8. String values are checked
+// when read: invalid UTF-8 in a phone's input must not cost the request
+// (Text), in anything else it does (String).
 func DecodeObject(data []byte) (Object, error) {
-	// encoding/json would silently turn invalid bytes into U+FFFD.
-	if !utf8.Valid(data) {
-		return Object{}, Malformed("body is not valid UTF-8")
-	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Object{}, Malformed("empty body")
 	}
@@ -95,9 +94,15 @@ func DecodeObject(data []byte) (Object, error) {
 	}
 	o := Object{members: make(map[string]json.RawMessage)}
 	for dec.More() {
+		from := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return Object{}, Malformed("invalid JSON: %v", err)
+		}
+		// The decoder turns invalid bytes into U+FFFD silently; no aggregator
+		// names a member with any.
+		if !utf8.Valid(data[from:dec.InputOffset()]) {
+			return Object{}, Malformed("member name is not valid UTF-8")
 		}
 		name, _ := tok.(string) // inside an object the decoder only yields string keys
 		var raw json.RawMessage
@@ -151,8 +156,22 @@ func kind(raw json.RawMessage) string {
 	}
 }
 
-// String returns a string member; "" when absent or null.
+// String returns a string member; "" when absent or null. A value that is
+// not valid UTF-8 is refused: encoding/json would silently turn its invalid
+// bytes into U+FFFD, and an identifier so changed could name another session.
 func (o Object) String(name string) (string, error) {
+	return o.str(name, false)
+}
+
+// Text returns a string member holding the user's input, as String does,
+// except that each run of invalid UTF-8 bytes becomes U+FFFD
+// (providers.ValidUTF8) instead of making the request malformed: the caller
+// gets the menus' answer to a wrong input, not the aggregator's error.
+func (o Object) Text(name string) (string, error) {
+	return o.str(name, true)
+}
+
+func (o Object) str(name string, input bool) (string, error) {
 	raw, ok := o.lookup(name)
 	if !ok {
 		return "", nil
@@ -160,8 +179,16 @@ func (o Object) String(name string) (string, error) {
 	if raw[0] != '"' {
 		return "", Malformed("%s is %s, want a string", name, kind(raw))
 	}
-	// DecodeObject has checked the JSON and its UTF-8: without escapes, the
-	// string is the bytes between the quotes, and every hop reads several.
+	if !utf8.Valid(raw) {
+		if !input {
+			return "", Malformed("%s is not valid UTF-8", name)
+		}
+		// Replaced before decoding, as a form's input is after: escapes
+		// cannot make invalid UTF-8, so both ways agree.
+		raw = bytes.ToValidUTF8(raw, []byte(providers.Unreadable))
+	}
+	// DecodeObject has checked the JSON: without escapes, the string is the
+	// bytes between the quotes, and every hop reads several.
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw[1 : len(raw)-1]), nil
 	}
@@ -172,18 +199,20 @@ func (o Object) String(name string) (string, error) {
 	return s, nil
 }
 
-// Field asks Strings for one string member, stored through Dst.
+// Field asks Strings for one string member, stored through Dst. Input marks
+// the user's input, read with Text rather than String.
 type Field struct {
-	Name string
-	Dst  *string
+	Name  string
+	Dst   *string
+	Input bool
 }
 
-// Strings reads each field's member as String does, stopping at the first
-// error. Members are read in the order given, so the error a body with several
-// faults returns does not depend on map order.
+// Strings reads each field's member as String (or Text) does, stopping at the
+// first error. Members are read in the order given, so the error a body with
+// several faults returns does not depend on map order.
 func (o Object) Strings(fs []Field) error {
 	for _, f := range fs {
-		v, err := o.String(f.Name)
+		v, err := o.str(f.Name, f.Input)
 		if err != nil {
 			return err
 		}
@@ -261,6 +290,9 @@ const (
 	MaxNetwork     = 32
 	MaxAccount     = 64
 	MaxRequestID   = 128
+	// MaxPhone bounds a phone number field as sent, spaces included: some
+	// replies echo it exactly (providers.Echo.MSISDN), and they are stored.
+	MaxPhone = 32
 )
 
 // Identifier trims v and checks its length, that it is valid UTF-8 (it may
@@ -291,6 +323,9 @@ var ErrNoPhone = errors.New("missing phone number")
 // the '+'; a national number ("0244123456") is kept as sent, for the menus to
 // read with the deployment's phone region.
 func Phone(name, v string) (string, error) {
+	if len(v) > MaxPhone {
+		return "", Malformed("%s longer than %d bytes", name, MaxPhone)
+	}
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", fmt.Errorf("%w: %w (%s)", providers.ErrMalformed, ErrNoPhone, name)

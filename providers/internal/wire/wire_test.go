@@ -30,8 +30,10 @@ func TestDecodeObject(t *testing.T) {
 		{label: "bad value", body: `{"a":x}`, errText: "invalid JSON"},
 		{label: "missing colon", body: `{"a" "x"}`, errText: "invalid JSON"},
 		{label: "trailing comma", body: `{"a":"x",}`, errText: "invalid JSON"},
-		{label: "invalid UTF-8 in a value", body: "{\"a\":\"\xff\"}", errText: "not valid UTF-8"},
-		{label: "invalid UTF-8 in a name", body: "{\"\xc3\x28\":\"x\"}", errText: "not valid UTF-8"},
+		{label: "invalid UTF-8 in a value: checked when read (TestInvalidUTF8)", body: "{\"a\":\"\xff\"}"},
+		{label: "invalid UTF-8 in a name", body: "{\"\xc3\x28\":\"x\"}", errText: "member name is not valid UTF-8"},
+		{label: "invalid UTF-8 in a later name", body: "{\"a\":\"x\", \"b\xff\":\"x\"}", errText: "member name is not valid UTF-8"},
+		{label: "invalid UTF-8 outside a string", body: "{\"a\":\xff}", errText: "invalid JSON"},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			_, err := DecodeObject([]byte(tc.body))
@@ -111,6 +113,34 @@ func TestMembers(t *testing.T) {
 	}
 }
 
+// TestInvalidUTF8: a string member with invalid UTF-8 makes the request
+// malformed, unless it is the user's input (Text, Field.Input), whose runs of
+// invalid bytes become U+FFFD, with or without escapes around them.
+func TestInvalidUTF8(t *testing.T) {
+	o, err := DecodeObject([]byte("{\"id\":\"s\xff\",\"in\":\"1\xc3\x28\xfe\xff2\",\"esc\":\"\\u00e9\xc0\xaf\\n\",\"ok\":\"x\"}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.String("id"); !errors.Is(err, providers.ErrMalformed) || !strings.Contains(err.Error(), "id is not valid UTF-8") {
+		t.Errorf("String(id) err %v", err)
+	}
+	for name, want := range map[string]string{"in": "1\uFFFD(\uFFFD2", "esc": "é\uFFFD\n", "ok": "x", "absent": ""} {
+		if got, err := o.Text(name); err != nil || got != want {
+			t.Errorf("Text(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	var in, ok string
+	if err := o.Strings([]Field{{Name: "in", Dst: &in, Input: true}, {Name: "ok", Dst: &ok}}); err != nil || in != "1\uFFFD(\uFFFD2" || ok != "x" {
+		t.Errorf("Strings: %q %q %v", in, ok, err)
+	}
+	if err := o.Strings([]Field{{Name: "ok", Dst: &ok}, {Name: "id", Dst: new(string), Input: false}}); !errors.Is(err, providers.ErrMalformed) {
+		t.Errorf("Strings with an identifier: %v", err)
+	}
+	if got := providers.ValidUTF8("1\xc3\x28\xfe\xff2"); got != "1\uFFFD(\uFFFD2" {
+		t.Errorf("the form's replacement differs: %q", got)
+	}
+}
+
 func TestReadObject(t *testing.T) {
 	for _, tc := range []struct {
 		label, ct string
@@ -149,7 +179,8 @@ func TestPhone(t *testing.T) {
 		{in: "233XXXXXXXXX", errText: "malformed"},
 		{in: "++233246912184", errText: "malformed"},
 		{in: "233 246 912 184", errText: "malformed"},
-		{in: "٢٣٣٢٤٦٩١٢١٨٤", errText: "malformed"}, // Arabic-Indic digits
+		{in: "٢٣٣٢٤٦٩١٢١٨٤", errText: "malformed"},                                             // Arabic-Indic digits
+		{in: "233246912184" + strings.Repeat(" ", 21), errText: "msisdn longer than 32 bytes"}, // echoed as sent
 	} {
 		got, err := Phone("msisdn", tc.in)
 		if tc.errText != "" {
