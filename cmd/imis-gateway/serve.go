@@ -64,6 +64,7 @@ var serveEnv = [][2]string{
 	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
 	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
+	{"RENEWAL_MAX_OVERPAYMENT", "how much more than the amount due a renewal may be paid, in currency units such as 500 or 500.50 (default 0: any amount above the amount due is refused)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 unless GOGC is set"},
@@ -78,6 +79,7 @@ type serveConfig struct {
 	transliterate                 map[string]bool
 	twilio                        gateway.TwilioConfig
 	auditUserID                   int
+	maxOverpayment                policystore.Money
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
@@ -160,6 +162,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Catalog:       catalog,
 		Currency:      cfg.currency,
 		Transliterate: cfg.transliterate,
+
+		MaxOverpayment: cfg.maxOverpayment,
 	})
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, log),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
@@ -261,6 +265,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 			problems = append(problems, fmt.Sprintf("GATEWAY_AUDIT_USER_ID %q: want an integer (a \"tblUsers\".\"UserID\")", v))
 		}
 	}
+	cfg.maxOverpayment = parseMaxOverpayment(getenv, &problems)
 	cfg.currency = getenv("CURRENCY")
 	cfg.messagesDir = getenv("MESSAGES_DIR")
 	if list, ok := lookupEnv(getenv, "TRANSLITERATE"); ok {
@@ -359,6 +364,22 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 		out[name] = pc
 	}
 	return out
+}
+
+// parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
+// units written as an officer types one in RENEW: digits, at most two
+// decimals, no sign.
+func parseMaxOverpayment(getenv func(string) string, problems *[]string) policystore.Money {
+	v := strings.TrimSpace(getenv("RENEWAL_MAX_OVERPAYMENT"))
+	if v == "" {
+		return 0
+	}
+	m, err := policystore.ParseMoney(v)
+	if err != nil {
+		*problems = append(*problems, fmt.Sprintf("RENEWAL_MAX_OVERPAYMENT %q: want an amount in currency units such as 500 or 500.50 (0 for none), without sign or separators", v))
+		return 0
+	}
+	return m
 }
 
 func parseDuration(getenv func(string) string, name string, def time.Duration, problems *[]string) time.Duration {
