@@ -169,17 +169,51 @@ func policiesOf(t *testing.T, pool *pgxpool.Pool, chfid string) int {
 	return n
 }
 
-const officerEO001 = "+255712345678" // demo officer EO001, stored as "0712 345 678"
+// Demo officers (policystore/demo), as the aggregators send their numbers.
+const (
+	officerEO001 = "+255712345678" // EO001, stored as "0712 345 678": Dodoma Mjini, and Buigiri and Chinangali in Chamwino
+	officerEO003 = "+255767890123" // EO003, stored as "+255 767 890 123": the village of Kolo only
+	officerEO004 = "+255784220330" // EO004, stored as "0784 220 330": no village, the district of Chamwino
+)
+
+// quoteFor is the quote of chfid's renewal for the officer calling from
+// phone, as "Renew policy" asks for it.
+func quoteFor(t *testing.T, store *policystore.Store, phone, chfid, product string) policystore.RenewalQuote {
+	t.Helper()
+	ctx := context.Background()
+	o, ok, err := store.OfficerByPhone(ctx, phone, time.Now().UTC())
+	if err != nil || !ok {
+		t.Fatalf("officer %s: %v %v", phone, ok, err)
+	}
+	q, err := store.RenewalQuote(ctx, o, chfid, product, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// renewalRows counts what a renewal writes: the openIMIS rows, the
+// gateway's log and the confirmation SMS (not the replies to SMS
+// commands, which every command gets).
+func renewalRows(t *testing.T, pool *pgxpool.Pool) [5]int {
+	t.Helper()
+	var n [5]int
+	err := pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM "tblPolicy"), (SELECT count(*) FROM "tblPremium"), (SELECT count(*) FROM "tblInsureePolicy"),
+		(SELECT count(*) FROM imis_gateway.renewal), (SELECT count(*) FROM imis_gateway.outbox WHERE purpose LIKE 'renewal.%')`).
+		Scan(&n[0], &n[1], &n[2], &n[3], &n[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 // TestOfficerRenewsByUSSDAndTheConfirmationSMSGoesOut walks "Renew policy"
 // through HTTP as Africa's Talking would; the renewal is written once and
 // the confirmation SMS reach the (fake) Africa's Talking API.
 func TestOfficerRenewsByUSSDAndTheConfirmationSMSGoesOut(t *testing.T) {
 	g := newSMSGateway(t)
-	quote, err := g.store.RenewalQuote(context.Background(), "604120019", "", time.Now().UTC())
-	if err != nil {
-		t.Fatal(err)
-	}
+	quote := quoteFor(t, g.store, officerEO001, "604120019", "")
 	before := policiesOf(t, g.store.Pool(), "604120019")
 
 	s := "ATUid_renew"
@@ -253,11 +287,8 @@ func TestRenewalConfirmedOnAnInstanceWithAStaleMemory(t *testing.T) {
 // as Africa's Talking retries, renews once and answers once.
 func TestRenewBySMSIsWrittenOnceAndAnsweredOnce(t *testing.T) {
 	g := newSMSGateway(t)
-	const officer = "+255754321098" // EO002, stored as "0754321098"
-	quote, err := g.store.RenewalQuote(context.Background(), "20461301", "", time.Now().UTC())
-	if err != nil {
-		t.Fatal(err)
-	}
+	const officer = officerEO001 // family B lives in her village Ipagala
+	quote := quoteFor(t, g.store, officer, "20461301", "")
 	before := policiesOf(t, g.store.Pool(), "20461301")
 	text := fmt.Sprintf("renew 20461301 %s RC-2002", quote.Value.String())
 	g.sms("ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3", officer, text)
@@ -282,29 +313,27 @@ func TestRenewBySMSIsWrittenOnceAndAnsweredOnce(t *testing.T) {
 }
 
 // TestConcurrentRenewalsOfOneFamilyWriteOne fires 20 renewals of one family
-// at once, by USSD and by SMS, from two officers with different receipts.
+// at once, by USSD and by SMS, from two officers whose areas both hold it
+// (EO001 by her village, EO004 by his district), with different receipts.
 func TestConcurrentRenewalsOfOneFamilyWriteOne(t *testing.T) {
 	g := newSMSGateway(t)
-	quote, err := g.store.RenewalQuote(context.Background(), "705338812", "FAM01", time.Now().UTC())
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := policiesOf(t, g.store.Pool(), "705338812")
+	quote := quoteFor(t, g.store, officerEO001, "604120019", "FAM01")
+	before := policiesOf(t, g.store.Pool(), "604120019")
 	amount := quote.Value.String()
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
 			receipt := fmt.Sprintf("RC-C%02d", i)
 			if i%2 == 0 {
-				g.sms(fmt.Sprintf("conc-%d", i), "+255754321098", "RENEW 705338812 "+amount+" "+receipt+" FAM01")
+				g.sms(fmt.Sprintf("conc-%d", i), officerEO004, "RENEW 604120019 "+amount+" "+receipt+" FAM01")
 				return
 			}
 			s := fmt.Sprintf("ATUid_conc_%d", i)
 			g.hop(s, officerEO001, "")
-			g.hop(s, officerEO001, "3*705338812")
-			g.hop(s, officerEO001, "3*705338812*"+receipt)
-			g.hop(s, officerEO001, "3*705338812*"+receipt+"*"+amount)
-			g.hop(s, officerEO001, "3*705338812*"+receipt+"*"+amount+"*1")
+			g.hop(s, officerEO001, "3*604120019")
+			g.hop(s, officerEO001, "3*604120019*"+receipt)
+			g.hop(s, officerEO001, "3*604120019*"+receipt+"*"+amount)
+			g.hop(s, officerEO001, "3*604120019*"+receipt+"*"+amount+"*1")
 		})
 	}
 	wg.Wait()
@@ -321,7 +350,109 @@ func TestConcurrentRenewalsOfOneFamilyWriteOne(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := policiesOf(t, g.store.Pool(), "705338812"); n != before+1 {
+	if n := policiesOf(t, g.store.Pool(), "604120019"); n != before+1 {
 		t.Fatalf("policies %d → %d, want exactly one more", before, n)
+	}
+}
+
+// waitForInbound waits until the inbound processor has answered every SMS.
+func (g *smsGateway) waitForInbound() {
+	g.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		var pending int
+		if err := g.store.Pool().QueryRow(context.Background(),
+			`SELECT count(*) FROM imis_gateway.inbound_sms WHERE status = 'received'`).Scan(&pending); err != nil {
+			g.t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	g.t.Fatal("inbound SMS still unanswered")
+}
+
+// TestOfficersRenewOnlyInTheirArea: EO003, whose area is the village of
+// Kolo, asks for family F (Buigiri, EO001's village) by USSD and by SMS:
+// both answers say why, no screen names the family, nothing is written
+// and the head gets no SMS. She renews family M in Kolo; EO004, who has no
+// village, renews family F in his district.
+func TestOfficersRenewOnlyInTheirArea(t *testing.T) {
+	g := newSMSGateway(t)
+	const head = "+255754100200" // family F's head, 0754 100 200
+	before := renewalRows(t, g.store.Pool())
+
+	s := "ATUid_area"
+	mustCON(t, g.hop(s, officerEO003, ""))
+	mustCON(t, g.hop(s, officerEO003, "3"))
+	refused := mustCON(t, g.hop(s, officerEO003, "3*604120019"))
+	if !strings.HasPrefix(refused, "The family of 604120019 is not in your area.\n") || strings.Contains(refused, "Mwakalinga") {
+		t.Fatalf("USSD: %q", refused)
+	}
+	g.sms("area-1", officerEO003, "RENEW 604120019 37000 RC-AREA")
+	if reply := g.sent(officerEO003)[officerEO003]; len(reply) != 1 || reply[0] != "The family of 604120019 is not in your area." {
+		t.Fatalf("SMS reply: %q", reply)
+	}
+	g.waitForInbound()
+	if after := renewalRows(t, g.store.Pool()); after != before {
+		t.Fatalf("rows %v after refusals, want %v", after, before)
+	}
+
+	// In their own areas.
+	m := quoteFor(t, g.store, officerEO003, "48213", "")
+	s = "ATUid_area_kolo"
+	for _, text := range []string{"", "3", "3*48213", "3*48213*KND-0300", "3*48213*KND-0300*" + m.Value.String()} {
+		mustCON(t, g.hop(s, officerEO003, text))
+	}
+	if done := mustEND(t, g.hop(s, officerEO003, "3*48213*KND-0300*"+m.Value.String()+"*1")); !strings.HasPrefix(done, "Policy renewed: active") {
+		t.Fatalf("EO003 in Kolo: %q", done)
+	}
+	f := quoteFor(t, g.store, officerEO004, "604120019", "")
+	g.sms("area-2", officerEO004, "RENEW 604120019 "+f.Value.String()+" RC-EO4")
+	sent := g.sent(officerEO004, head)
+	if !strings.HasPrefix(sent[officerEO004][0], "Policy renewed: active") {
+		t.Fatalf("EO004 in Chamwino: %q", sent[officerEO004])
+	}
+	g.waitForInbound()
+	// Family M: 3 members, EO003's confirmation (the head has no phone);
+	// family F: 5 members, the head's SMS (the reply is EO004's).
+	want := [5]int{before[0] + 2, before[1] + 2, before[2] + 3 + 5, before[3] + 2, before[4] + 2}
+	if after := renewalRows(t, g.store.Pool()); after != want {
+		t.Fatalf("rows %v, want %v", after, want)
+	}
+}
+
+// TestAbsurdAmountIsRefused: the RENEW of issue 10 gets the amount due
+// back, writes nothing and sends the head nothing; by USSD the amount
+// screen refuses it and asks again.
+func TestAbsurdAmountIsRefused(t *testing.T) {
+	g := newSMSGateway(t)
+	const head = "+255754100200" // family F's head
+	due := "TZS " + quoteFor(t, g.store, officerEO001, "604120019", "").Value.Format()
+	before := renewalRows(t, g.store.Pool())
+
+	g.sms("absurd-1", officerEO001, "RENEW 604120019 9999999999999999 RC-A2b")
+	want := "Amount TZS 9,999,999,999,999,999 is more than the " + due + " due."
+	if reply := g.sent(officerEO001)[officerEO001]; len(reply) != 1 || reply[0] != want {
+		t.Fatalf("SMS reply: %q, want %q", reply, want)
+	}
+	s := "ATUid_absurd"
+	for _, text := range []string{"", "3", "3*604120019", "3*604120019*RC-A2c"} {
+		mustCON(t, g.hop(s, officerEO001, text))
+	}
+	again := mustCON(t, g.hop(s, officerEO001, "3*604120019*RC-A2c*9999999999999999"))
+	if !strings.HasPrefix(again, want+"\n") || !strings.HasSuffix(again, "Enter the amount paid:\n0 Back 00 Menu") {
+		t.Fatalf("USSD amount: %q", again)
+	}
+	g.waitForInbound()
+	time.Sleep(200 * time.Millisecond) // room for a wrong SMS to the head to show up
+	if after := renewalRows(t, g.store.Pool()); after != before {
+		t.Fatalf("rows %v after refusals, want %v", after, before)
+	}
+	for _, r := range g.at.Requests() {
+		if r.Form.Get("to") == head {
+			t.Fatalf("the head was told: %q", r.Form.Get("message"))
+		}
 	}
 }

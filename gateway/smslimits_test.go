@@ -229,7 +229,11 @@ func TestIdenticalSMSOnSeveralInstancesGetOneReply(t *testing.T) {
 func TestRepeatedRenewBySMSIsNotRun(t *testing.T) {
 	g := newSMSGateway(t)
 	ctx := context.Background()
-	quote, err := g.store.RenewalQuote(ctx, "604120019", "", time.Now().UTC())
+	officer, _, err := g.store.OfficerByPhone(ctx, officerEO001, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	quote, err := g.store.RenewalQuote(ctx, officer, "604120019", "", time.Now().UTC())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,8 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 		ProductCode: strings.Repeat("P", 50), PreviousProductCode: strings.Repeat("P", 50), PreviousExpiry: date(2026, 5, 31),
 		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Money(99_999_999_99)}
 	renewals.refuse[noPolicy] = policystore.ErrNoPreviousPolicy
+	outside := strings.Repeat("4", width)
+	renewals.refuse[outside] = policystore.ErrOutsideArea
 	e := newFullEngine(&fakeSource{byCHFID: covs}, claims, &fakeLanguages{},
 		Options{CHFIDMaxLen: width, DefaultLang: lang, Budget: budget, Officers: officers, Renewals: renewals})
 
@@ -153,7 +155,7 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 		t.Errorf("officer menu without %q:\n%s", item, menu.Text)
 	}
 	receipt := strings.Repeat("R", 50)
-	renew("renew", "3", "x!", unknown, wide+"9", noPolicy, "604120027", "503910017", "120507768", "402771106",
+	renew("renew", "3", "x!", unknown, wide+"9", noPolicy, "604120027", "503910017", "120507768", "402771106", outside,
 		renewing, "bad receipt!", receipt, "abc", "0", receipt, "-5", strings.Repeat("9", 17), "0.5", "9", "0",
 		"9999999999999999.99", "9", "1")
 	renew("renew idle", "3", lapsed, "R-1", "1", "1")
@@ -162,7 +164,8 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 	renew("renew ready", "3", renewing, "R-2", "99999999.99", "1")
 	renewals.ready = false
 	for _, refusal := range []error{policystore.ErrReceiptUsed, policystore.ErrNotOfficer, policystore.ErrUnknownProduct,
-		policystore.ErrInvalidRequest} {
+		policystore.ErrInvalidRequest, policystore.ErrOutsideArea,
+		&policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: policystore.MaxMoney}} {
 		renewals.refuseNow = refusal
 		renew("renew refused", "3", renewing, receipt, "1", "1")
 	}

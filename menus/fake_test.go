@@ -252,20 +252,25 @@ type fakeRenewals struct {
 	err       error            // an infrastructure failure, of both calls
 	ready     bool             // "ActivationOption" 3: paid in full is Ready
 
-	quoteCalls []string
-	requests   []policystore.RenewalRequest
-	byKey      map[string]policystore.RenewalResult
-	byReceipt  map[string]policystore.RenewalResult
-	written    []policystore.RenewalResult
-	sent       []sentSMS
+	quoteCalls    []string
+	quoteOfficers []string // the code of the officer each quote was asked for
+	requests      []policystore.RenewalRequest
+	byKey         map[string]policystore.RenewalResult
+	byReceipt     map[string]policystore.RenewalResult
+	written       []policystore.RenewalResult
+	sent          []sentSMS
 }
 
-func (f *fakeRenewals) RenewalQuote(_ context.Context, chfid, productCode string, _ time.Time) (policystore.RenewalQuote, error) {
+func (f *fakeRenewals) RenewalQuote(_ context.Context, officer policystore.Officer, chfid, productCode string, _ time.Time) (policystore.RenewalQuote, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.quoteCalls = append(f.quoteCalls, chfid+"/"+productCode)
+	f.quoteOfficers = append(f.quoteOfficers, officer.Code)
 	if f.err != nil {
 		return policystore.RenewalQuote{}, f.err
+	}
+	if officer.Code == "" { // no officer, no area
+		return policystore.RenewalQuote{}, policystore.ErrOutsideArea
 	}
 	if err := f.refuse[chfid]; err != nil {
 		return policystore.RenewalQuote{}, fmt.Errorf("quote: %w", err)
@@ -314,6 +319,9 @@ func (f *fakeRenewals) Renew(ctx context.Context, req policystore.RenewalRequest
 		}
 		r.Repeated = true
 		return r, nil
+	}
+	if req.Amount > q.Value+req.MaxOverpayment {
+		return policystore.RenewalResult{}, &policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: q.Value}
 	}
 	res := policystore.RenewalResult{PolicyID: 100 + len(f.written), CHFID: req.CHFID, FamilyID: q.FamilyID,
 		HeadName: q.HeadName, ProductCode: q.ProductCode, ProductName: q.ProductName, Start: q.Start, Expiry: q.Expiry,
@@ -384,6 +392,7 @@ func newFakeRenewals() (*fakeOfficers, *fakeRenewals) {
 		"503910017": policystore.ErrProductNotRenewable,
 		"120507768": policystore.ErrNoMembers,
 		"402771106": policystore.ErrInvalidRequest,
+		"48214":     policystore.ErrOutsideArea,
 		"48213":     &policystore.RefusalError{Reason: "reason_of_a_later_release"},
 	}}
 }

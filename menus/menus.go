@@ -47,7 +47,10 @@ type OfficerDirectory interface {
 // RenewalService quotes and writes policy renewals (openimis.md §3).
 // Refusals are errors wrapping a *policystore.RefusalError.
 type RenewalService interface {
-	RenewalQuote(ctx context.Context, chfid, productCode string, today time.Time) (policystore.RenewalQuote, error)
+	// RenewalQuote is the renewal officer (as OfficerByPhone found it) would
+	// write today; a family outside the officer's area is refused
+	// (policystore.ReasonOutsideArea), without its names.
+	RenewalQuote(ctx context.Context, officer policystore.Officer, chfid, productCode string, today time.Time) (policystore.RenewalQuote, error)
 	// Renew writes a confirmed renewal once: the same RequestKey, or the
 	// same receipt for the same family and product, returns the earlier
 	// result with Repeated set.
@@ -172,6 +175,9 @@ type Options struct {
 	// AuditUserID is written as "AuditUserID" on the openIMIS rows of a
 	// renewal (GATEWAY_AUDIT_USER_ID); 0 means policystore.DefaultAuditUserID (-1).
 	AuditUserID int
+	// MaxOverpayment is how much more than the amount due a renewal may be
+	// paid (RENEWAL_MAX_OVERPAYMENT); 0 refuses any amount above it.
+	MaxOverpayment policystore.Money
 
 	// Catalog holds the messages; nil means the built-in catalogs.
 	// LoadCatalog adds an implementer's overrides (MESSAGES_DIR).

@@ -51,7 +51,7 @@ func officerCalls(h *hop) bool {
 // officerCheck is the hop's officer look-up, done at most once per hop.
 type officerCheck struct {
 	done, ok bool
-	officer  policystore.Officer
+	officer  policystore.Officer // whose area a quote is asked for
 	err      error
 }
 
@@ -239,6 +239,11 @@ func (e *Engine) renewAmountInput(h *hop, st State, in string) (step, error) {
 	if problem != "" {
 		return step{notice: h.t(problem, nil)}, nil
 	}
+	// Renew refuses it too, against the value as it is then; saying so
+	// here keeps the officer on the step where the amount is corrected.
+	if due := policystore.Money(r.Due); amount > due+e.opt.MaxOverpayment {
+		return step{notice: h.amountTooHigh(amount, due)}, nil
+	}
 	r.Amount = int64(amount)
 	return step{to: NodeRenewConfirm, renew: r}, nil
 }
@@ -312,7 +317,7 @@ func (r Renewal) complete() bool { return r.CHFID != "" && r.Receipt != "" && r.
 func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amount policystore.Money) policystore.RenewalRequest {
 	e := h.e
 	return policystore.RenewalRequest{
-		CHFID: chfid, ProductCode: product, Receipt: receipt, Amount: amount,
+		CHFID: chfid, ProductCode: product, Receipt: receipt, Amount: amount, MaxOverpayment: e.opt.MaxOverpayment,
 		OfficerPhone: h.caller.Phone, Channel: channel, Today: e.today(), RequestKey: key,
 		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: h.caller.Provider,
 		Messages: e.confirmations(h.lang),
@@ -329,11 +334,17 @@ type quoteCache struct {
 	loaded        bool
 }
 
+// loadQuote asks for the quote in the calling officer's area; a caller who
+// is no officer (the renewal screens refuse one first) has no area, and
+// gets a refusal.
 func (h *hop) loadQuote(chfid, product string) (policystore.RenewalQuote, error) {
 	if c := h.quote; c.loaded && c.chfid == chfid && (c.asked == product || c.err == nil && c.quoted == product) {
 		return c.q, c.err
 	}
-	q, err := h.e.opt.Renewals.RenewalQuote(h.ctx, chfid, product, h.e.today())
+	if _, err := h.isOfficer(); err != nil {
+		return policystore.RenewalQuote{}, err
+	}
+	q, err := h.e.opt.Renewals.RenewalQuote(h.ctx, h.officer.officer, chfid, product, h.e.today())
 	if err != nil {
 		err = fmt.Errorf("renewal quote: %w", err)
 	}
@@ -381,6 +392,12 @@ func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
 		return h.t(msgRenewNoMembers, nil), true
 	case policystore.ReasonNotOfficer:
 		return h.t(msgRenewNotOfficer, nil), true
+	case policystore.ReasonOutsideArea:
+		return echo(msgRenewOutsideArea, "Number", r.CHFID, shownCHFIDMax), true
+	case policystore.ReasonAmountTooHigh:
+		if r.Amount > 0 { // both callers know the amount; otherwise the generic text below
+			return h.amountTooHigh(policystore.Money(r.Amount), refusal.Due), true
+		}
 	}
 	// ReasonInvalidRequest (the menus check what the officer types, so
 	// only a bug leads here) and reasons of a later policystore.
@@ -467,6 +484,11 @@ func (h *hop) confirmationSMS(res policystore.RenewalResult, to string) string {
 		return body
 	}
 	return name + "\n" + body
+}
+
+// amountTooHigh says that amount is more than the amount due.
+func (h *hop) amountTooHigh(amount, due policystore.Money) string {
+	return h.t(msgRenewAmountHigh, vars{"Amount": h.money(amount), "Due": h.money(due)})
 }
 
 func (h *hop) money(m policystore.Money) string {

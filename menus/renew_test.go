@@ -88,10 +88,11 @@ func TestRenewFlow(t *testing.T) {
 	if got := last(screens); got != (Screen{Text: renewedFull, End: true}) {
 		t.Errorf("answer %+v\nwant\n%s", got, renewedFull)
 	}
-	// Entering the receipt screen asked for the quote once; the request is
-	// what policystore needs to write it once.
-	if !slices.Equal(renewals.quoteCalls, []string{"604120019/"}) {
-		t.Errorf("quotes %q", renewals.quoteCalls)
+	// Entering the receipt screen asked for the quote once, in the area of
+	// the officer calling; the request is what policystore needs to write
+	// it once.
+	if !slices.Equal(renewals.quoteCalls, []string{"604120019/"}) || !slices.Equal(renewals.quoteOfficers, []string{"EO003"}) {
+		t.Errorf("quotes %q for %q", renewals.quoteCalls, renewals.quoteOfficers)
 	}
 	if len(renewals.requests) != 1 {
 		t.Fatalf("%d requests", len(renewals.requests))
@@ -132,30 +133,31 @@ func TestRenewOutcomes(t *testing.T) {
 	tests := []struct {
 		name, chfid, amount string
 		ready               bool
+		maxOverpayment      policystore.Money
 		quote, confirm, end string
 	}{
-		{"part paid: idle", "20461301", "20,000", false,
+		{"part paid: idle", "20461301", "20,000", false, 0,
 			"Emmanuel Joseph Kimaro\nFAM01 expired 5 Jun 2026\nDue: TZS 32,000\nEnter the receipt number:\n0 Back 00 Menu",
 			"Confirm the renewal:\nNo. 20461301, FAM01\nReceipt QFC9M3NX5T\nPaid TZS 20,000 of TZS 32,000\n" +
 				"Less than due: idle until paid in full.\n1. Confirm\n0 Back 00 Menu",
 			"Policy renewed: idle until paid in full\n15 Jun 2026 to 14 Jun 2027\nPaid TZS 20,000 of TZS 32,000\n" +
 				"No. 20461301, FAM01\nEmmanuel Joseph Kimaro\nReceipt QFC9M3NX5T"},
-		{"old product renewed as another", "310482215", "32000.00", false,
+		{"old product renewed as another", "310482215", "32000.00", false, 0,
 			"Paulo Masanja Magesa\nCHF00 expired 10 Nov 2025\nDue for FAM01: TZS 32,000\nEnter the receipt number:\n0 Back 00 Menu",
 			"Confirm the renewal:\nNo. 310482215, FAM01\nReceipt QFC9M3NX5T\nPaid TZS 32,000 of TZS 32,000\n1. Confirm\n0 Back 00 Menu",
 			"Policy renewed: active\n15 Jun 2026 to 14 Jun 2027\nNo. 310482215, FAM01\nPaulo Masanja Magesa\nReceipt QFC9M3NX5T"},
-		{"paid in full, activated later", "604120035", "37000", true, quoteScreen,
+		{"paid in full, activated later", "604120035", "37000", true, 0, quoteScreen,
 			strings.Replace(confirmFull, "604120035", "604120019", 1),
 			"Policy renewed: paid, awaiting activation\n25 Jun 2026 to 24 Jun 2027\nNo. 604120035, FAM01\n" +
 				"Tumaini Anyisile Mwakalinga\nReceipt QFC9M3NX5T"},
-		{"more than due", "604120019", "50000", false, quoteScreen,
+		{"more than due, as much as the scheme accepts", "604120019", "50000", false, policystore.Units(13000), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 50,000", 1), renewedFull},
-		{"cents", "604120019", "37000.5", false, quoteScreen,
+		{"cents over, accepted", "604120019", "37000.5", false, policystore.Units(1), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 37,000.50", 1), renewedFull},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, _, renewals := newRenewEngine(Options{})
+			e, _, renewals := newRenewEngine(Options{MaxOverpayment: tt.maxOverpayment})
 			renewals.ready = tt.ready
 			_, screens := walk(t, e, officer, []string{"3", tt.chfid}, "QFC9M3NX5T", tt.amount, "1")
 			if screens[0].Text != tt.quote {
@@ -185,6 +187,7 @@ func TestRenewRefusedNumbers(t *testing.T) {
 		{"503910017", "This family's product can no longer be renewed."},
 		{"120507768", "Nobody in this family can be covered."},
 		{"402771106", "The renewal could not be accepted. Please try again."},
+		{"48214", "The family of 48214 is not in your area."},
 		{"48213", "The renewal could not be accepted. Please try again."}, // a reason of a later release
 		{"abc!", "An insurance number has 1 to 12 letters or digits."},
 		{"", "An insurance number has 1 to 12 letters or digits."},
@@ -410,7 +413,9 @@ func TestRenewAmounts(t *testing.T) {
 		{strings.Repeat("9", 5000), 0, large},
 	}
 	for _, tt := range tests {
-		e, _, _ := newRenewEngine(Options{})
+		// Any amount is accepted over the amount due: this is about reading
+		// it (TestRenewAmountAboveDue is about the amount due).
+		e, _, _ := newRenewEngine(Options{MaxOverpayment: policystore.MaxMoney})
 		states, screens := walk(t, e, officer, []string{"3", "604120019", "QFC9M3NX5T"}, tt.in)
 		st, scr := last(states), last(screens)
 		switch {
@@ -427,6 +432,51 @@ func TestRenewAmounts(t *testing.T) {
 				t.Errorf("%q: %+v\n%s\nwant\n%s", tt.in, st, scr.Text, want)
 			}
 		}
+	}
+}
+
+// TestRenewAmountAboveDue: an amount above the amount due (plus what the
+// scheme accepts over it) is refused on the amount screen, naming the
+// amount due, and the officer stays there to correct it; the store's own
+// refusal at the confirmation ends the session with the same words.
+func TestRenewAmountAboveDue(t *testing.T) {
+	tests := []struct {
+		over       policystore.Money
+		in, notice string
+	}{
+		{0, "37000", ""},
+		{0, "37000.01", "Amount TZS 37,000.01 is more than the TZS 37,000 due."},
+		{0, "9999999999999999", "Amount TZS 9,999,999,999,999,999 is more than the TZS 37,000 due."},
+		{policystore.Units(500), "37,500", ""},
+		{policystore.Units(500), "37500.01", "Amount TZS 37,500.01 is more than the TZS 37,000 due."},
+		{policystore.MaxMoney, "9999999999999999.99", ""},
+	}
+	for _, tt := range tests {
+		e, _, renewals := newRenewEngine(Options{MaxOverpayment: tt.over})
+		states, screens := walk(t, e, officer, []string{"3", "604120019", "QFC9M3NX5T"}, tt.in)
+		st, scr := last(states), last(screens)
+		if tt.notice != "" {
+			if want := tt.notice + "\n" + amountScreen; st.Node != NodeRenewAmount || st.Renew.Amount != 0 || scr.Text != want {
+				t.Errorf("%s over %s: %+v\n%s\nwant\n%s", tt.in, tt.over, st, scr.Text, want)
+			}
+			continue
+		}
+		if st.Node != NodeRenewConfirm {
+			t.Errorf("%s over %s: %+v %q", tt.in, tt.over, st, scr.Text)
+			continue
+		}
+		_, scr, err := e.Next(context.Background(), officer, st, "1")
+		if err != nil || !scr.End || !strings.HasPrefix(scr.Text, "Policy renewed: active") || renewals.requests[0].MaxOverpayment != tt.over {
+			t.Errorf("%s over %s: %+v %v, request %+v", tt.in, tt.over, scr, err, renewals.requests)
+		}
+	}
+	// The amount due grew since the quote (a child came of age): the
+	// store refuses at the confirmation, and says what is due now.
+	e, _, renewals := newRenewEngine(Options{})
+	renewals.refuseNow = &policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: policystore.Units(30000)}
+	_, screens := walk(t, e, officer, []string{"3", "604120019"}, "QFC9M3NX5T", "37000", "1")
+	if got := last(screens); got != (Screen{Text: "Amount TZS 37,000 is more than the TZS 30,000 due.", End: true}) || renewals.writes() != 0 {
+		t.Errorf("refused at the write: %+v, %d written", got, renewals.writes())
 	}
 }
 

@@ -212,7 +212,7 @@ func (e *Engine) smsRenew(h *hop, args []string) (string, error) {
 	if !validReceipt(receipt) {
 		return h.t(msgRenewReceiptFormat, vars{"Max": receiptMax}), nil
 	}
-	r := Renewal{CHFID: chfid, Product: product, Receipt: receipt}
+	r := Renewal{CHFID: chfid, Product: product, Receipt: receipt, Amount: int64(amount)}
 	if product != "" && !validProductCode(product) {
 		text, _ := h.refusal(policystore.ErrUnknownProduct, r, "")
 		return text, nil

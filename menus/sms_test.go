@@ -215,6 +215,9 @@ func TestSMSRenew(t *testing.T) {
 		{"no previous policy", officer.Phone, "RENEW 907712214 37000 QFC9M3NX5T", "No policy to renew for number 907712214.", 0},
 		{"renewal exists", officer.Phone, "RENEW 604120027 37000 QFC9M3NX5T", "This family's policy is already renewed.", 0},
 		{"not renewable", officer.Phone, "RENEW 503910017 37000 QFC9M3NX5T", "This family's product can no longer be renewed.", 0},
+		{"outside the officer's area", officer.Phone, "RENEW 48214 28800 QFC9M3NX5T", "The family of 48214 is not in your area.", 0},
+		{"more than due", officer.Phone, "RENEW 604120019 9999999999999999 RC-A2b",
+			"Amount TZS 9,999,999,999,999,999 is more than the TZS 37,000 due.", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,7 +306,7 @@ func TestSMSRenewInEveryLanguage(t *testing.T) {
 		for _, text := range []string{"HELP", "RENEW", "RENEW 604120019 37000 QFC9M3NX5T", "RENEW 604120019 37000 QFC9M3NX5T",
 			"RENEW 20461301 20000 " + strings.Repeat("R", 50), "RENEW 604120019 QFC9M3NX5T 37000", "RENEW 604120019 0 R",
 			"RENEW 604120019 1 R#", "RENEW 999 1 R", "RENEW " + strings.Repeat("9", 50) + " 1 R", "RENEW 604120027 1 R",
-			"RENEW 604120019 1 R " + strings.Repeat("P", 51)} {
+			"RENEW 604120019 1 R " + strings.Repeat("P", 51), "RENEW 48214 1 R", "RENEW 604120019 9999999999999999.99 R"} {
 			rep := sms(t, e, officer.Phone, text)
 			if rep.Lang != lang || rep.Parts > 2 || lang != "ne" && rep.Parts != 1 {
 				t.Errorf("%s %q: %d parts (%v, %d):\n%s", lang, text, rep.Parts, rep.Encoding, rep.Length, rep.Text)

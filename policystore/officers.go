@@ -288,6 +288,30 @@ UNION
 SELECT officer, location FROM under
 ORDER BY officer, location`
 
+// officerSQL re-reads one officer ($1) inside a renewal's transaction: its
+// phone, its last working day, and whether the family's village ($2) is in
+// its area as the database says now. The area is officerAreasSQL's, for one
+// officer and one location: walked up from the village through current
+// "ParentLocationId" rows (a few primary-key look-ups, with the family
+// locked) rather than down from the officer's location, with the same depth
+// bound, so that both agree (TestOfficerCovers checks it).
+const officerSQL = `
+WITH RECURSIVE up(location, depth) AS (
+  SELECT $2::int, 0
+  UNION ALL
+  SELECT l."ParentLocationId", up.depth + 1
+  FROM up JOIN "tblLocations" l ON l."LocationId" = up.location AND l."ValidityTo" IS NULL
+  WHERE up.depth < 8 AND l."ParentLocationId" IS NOT NULL
+), villages AS (
+  SELECT "LocationId" AS location FROM "tblOfficerVillages"
+  WHERE "OfficerId" = $1 AND "ValidityTo" IS NULL AND "LocationId" IS NOT NULL
+)
+SELECT COALESCE(o."Phone", ''), o."WorksTo",
+       COALESCE($2 <> 0 AND CASE WHEN EXISTS (SELECT 1 FROM villages) THEN $2 IN (SELECT location FROM villages)
+                                 ELSE o."LocationId" IN (SELECT location FROM up) END, false)
+FROM "tblOfficer" o
+WHERE o."OfficerID" = $1 AND o."ValidityTo" IS NULL`
+
 // loadOfficers reads every current officer with a phone, and their areas,
 // in one round trip. Officers whose phone does not parse are left out:
 // nobody can call from it.

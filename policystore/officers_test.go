@@ -236,6 +236,7 @@ func TestOfficerCovers(t *testing.T) {
 		officerFixture{code: "EOVIL", phone: "0712 000 001"},  // two villages, one of them withdrawn
 		officerFixture{code: "EODIS", phone: "0712 000 002"},  // no village: the district's
 		officerFixture{code: "EONONE", phone: "0712 000 003"}, // neither villages nor a location
+		officerFixture{code: "EOREG", phone: "0712 000 004"},  // no village: the whole region
 	)
 	// Region R > districts D1, D2 > wards W1 (in D1), W2 (in D2) > villages V1, V2 (in W1), V3 (in W2);
 	// a history row of V3 hangs under D1 too and must not count.
@@ -274,6 +275,7 @@ func TestOfficerCovers(t *testing.T) {
 	}
 	exec(`UPDATE "tblOfficer" SET "LocationId" = $1 WHERE "Code" = 'EOVIL'`, loc["D2"])
 	exec(`UPDATE "tblOfficer" SET "LocationId" = $1 WHERE "Code" = 'EODIS'`, loc["D1"])
+	exec(`UPDATE "tblOfficer" SET "LocationId" = $1 WHERE "Code" = 'EOREG'`, loc["R"])
 	village := `INSERT INTO "tblOfficerVillages" ("OfficerId", "LocationId", "ValidityFrom", "ValidityTo", "AuditUserID")
 		SELECT "OfficerID", $2, now(), $3, -1 FROM "tblOfficer" WHERE "Code" = $1`
 	exec(village, "EOVIL", loc["V1"], nil)
@@ -289,6 +291,7 @@ func TestOfficerCovers(t *testing.T) {
 		// Everything under its district, but nothing of the other district nor a history row.
 		{"+255712000002", []string{"D1", "W1", "V1", "V2"}},
 		{"+255712000003", nil},
+		{"+255712000004", []string{"R", "D1", "D2", "W1", "W2", "V1", "V2", "V3"}},
 	}
 	for _, c := range cases {
 		o, ok, err := s.OfficerByPhone(ctx, c.phone, officerDay)
@@ -300,9 +303,28 @@ func TestOfficerCovers(t *testing.T) {
 			if got := o.Covers(id); got != want {
 				t.Errorf("%s covers %s: %v, want %v", o.Code, code, got, want)
 			}
+			// Renew's check in its transaction says the same.
+			if got := coversNow(t, s, o, id); got != want {
+				t.Errorf("%s covers %s by officerSQL: %v, want %v", o.Code, code, got, want)
+			}
 		}
-		if o.Covers(0) {
+		if o.Covers(0) || coversNow(t, s, o, 0) {
 			t.Errorf("%s covers a family without a location", o.Code)
 		}
 	}
+}
+
+// coversNow is officerSQL's answer: whether o's area holds location as the
+// database says now.
+func coversNow(t *testing.T, s *Store, o Officer, location int) bool {
+	t.Helper()
+	var (
+		phone   string
+		worksTo *time.Time
+		covers  bool
+	)
+	if err := s.pool.QueryRow(context.Background(), officerSQL, o.ID, location).Scan(&phone, &worksTo, &covers); err != nil {
+		t.Fatal(err)
+	}
+	return covers
 }

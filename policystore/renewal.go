@@ -57,6 +57,8 @@ const (
 	ReasonNoMembers           RefusalReason = "no_members"            // nobody in the family to cover
 	ReasonNotOfficer          RefusalReason = "not_officer"           // the phone is no current officer's
 	ReasonReceiptUsed         RefusalReason = "receipt_used"          // the receipt is on another premium of the product
+	ReasonOutsideArea         RefusalReason = "outside_area"          // the family lives outside the officer's area
+	ReasonAmountTooHigh       RefusalReason = "amount_too_high"       // more than the value and the overpayment accepted
 )
 
 // RefusalError is a renewal refused for a business reason: the caller did
@@ -65,6 +67,9 @@ const (
 type RefusalError struct {
 	Reason RefusalReason
 	Detail string // for logs, in English; never shown as is
+	// Due is the amount due (the policy value) of ReasonAmountTooHigh, for
+	// the answer to say; 0 for the other reasons.
+	Due Money
 }
 
 func (e *RefusalError) Error() string {
@@ -94,10 +99,16 @@ var (
 	ErrNoMembers           = &RefusalError{Reason: ReasonNoMembers}
 	ErrNotOfficer          = &RefusalError{Reason: ReasonNotOfficer}
 	ErrReceiptUsed         = &RefusalError{Reason: ReasonReceiptUsed}
+	ErrOutsideArea         = &RefusalError{Reason: ReasonOutsideArea}
+	ErrAmountTooHigh       = &RefusalError{Reason: ReasonAmountTooHigh}
 )
 
 func refuse(r RefusalReason, format string, args ...any) error {
 	return &RefusalError{Reason: r, Detail: fmt.Sprintf(format, args...)}
+}
+
+func outsideArea(o Officer, familyID, location int) error {
+	return refuse(ReasonOutsideArea, "family %d (location %d) is outside officer %s's area", familyID, location, o.Code)
 }
 
 // RenewalQuote is what the officer sees before confirming a renewal.
@@ -128,13 +139,17 @@ type RenewalQuote struct {
 
 // RenewalRequest is a confirmed renewal.
 type RenewalRequest struct {
-	CHFID        string // any family member's insurance number
-	ProductCode  string // optional: the family's latest policy's product otherwise
-	Receipt      string
-	Amount       Money // paid
-	OfficerPhone string
-	Channel      string    // ChannelUSSD or ChannelSMS
-	Today        time.Time // the scheme-local date
+	CHFID       string // any family member's insurance number
+	ProductCode string // optional: the family's latest policy's product otherwise
+	Receipt     string
+	Amount      Money // paid
+	// MaxOverpayment is how much Amount may exceed the value and still be
+	// accepted (RENEWAL_MAX_OVERPAYMENT); 0, the default, refuses any
+	// amount above the value with ReasonAmountTooHigh.
+	MaxOverpayment Money
+	OfficerPhone   string
+	Channel        string    // ChannelUSSD or ChannelSMS
+	Today          time.Time // the scheme-local date
 	// RequestKey identifies one confirmation by the caller, e.g.
 	// "ussd:<session id>" or "sms:<provider message id>": the same key
 	// returns the earlier result and writes nothing. It must differ for two
@@ -185,7 +200,13 @@ type RenewalResult struct {
 // policy whose product (or conversion) can be renewed. A product can be
 // renewed into when its row is current and today is within
 // "DateFrom".."DateTo"; otherwise its "ConversionProdID" chain is followed.
-func (s *Store) RenewalQuote(ctx context.Context, chfid, productCode string, today time.Time) (RenewalQuote, error) {
+//
+// A family whose village ("tblFamilies"."LocationId") the officer does not
+// cover (Officer.Covers, from the officer index) is refused with
+// ReasonOutsideArea before anything else is decided, so that an officer
+// learns nothing of other officers' families; Renew checks the area again
+// against the database as it is then.
+func (s *Store) RenewalQuote(ctx context.Context, officer Officer, chfid, productCode string, today time.Time) (RenewalQuote, error) {
 	chfid, productCode = strings.TrimSpace(chfid), strings.TrimSpace(productCode)
 	if err := s.checkCHFID(chfid); err != nil {
 		return RenewalQuote{}, err
@@ -198,6 +219,9 @@ func (s *Store) RenewalQuote(ctx context.Context, chfid, productCode string, tod
 	fam, err := s.loadFamily(ctx, s.pool, chfid, productCode, false)
 	if err != nil {
 		return RenewalQuote{}, err
+	}
+	if !officer.Covers(fam.location) {
+		return RenewalQuote{}, outsideArea(officer, fam.familyID, fam.location)
 	}
 	p, err := fam.plan(chfid, productCode, DateOf(today))
 	if err != nil {
@@ -237,7 +261,7 @@ WITH q AS (
 // membersSQL lists the family's current members; %s is the insuree status
 // column where it exists ("tblInsuree"."status", Django insuree 0017).
 const membersSQL = familyCTE + `
-SELECT f."FamilyID", f."InsureeID", i."InsureeID", COALESCE(i."CHFID", ''), i."LastName", i."OtherNames",
+SELECT f."FamilyID", f."InsureeID", COALESCE(f."LocationId", 0), i."InsureeID", COALESCE(i."CHFID", ''), i."LastName", i."OtherNames",
        COALESCE(i."Phone", ''), i."IsHead", i."DOB", COALESCE(i."Relationship", 0), i."ValidityFrom", %s
 FROM q
 JOIN "tblFamilies" f ON f."FamilyID" = q."FamilyID" AND f."ValidityTo" IS NULL
@@ -316,6 +340,7 @@ type productRow struct {
 // familyData is everything a renewal of one family is decided on.
 type familyData struct {
 	familyID, headID int
+	location         int // "tblFamilies"."LocationId", the village; 0 when NULL
 	members          []memberRow
 	policies         []policyRow
 	products         map[int]productRow
@@ -345,12 +370,13 @@ func (s *Store) loadFamily(ctx context.Context, q querier, chfid, productCode st
 				rel      int16
 				headID   int
 				familyID int
+				location int
 			)
-			if err := rows.Scan(&familyID, &headID, &m.InsureeID, &m.CHFID, &m.LastName, &m.OtherNames,
+			if err := rows.Scan(&familyID, &headID, &location, &m.InsureeID, &m.CHFID, &m.LastName, &m.OtherNames,
 				&m.Phone, &m.IsHead, &dob, &rel, &m.ValidityFrom, &st); err != nil {
 				return err
 			}
-			fam.familyID, fam.headID = familyID, headID
+			fam.familyID, fam.headID, fam.location = familyID, headID, location
 			m.DOB = derefTime(dob)
 			if st != nil {
 				m.Status = strings.ToUpper(strings.TrimSpace(*st))
@@ -615,7 +641,13 @@ func personName(other, last string) string {
 // returns the earlier result with Repeated set and writes nothing. A receipt
 // already on a current premium of the product (openimis.md §3.7) refuses
 // with ErrReceiptUsed, as does every other refusal of RenewalQuote, and
-// ErrNotOfficer when OfficerPhone is no current officer's.
+// ErrNotOfficer when OfficerPhone is no current officer's. The officer and
+// the area are checked against the database inside the transaction, with
+// the family locked, before an earlier result is looked for: an officer
+// whose villages were withdrawn a moment ago gets ErrOutsideArea, and
+// neither the renewal nor the family's names. An amount above the value by
+// more than MaxOverpayment refuses with ErrAmountTooHigh, which carries the
+// value (RefusalError.Due).
 func (s *Store) Renew(ctx context.Context, req RenewalRequest) (RenewalResult, error) {
 	if err := s.checkRequest(&req); err != nil {
 		return RenewalResult{}, err
@@ -664,6 +696,8 @@ func (s *Store) checkRequest(req *RenewalRequest) error {
 		return refuse(ReasonInvalidRequest, "receipt %q", req.Receipt)
 	case req.Amount <= 0 || req.Amount > MaxMoney:
 		return refuse(ReasonInvalidRequest, "amount %s", req.Amount)
+	case req.MaxOverpayment < 0 || req.MaxOverpayment > MaxMoney:
+		return refuse(ReasonInvalidRequest, "overpayment accepted %s", req.MaxOverpayment)
 	case !printable(req.ProductCode) || !printable(req.RequestKey) || len(req.RequestKey) > 200:
 		return refuse(ReasonInvalidRequest, "product code or request key")
 	}
@@ -700,19 +734,14 @@ func truncateRunes(s string, n int) string {
 }
 
 // lockFamilySQL locks the family of the insurance number: renewals of one
-// family queue here, and each sees what the previous one committed.
+// family queue here, and each sees what the previous one committed. It
+// reads the family's village for the officer's area.
 const lockFamilySQL = `
-SELECT f."FamilyID"
+SELECT f."FamilyID", COALESCE(f."LocationId", 0)
 FROM "tblInsuree" i JOIN "tblFamilies" f ON f."FamilyID" = i."FamilyID" AND f."ValidityTo" IS NULL
 WHERE i."CHFID" = $1 AND i."ValidityTo" IS NULL
 ORDER BY i."InsureeID" LIMIT 1
 FOR UPDATE OF f`
-
-// officerSQL re-reads the officer inside the transaction: the index may be
-// up to a refresh old.
-const officerSQL = `
-SELECT COALESCE("Phone", ''), "WorksTo" FROM "tblOfficer"
-WHERE "OfficerID" = $1 AND "ValidityTo" IS NULL`
 
 // Receipts are unique per product among current premiums (openimis.md §3.7).
 // Two families paying with the same receipt are not serialised by the family
@@ -767,11 +796,15 @@ func (s *Store) renewTx(ctx context.Context, req RenewalRequest, officer Officer
 		return RenewalResult{}, renewalPlan{}, fmt.Errorf("policystore: renew: %w", err)
 	}
 
-	var familyID int
-	if err := tx.QueryRow(ctx, lockFamilySQL, req.CHFID).Scan(&familyID); errors.Is(err, pgx.ErrNoRows) {
+	var familyID, location int
+	if err := tx.QueryRow(ctx, lockFamilySQL, req.CHFID).Scan(&familyID, &location); errors.Is(err, pgx.ErrNoRows) {
 		return RenewalResult{}, renewalPlan{}, refuse(ReasonUnknownNumber, "no current insuree %s", req.CHFID)
 	} else if err != nil {
 		return RenewalResult{}, renewalPlan{}, fmt.Errorf("policystore: renew: lock family: %w", err)
+	}
+	officerE164, err := s.officerNow(ctx, tx, officer, familyID, location, req.Today)
+	if err != nil {
+		return RenewalResult{}, renewalPlan{}, err
 	}
 
 	// An earlier request wrote this renewal: answer as it did.
@@ -791,22 +824,8 @@ func (s *Store) renewTx(ctx context.Context, req RenewalRequest, officer Officer
 		return RenewalResult{}, renewalPlan{}, err
 	}
 	q := plan.quote
-
-	// The officer, as the database says now.
-	var (
-		officerPhone string
-		worksTo      *time.Time
-	)
-	err = tx.QueryRow(ctx, officerSQL, officer.ID).Scan(&officerPhone, &worksTo)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return RenewalResult{}, plan, refuse(ReasonNotOfficer, "officer %s is no longer current", officer.Code)
-	} else if err != nil {
-		return RenewalResult{}, plan, fmt.Errorf("policystore: renew: read officer: %w", err)
-	}
-	officerE164, ok := NormalizePhone(officerPhone, s.PhoneRegion())
-	officer.WorksTo = derefTime(worksTo)
-	if !ok || officerE164 != officer.E164 || !officer.Active(req.Today) {
-		return RenewalResult{}, plan, refuse(ReasonNotOfficer, "officer %s changed phone or left", officer.Code)
+	if err := checkAmount(req.Amount, q.Value, req.MaxOverpayment); err != nil {
+		return RenewalResult{}, plan, err
 	}
 
 	if _, err := tx.Exec(ctx, lockReceiptSQL, q.ProductID, req.Receipt); err != nil {
@@ -878,6 +897,44 @@ func (s *Store) renewTx(ctx context.Context, req RenewalRequest, officer Officer
 		return RenewalResult{}, plan, fmt.Errorf("policystore: renew: commit: %w", err)
 	}
 	return res, plan, nil
+}
+
+// checkAmount refuses an amount paid above the value (the amount due) by
+// more than maxOver, with the value for the answer to name. Both are at
+// most MaxMoney, so that their sum cannot overflow.
+func checkAmount(amount, value, maxOver Money) error {
+	if amount <= value+maxOver {
+		return nil
+	}
+	return &RefusalError{Reason: ReasonAmountTooHigh, Due: value,
+		Detail: fmt.Sprintf("amount %s is above the value %s by more than the %s accepted", amount, value, maxOver)}
+}
+
+// officerNow re-reads the officer inside the transaction, the index being
+// up to a refresh old, and refuses one who left or changed phone since
+// (ErrNotOfficer), or whose area does not hold the family's village now
+// (ErrOutsideArea). It returns the officer's phone in E.164.
+func (s *Store) officerNow(ctx context.Context, tx pgx.Tx, officer Officer, familyID, location int, today time.Time) (string, error) {
+	var (
+		phone   string
+		worksTo *time.Time
+		covers  bool
+	)
+	err := tx.QueryRow(ctx, officerSQL, officer.ID, location).Scan(&phone, &worksTo, &covers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", refuse(ReasonNotOfficer, "officer %s is no longer current", officer.Code)
+	} else if err != nil {
+		return "", fmt.Errorf("policystore: renew: read officer: %w", err)
+	}
+	e164, ok := NormalizePhone(phone, s.PhoneRegion())
+	officer.WorksTo = derefTime(worksTo)
+	if !ok || e164 != officer.E164 || !officer.Active(today) {
+		return "", refuse(ReasonNotOfficer, "officer %s changed phone or left", officer.Code)
+	}
+	if !covers {
+		return "", outsideArea(officer, familyID, location)
+	}
+	return e164, nil
 }
 
 // enqueueConfirmations queues the SMS to the officer (unless the renewal

@@ -28,14 +28,50 @@ const (
 	eo001 = "+255712345678" // stored "0712 345 678"
 	eo002 = "+255754321098" // stored "0754321098"
 	eo003 = "+255767890123" // stored "+255 767 890 123"
+	eo004 = "+255784220330" // stored "0784 220 330"
 	eo009 = "+255715246135" // left six months before the seeding day
 )
 
+// areaOfficers are, by the start of the demo families' numbers, current
+// officers whose area holds the family: EO001 works in Dodoma Mjini and in
+// two villages of Chamwino, EO002 in Mwanza, EO003 in Kolo.
+var areaOfficers = []struct{ prefix, phone string }{
+	{"310482", eo002}, {"705338", eo002}, {"907712", eo002}, {"110034", eo002}, {"120507", eo002},
+	{"402771", eo003}, {"4821", eo003},
+}
+
+// officerOf is an officer whose area holds the family of chfid (EO001 for
+// the numbers of no family).
+func officerOf(chfid string) string {
+	for _, a := range areaOfficers {
+		if strings.HasPrefix(chfid, a.prefix) {
+			return a.phone
+		}
+	}
+	return eo001
+}
+
 func request(chfid, receipt string, amount int64, key string) policystore.RenewalRequest {
 	return policystore.RenewalRequest{
-		CHFID: chfid, Receipt: receipt, Amount: policystore.Units(amount), OfficerPhone: eo001,
+		CHFID: chfid, Receipt: receipt, Amount: policystore.Units(amount), OfficerPhone: officerOf(chfid),
 		Channel: policystore.ChannelUSSD, Today: today, RequestKey: key, SourceVersion: "0.3.0-test",
 	}
+}
+
+// officer is the current officer calling from phone.
+func officer(t testing.TB, s *policystore.Store, phone string) policystore.Officer {
+	t.Helper()
+	o, ok, err := s.OfficerByPhone(context.Background(), phone, today)
+	if err != nil || !ok {
+		t.Fatalf("officer %s: %v %v", phone, ok, err)
+	}
+	return o
+}
+
+// quote is the quote of chfid's renewal for an officer of its area.
+func quote(t testing.TB, s *policystore.Store, chfid, product string, day time.Time) (policystore.RenewalQuote, error) {
+	t.Helper()
+	return s.RenewalQuote(context.Background(), officer(t, s, officerOf(chfid)), chfid, product, day)
 }
 
 // tally counts the rows a renewal may touch.
@@ -77,7 +113,6 @@ func TestRenewalQuote(t *testing.T) {
 	for _, flavor := range flavors {
 		t.Run(string(flavor), func(t *testing.T) {
 			s := seededStore(t, flavor)
-			ctx := context.Background()
 			k := map[migrations.Flavor]struct {
 				value   int64
 				members int
@@ -138,7 +173,7 @@ func TestRenewalQuote(t *testing.T) {
 					Value: policystore.Units(28800), Discounted: true, Members: 3}},
 			}
 			for _, c := range cases {
-				q, err := s.RenewalQuote(ctx, c.chfid, c.product, today)
+				q, err := quote(t, s, c.chfid, c.product, today)
 				if err != nil {
 					t.Errorf("%s: %v", c.name, err)
 					continue
@@ -165,10 +200,10 @@ func TestRenewalQuote(t *testing.T) {
 				{"101203401", "XYZ99", policystore.ErrUnknownProduct},
 			}
 			for _, r := range refusals {
-				_, err := s.RenewalQuote(ctx, r.chfid, r.product, today)
+				_, err := quote(t, s, r.chfid, r.product, today)
 				refusedWith(t, fmt.Sprintf("quote %q %q", r.chfid, r.product), err, r.want)
 			}
-			if _, err := s.RenewalQuote(ctx, "999999999", "", today); !errors.Is(err, policystore.ErrInsureeNotFound) {
+			if _, err := quote(t, s, "999999999", "", today); !errors.Is(err, policystore.ErrInsureeNotFound) {
 				t.Errorf("an unknown number is also ErrInsureeNotFound: %v", err)
 			}
 		})
@@ -193,23 +228,23 @@ func TestRenewalQuoteProductNotRenewable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range [][2]string{{"310482215", ""}, {"310482215", "CHF00"}, {"604120019", ""}, {"604120019", "FAM01"}} {
-		_, err := s.RenewalQuote(ctx, c[0], c[1], today)
+		_, err := quote(t, s, c[0], c[1], today)
 		refusedWith(t, "quote "+c[0]+" "+c[1], err, policystore.ErrProductNotRenewable)
 	}
 	// A product that is not yet sold is not renewable either.
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblProduct" SET "DateTo" = '2030-12-31', "DateFrom" = '2025-03-11' WHERE "ProductCode" = 'FAM01'`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.RenewalQuote(ctx, "604120019", "", today)
+	_, err := quote(t, s, "604120019", "", today)
 	refusedWith(t, "not yet sold", err, policystore.ErrProductNotRenewable)
-	if _, err := s.RenewalQuote(ctx, "604120019", "", today.AddDate(0, 0, 1)); err != nil {
+	if _, err := quote(t, s, "604120019", "", today.AddDate(0, 0, 1)); err != nil {
 		t.Errorf("sold from tomorrow, renewed tomorrow: %v", err)
 	}
 	// A broken start cycle refuses instead of failing.
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblProduct" SET "StartCycle2" = '31-06' WHERE "ProductCode" = 'IND01'`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.RenewalQuote(ctx, "110034517", "", today)
+	_, err = quote(t, s, "110034517", "", today)
 	refusedWith(t, "bad cycle", err, policystore.ErrProductNotRenewable)
 }
 
@@ -420,7 +455,7 @@ func TestRenewIdleActiveReady(t *testing.T) {
 		t.Errorf("idle SMS %v", sms)
 	}
 	// The idle renewal is a renewal that exists.
-	_, err = s.RenewalQuote(ctx, "20461301", "", today)
+	_, err = quote(t, s, "20461301", "", today)
 	refusedWith(t, "quote after an idle renewal", err, policystore.ErrRenewalExists)
 
 	// Family C by SMS, exactly the value: Active from today.
@@ -438,7 +473,7 @@ func TestRenewIdleActiveReady(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblIMISDefaults" SET "ActivationOption" = 3`); err != nil {
 		t.Fatal(err)
 	}
-	ready, err := s.Renew(ctx, request("101203401", "A-FULL-1", 40000, "ussd:a1"))
+	ready, err := s.Renew(ctx, request("101203401", "A-FULL-1", 34200, "ussd:a1"))
 	if err != nil || ready.Status != policystore.PolicyReady || ready.Active {
 		t.Fatalf("ready: %+v, %v", ready, err)
 	}
@@ -480,7 +515,7 @@ func TestRenewRefusals(t *testing.T) {
 				want *policystore.RefusalError
 			}{
 				{"unknown number", with(func(r *policystore.RenewalRequest) { r.CHFID = "999999999" }), policystore.ErrUnknownNumber},
-				{"no previous policy", with(func(r *policystore.RenewalRequest) { r.CHFID = "907712214" }), policystore.ErrNoPreviousPolicy},
+				{"no previous policy", with(func(r *policystore.RenewalRequest) { r.CHFID = "202405170001" }), policystore.ErrNoPreviousPolicy},
 				{"renewal already exists", with(func(r *policystore.RenewalRequest) { r.CHFID = "604120027" }), policystore.ErrRenewalExists},
 				{"unknown product", with(func(r *policystore.RenewalRequest) { r.ProductCode = "NOPE" }), policystore.ErrUnknownProduct},
 				// Family A's premium of FAM01 has this receipt.
@@ -491,6 +526,9 @@ func TestRenewRefusals(t *testing.T) {
 				{"an insuree's phone", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = "+255712111222" }), policystore.ErrNotOfficer},
 				{"an officer who left", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = eo009 }), policystore.ErrNotOfficer},
 				{"no phone", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = "" }), policystore.ErrNotOfficer},
+				{"outside the officer's area", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = eo003 }), policystore.ErrOutsideArea},
+				{"a cent more than due", with(func(r *policystore.RenewalRequest) { r.Amount++ }), policystore.ErrAmountTooHigh},
+				{"negative overpayment accepted", with(func(r *policystore.RenewalRequest) { r.MaxOverpayment = -1 }), policystore.ErrInvalidRequest},
 				{"amount 0", with(func(r *policystore.RenewalRequest) { r.Amount = 0 }), policystore.ErrInvalidRequest},
 				{"negative amount", with(func(r *policystore.RenewalRequest) { r.Amount = -100 }), policystore.ErrInvalidRequest},
 				{"no receipt", with(func(r *policystore.RenewalRequest) { r.Receipt = "  " }), policystore.ErrInvalidRequest},
@@ -522,6 +560,133 @@ func TestRenewRefusals(t *testing.T) {
 	}
 }
 
+// TestRenewalOnlyInTheOfficersArea: EO003 works in Kolo only, EO004 has no
+// village and works in the whole of his district, Chamwino. A quote or a
+// renewal outside the officer's area is refused before anything about the
+// family is decided: the quote carries no name, and nothing is written.
+func TestRenewalOnlyInTheOfficersArea(t *testing.T) {
+	s := seededStore(t, migrations.FlavorDjango)
+	ctx := context.Background()
+	before := count(t, s)
+	cases := []struct {
+		officer, chfid string
+		in             bool
+	}{
+		{eo003, "48213", true},        // Kolo
+		{eo003, "402771106", true},    // Kolo (an idle policy: refused for that, after the area)
+		{eo003, "604120019", false},   // Buigiri, EO001's village
+		{eo003, "907712214", false},   // Mwanza, not even the region
+		{eo004, "604120019", true},    // Buigiri, in Chamwino
+		{eo004, "202405170001", true}, // Chinangali, in Chamwino
+		{eo004, "20461301", false},    // Dodoma Mjini
+		{eo004, "48213", false},       // Kondoa
+		{eo001, "604120019", true},    // EO001's village in Chamwino
+		{eo001, "48213", false},
+	}
+	for _, c := range cases {
+		o := officer(t, s, c.officer)
+		q, err := s.RenewalQuote(ctx, o, c.chfid, "", today)
+		if outside := errors.Is(err, policystore.ErrOutsideArea); outside == c.in {
+			t.Errorf("%s quotes %s: %+v, %v", o.Code, c.chfid, q, err)
+		}
+		if !c.in && (q.HeadName != "" || q.FamilyID != 0 || q.Value != 0) {
+			t.Errorf("%s quotes %s: the family shown: %+v", o.Code, c.chfid, q)
+		}
+		req := request(c.chfid, "AREA-"+o.Code+"-"+c.chfid, 20000, "")
+		req.OfficerPhone = c.officer
+		_, err = s.Renew(ctx, req)
+		if outside := errors.Is(err, policystore.ErrOutsideArea); outside == c.in {
+			t.Errorf("%s renews %s: %v", o.Code, c.chfid, err)
+		}
+	}
+	// No officer at all (the zero Officer) has no area.
+	_, err := s.RenewalQuote(ctx, policystore.Officer{}, "604120019", "", today)
+	refusedWith(t, "no officer", err, policystore.ErrOutsideArea)
+
+	// Written: EO003's renewal of family M, EO004's and EO001's of family
+	// F (the second one refused as existing), nothing else.
+	got := count(t, s)
+	if got.Policies != before.Policies+2 || got.Premiums != before.Premiums+2 || got.Log != before.Log+2 ||
+		got.InsureePolicies != before.InsureePolicies+3+5 {
+		t.Errorf("rows\n got %+v\nfrom %+v", got, before)
+	}
+}
+
+// TestRenewAreaAsTheDatabaseSaysNow: the officer index may be a minute old;
+// Renew decides the area on the rows as they are in its transaction. A
+// village withdrawn from EO001 after the index was loaded is refused (and
+// nothing written); a village given to EO003 since is accepted; EO004,
+// given a village, no longer has his whole district.
+func TestRenewAreaAsTheDatabaseSaysNow(t *testing.T) {
+	s := seededStore(t, migrations.FlavorDjango)
+	ctx := context.Background()
+	eo1, eo3, eo4 := officer(t, s, eo001), officer(t, s, eo003), officer(t, s, eo004) // the index is loaded
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := s.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	village := func(code string) int {
+		return idOf(t, s, `SELECT "LocationId" FROM "tblLocations" WHERE "LocationCode" = $1 AND "ValidityTo" IS NULL`, code)
+	}
+	exec(`UPDATE "tblOfficerVillages" SET "ValidityTo" = now() WHERE "OfficerId" = $1 AND "LocationId" = $2`, eo1.ID, village("DOD03011"))
+	before := count(t, s)
+	if _, err := s.RenewalQuote(ctx, eo1, "604120019", "", today); err != nil {
+		t.Fatalf("the index still has Buigiri: %v", err)
+	}
+	_, err := s.Renew(ctx, request("604120019", "F-1", 37000, "ussd:withdrawn"))
+	refusedWith(t, "village withdrawn since the index was loaded", err, policystore.ErrOutsideArea)
+	if got := count(t, s); got != before {
+		t.Fatalf("a refusal wrote rows:\n got %+v\nwant %+v", got, before)
+	}
+
+	exec(`INSERT INTO "tblOfficerVillages" ("OfficerId", "LocationId", "ValidityFrom", "AuditUserID") VALUES ($1, $2, now(), -1)`,
+		eo3.ID, village("DOD03011"))
+	_, err = s.RenewalQuote(ctx, eo3, "604120019", "", today)
+	refusedWith(t, "the index does not have EO003's new village yet", err, policystore.ErrOutsideArea)
+	req := request("604120019", "F-2", 37000, "ussd:given")
+	req.OfficerPhone = eo003
+	if _, err := s.Renew(ctx, req); err != nil {
+		t.Errorf("a village given since the index was loaded: %v", err)
+	}
+
+	exec(`INSERT INTO "tblOfficerVillages" ("OfficerId", "LocationId", "ValidityFrom", "AuditUserID") VALUES ($1, $2, now(), -1)`,
+		eo4.ID, village("DOD01011"))
+	req = request("202405170001", "L-1", 20000, "")
+	req.OfficerPhone = eo004
+	_, err = s.Renew(ctx, req)
+	refusedWith(t, "EO004 with a village of his own", err, policystore.ErrOutsideArea)
+}
+
+// TestRenewAmountAboveDue: the RENEW of issue 10, 9,999,999,999,999,999
+// against 37,000 due, is refused with the amount due and writes nothing;
+// with 500 accepted over the amount due, 37,500 is written and a cent
+// more is not.
+func TestRenewAmountAboveDue(t *testing.T) {
+	s := seededStore(t, migrations.FlavorDjango)
+	ctx := context.Background()
+	before := count(t, s)
+	req := request("604120019", "RC-A2b", 0, "sms:ATXid_absurd")
+	req.Channel, req.Amount = policystore.ChannelSMS, 9_999_999_999_999_999_00
+	_, err := s.Renew(ctx, req)
+	var r *policystore.RefusalError
+	if !errors.Is(err, policystore.ErrAmountTooHigh) || !errors.As(err, &r) || r.Due != policystore.Units(37000) {
+		t.Fatalf("err = %v, want ErrAmountTooHigh with 37000 due", err)
+	}
+	req.Amount, req.MaxOverpayment, req.RequestKey = policystore.Units(37500)+1, policystore.Units(500), "sms:ATXid_over"
+	_, err = s.Renew(ctx, req)
+	refusedWith(t, "a cent above the tolerance", err, policystore.ErrAmountTooHigh)
+	if got := count(t, s); got != before {
+		t.Fatalf("refusals wrote rows:\n got %+v\nwant %+v", got, before)
+	}
+	req.Amount, req.RequestKey = policystore.Units(37500), "sms:ATXid_within"
+	res, err := s.Renew(ctx, req)
+	if err != nil || res.Status != policystore.PolicyActive || res.Amount != policystore.Units(37500) || res.Value != policystore.Units(37000) {
+		t.Fatalf("within the tolerance: %+v, %v", res, err)
+	}
+}
+
 // TestRenewOfficerRetiredMeanwhile: the index still knows the officer, the
 // transaction reads the row and refuses.
 func TestRenewOfficerRetiredMeanwhile(t *testing.T) {
@@ -533,8 +698,7 @@ func TestRenewOfficerRetiredMeanwhile(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblOfficer" SET "WorksTo" = '2025-03-01' WHERE "Code" = 'EO003'`); err != nil {
 		t.Fatal(err)
 	}
-	req := request("604120019", "F-1", 37000, "")
-	req.OfficerPhone = eo003
+	req := request("48213", "M-1", 28800, "")
 	_, err := s.Renew(ctx, req)
 	refusedWith(t, "retired since the index was loaded", err, policystore.ErrNotOfficer)
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblOfficer" SET "WorksTo" = NULL, "Phone" = '0700 111 222' WHERE "Code" = 'EO003'`); err != nil {
@@ -562,7 +726,7 @@ func TestRenewIsIdempotent(t *testing.T) {
 				{"the same key, whatever else", request("604120019", "OTHER", 1, "ussd:sess-1")},
 				{"the same receipt by SMS, another member's number", func() policystore.RenewalRequest {
 					r := request("604120043", "QFC9M3NX5T", 37000, "sms:ATXid_77")
-					r.Channel, r.ProductCode, r.OfficerPhone = policystore.ChannelSMS, "FAM01", eo002
+					r.Channel, r.ProductCode, r.OfficerPhone = policystore.ChannelSMS, "FAM01", eo004 // the district's officer
 					return r
 				}()},
 				{"the same receipt, no key", request("604120051", "QFC9M3NX5T", 40000, "")},
@@ -677,7 +841,7 @@ func TestRenewConcurrentlyAcrossFamilies(t *testing.T) {
 
 	before := count(t, s)
 	ok, _, errs := run(func(i int, chfid string) policystore.RenewalRequest {
-		return request(chfid, "SHARED-RECEIPT", 50000, fmt.Sprintf("ussd:r%d", i))
+		return request(chfid, "SHARED-RECEIPT", 20000, fmt.Sprintf("ussd:r%d", i))
 	})
 	if ok != 1 || len(errs) != len(families)-1 {
 		t.Fatalf("one receipt, %d families: %d written, errors %v", len(families), ok, errs)
@@ -690,7 +854,7 @@ func TestRenewConcurrentlyAcrossFamilies(t *testing.T) {
 	}
 
 	ok, repeated, errs := run(func(i int, chfid string) policystore.RenewalRequest {
-		return request(chfid, fmt.Sprintf("OWN-%d", i), 50000, "ussd:one-session")
+		return request(chfid, fmt.Sprintf("OWN-%d", i), 20000, "ussd:one-session")
 	})
 	// The family renewed above refuses (renewal exists) unless the key's
 	// renewal is found first; everyone else gets the one renewal.
@@ -726,7 +890,7 @@ func TestRenewRaceOnTheRequestKey(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, chfid := range families {
 		wg.Go(func() {
-			results[i], errs[i] = s.Renew(ctx, request(chfid, fmt.Sprintf("KEY-RACE-%d", i), 50000, "sms:ATXid_same"))
+			results[i], errs[i] = s.Renew(ctx, request(chfid, fmt.Sprintf("KEY-RACE-%d", i), 20000, "sms:ATXid_same"))
 		})
 	}
 	wg.Wait()
@@ -812,7 +976,7 @@ func TestRenewCoversMemberCount(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblProduct" SET "MemberCount" = 4 WHERE "ProductCode" = 'FAM01'`); err != nil {
 		t.Fatal(err)
 	}
-	q, err := s.RenewalQuote(ctx, "101203401", "", today)
+	q, err := quote(t, s, "101203401", "", today)
 	// 30000 + 2000, 10% off (renewed seven months early)
 	if err != nil || q.Members != 4 || q.Value != policystore.Units(28800) {
 		t.Fatalf("%+v, %v", q, err)
@@ -877,8 +1041,12 @@ func BenchmarkRenewalQuote(b *testing.B) {
 	s := seededStore(b, migrations.FlavorDjango)
 	ctx := context.Background()
 	numbers := []string{"604120019", "20461302", "310482215", "110034517", "120507718", "705338812", "48213", "101203401"}
+	officers := make([]policystore.Officer, len(numbers))
+	for i, n := range numbers {
+		officers[i] = officer(b, s, officerOf(n))
+	}
 	quote := func(i int) {
-		if _, err := s.RenewalQuote(ctx, numbers[i%len(numbers)], "", today); err != nil {
+		if _, err := s.RenewalQuote(ctx, officers[i%len(numbers)], numbers[i%len(numbers)], "", today); err != nil {
 			b.Fatal(err)
 		}
 	}

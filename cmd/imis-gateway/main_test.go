@@ -137,7 +137,7 @@ func TestMigrateSeedServeAndDial(t *testing.T) {
 		}
 	}
 	out, _, err := runCmd(t, ctx, vars, "", "seed-demo", "--reset")
-	if err != nil || !strings.Contains(out, "101203401") {
+	if err != nil || !strings.Contains(out, "101203401") || !strings.Contains(out, "all of Chamwino district") {
 		t.Fatalf("seed-demo: %v\n%s", err, out)
 	}
 

@@ -62,13 +62,15 @@ func seedDemo(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.CHFID, c.Name, c.Shows)
 	}
 	tw.Flush() //nolint:errcheck
-	fmt.Fprintln(env.stdout, "\nEnrolment officers:")
+	fmt.Fprintln(env.stdout, "\nEnrolment officers (each renews only in its area):")
+	tw = tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
 	for _, o := range demo.Officers {
-		state := "current"
-		if !o.Current {
-			state = "left"
+		if o.Current {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", o.Code, o.Name, o.Phone, o.Area)
+		} else {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tleft\n", o.Code, o.Name, o.Phone)
 		}
-		fmt.Fprintf(env.stdout, "  %-8s %-24s %-16s %s\n", o.Code, o.Name, o.Phone, state)
 	}
+	tw.Flush() //nolint:errcheck
 	return nil
 }

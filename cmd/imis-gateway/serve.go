@@ -73,6 +73,7 @@ var serveEnv = [][2]string{
 	{"SMS_REPEAT_WINDOW", "identical SMS from one phone within this window get one reply (default 10m; 0 turns it off)"},
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
 	{"SMS_OFFICER_REPLY_BUDGET", "the same for an enrolment officer's phone (default 100; 0 turns it off)"},
+	{"RENEWAL_MAX_OVERPAYMENT", "how much more than the amount due a renewal may be paid, in currency units such as 500 or 500.50 (default 0: any amount above the amount due is refused)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
@@ -91,6 +92,7 @@ type serveConfig struct {
 	auditUserID                   int
 	claimsVisibleTo               menus.ClaimsVisibility
 	lookups                       sessions.LookupLimits
+	maxOverpayment                policystore.Money
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
@@ -179,6 +181,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Catalog:         catalog,
 		Currency:        cfg.currency,
 		Transliterate:   cfg.transliterate,
+
+		MaxOverpayment: cfg.maxOverpayment,
 	})
 	smsOpts := cfg.smsLimits
 	smsOpts.Log, smsOpts.PhoneRegion, smsOpts.Location = log, cfg.region, cfg.location
@@ -348,6 +352,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	}
 	cfg.lookups.Public = parseRates(getenv, "LOOKUP_LIMIT", sessions.DefaultPublicLookups, &problems)
 	cfg.lookups.Officer = parseRates(getenv, "OFFICER_LOOKUP_LIMIT", sessions.DefaultOfficerLookups, &problems)
+	cfg.maxOverpayment = parseMaxOverpayment(getenv, &problems)
 	cfg.currency = getenv("CURRENCY")
 	cfg.messagesDir = getenv("MESSAGES_DIR")
 	if list, ok := lookupEnv(getenv, "TRANSLITERATE"); ok {
@@ -457,6 +462,22 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 		out[name] = pc
 	}
 	return out
+}
+
+// parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
+// units written as an officer types one in RENEW: digits, at most two
+// decimals, no sign.
+func parseMaxOverpayment(getenv func(string) string, problems *[]string) policystore.Money {
+	v := strings.TrimSpace(getenv("RENEWAL_MAX_OVERPAYMENT"))
+	if v == "" {
+		return 0
+	}
+	m, err := policystore.ParseMoney(v)
+	if err != nil {
+		*problems = append(*problems, fmt.Sprintf("RENEWAL_MAX_OVERPAYMENT %q: want an amount in currency units such as 500 or 500.50 (0 for none), without sign or separators", v))
+		return 0
+	}
+	return m
 }
 
 func parseDuration(getenv func(string) string, name string, def time.Duration, problems *[]string) time.Duration {

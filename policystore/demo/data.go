@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"strings"
 	"time"
 
 	"github.com/openimis/imis-gateway/policystore"
@@ -143,9 +144,16 @@ var officers = []officer{
 		villages: []string{"MWZ01011", "MWZ01012", "MWZ01021", "MWZ02011", "MWZ02012"},
 	},
 	{
+		// Kolo only: renews family M (48213), is refused family F (604120019).
 		Officer: Officer{Code: "EO003", Name: "Rose Upendo Komba", Phone: "+255 767 890 123", Current: true},
 		last:    "Komba", other: "Rose Upendo", district: "DOD02",
 		villages: []string{"DOD02011"},
+	},
+	{
+		// No village: the whole of the Chamwino district, as openIMIS falls
+		// back to the officer's location (families F and L).
+		Officer: Officer{Code: "EO004", Name: "Daudi Elia Mollel", Phone: "0784 220 330", Current: true},
+		last:    "Mollel", other: "Daudi Elia", district: "DOD03",
 	},
 	{
 		// Left six months ago; EO002 took over his villages.
@@ -306,7 +314,7 @@ var families = []family{
 		members: []member{
 			{chfid: "604120019", other: "Tumaini Anyisile", last: "Mwakalinga", gender: "M", marital: "M", born: on(1975, time.May, 5),
 				phone: ptr("0754 100 200"), fsp: "DDMRRH",
-				show: &show{"active, expires in 9 days (renewal reminder pending, officer EO001): try Renew; head, phone 0754 100 200", policystore.Covered, true, "FAM01"}},
+				show: &show{"active, expires in 9 days (renewal reminder pending): try Renew as EO001 or EO004 (EO003 is refused: not her area); head, phone 0754 100 200", policystore.Covered, true, "FAM01"}},
 			{chfid: "604120027", other: "Upendo Tumaini", last: "Mwakalinga", gender: "F", marital: "M", born: on(1979, time.September, 9), rel: relSpouse, fsp: "DDMRRH"},
 			{chfid: "604120035", other: "Joyce Tumaini", last: "Mwakalinga", gender: "F", marital: "S", born: on(2005, time.January, 30), rel: relChild, fsp: "DDMRRH"},
 			{chfid: "604120043", other: "Elia Tumaini", last: "Mwakalinga", gender: "M", born: on(2013, time.July, 21), rel: relChild, fsp: "DDMRRH"},
@@ -418,7 +426,7 @@ var families = []family{
 		village: "DOD02011", address: "Kolo, Mtaa wa Msikitini",
 		members: []member{
 			{chfid: "48213", other: "Halima Abdallah", last: "Salum", gender: "F", marital: "W", born: on(1958, time.July, 7), fsp: "KDA001",
-				show: &show{"5-digit number; renewed: active renewal first, the expired policy second; head without a phone (NULL)", policystore.Covered, true, "FAM01"}},
+				show: &show{"5-digit number; renewed: active renewal first, the expired policy second; head without a phone (NULL); EO003 may renew it again", policystore.Covered, true, "FAM01"}},
 			{chfid: "48214", other: "Omari Salum", last: "Abdallah", gender: "M", marital: "M", born: on(1984, time.December, 24), rel: relChild,
 				phone: ptr("0744321987"), fsp: "KDA001",
 				show: &show{"5-digit number; adult son with phone 0744321987", policystore.Covered, true, "FAM01"}},
@@ -481,13 +489,33 @@ type Officer struct {
 	Name    string
 	Phone   string // as stored, free text
 	Current bool   // "WorksTo" NULL or not past: may renew
+	// Area says where the officer may renew: the villages, or, for an
+	// officer without any, every village of the district.
+	Area string
 }
 
-// Officers lists the demo enrolment officers, the three current ones first.
+// Officers lists the demo enrolment officers, the current ones first.
 var Officers = func() []Officer {
+	names := map[string]string{}
+	for _, l := range locations {
+		names[l.code] = l.name
+	}
 	out := make([]Officer, 0, len(officers))
 	for _, o := range officers {
-		out = append(out, o.Officer)
+		oo := o.Officer
+		if len(o.villages) == 0 {
+			oo.Area = "all of " + names[o.district] + " district (no villages)"
+		} else {
+			var vs []string
+			for _, v := range o.villages {
+				vs = append(vs, names[v])
+			}
+			oo.Area = "village " + vs[0]
+			if len(vs) > 1 {
+				oo.Area = "villages " + strings.Join(vs, ", ")
+			}
+		}
+		out = append(out, oo)
 	}
 	return out
 }()

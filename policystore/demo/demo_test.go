@@ -236,7 +236,7 @@ func TestDataIsRealistic(t *testing.T) {
 		{"infants", `SELECT (count(*) >= 2)::text FROM "tblInsuree" WHERE "DOB" > $1::date - 365`, "true"},
 		{"elderly", `SELECT (count(*) >= 2)::text FROM "tblInsuree" WHERE "DOB" < $1::date - 70 * 365`, "true"},
 		{"head phone formats", `SELECT string_agg(coalesce(i."Phone", 'NULL'), '|' ORDER BY i."InsureeID") FROM "tblFamilies" f JOIN "tblInsuree" i ON i."InsureeID" = f."InsureeID" WHERE i."CHFID" IN ('101203401', '20461301', '310482215', '402771106', '48213')`, "0712 111 222|+255 713 111 333|255714111444||NULL"},
-		{"current officers", `SELECT string_agg("Code", ',' ORDER BY "Code") FROM "tblOfficer" WHERE "WorksTo" IS NULL OR "WorksTo" >= $1`, "EO001,EO002,EO003"},
+		{"current officers", `SELECT string_agg("Code", ',' ORDER BY "Code") FROM "tblOfficer" WHERE "WorksTo" IS NULL OR "WorksTo" >= $1`, "EO001,EO002,EO003,EO004"},
 		{"expiring within 14 days", `SELECT count(*)::text FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "PolicyStatus" = 2 AND "ExpiryDate" BETWEEN $1 AND $1::date + 14`, "1"},
 		{"history rows", `SELECT (SELECT count(*) FROM "tblInsuree" WHERE "ValidityTo" IS NOT NULL AND "LegacyID" IS NOT NULL)::text || (SELECT count(*) FROM "tblInsureePolicy" WHERE "ValidityTo" IS NOT NULL)::text`, "12"},
 		{"member without a policy row", `SELECT count(*)::text FROM "tblInsuree" i WHERE "ValidityTo" IS NULL AND NOT EXISTS (SELECT 1 FROM "tblInsureePolicy" ip WHERE ip."InsureeID" = i."InsureeID") AND EXISTS (SELECT 1 FROM "tblPolicy" p WHERE p."FamilyID" = i."FamilyID")`, "1"},
@@ -258,8 +258,22 @@ func TestDataIsRealistic(t *testing.T) {
 		}
 	}
 
-	if n := len(demo.Officers); n != 4 {
+	if n := len(demo.Officers); n != 5 {
 		t.Errorf("%d officers", n)
+	}
+	// Both kinds of area: villages, and a district for an officer without any.
+	for code, want := range map[string]string{"EO003": "village Kolo", "EO004": "all of Chamwino district (no villages)"} {
+		for _, o := range demo.Officers {
+			if o.Code == code && o.Area != want {
+				t.Errorf("%s's area %q, want %q", code, o.Area, want)
+			}
+		}
+	}
+	var villages string
+	if err := db.QueryRow(ctx, `SELECT string_agg(o."Code" || ':' || (SELECT count(*) FROM "tblOfficerVillages" ov
+		WHERE ov."OfficerId" = o."OfficerID" AND ov."ValidityTo" IS NULL), ',' ORDER BY o."Code") FROM "tblOfficer" o`).Scan(&villages); err != nil ||
+		villages != "EO001:5,EO002:5,EO003:1,EO004:0,EO009:0" {
+		t.Errorf("officers' villages %q, %v", villages, err)
 	}
 }
 
