@@ -148,6 +148,25 @@ func (h *hop) countLookup() error {
 	return nil
 }
 
+// countRenewalLookup counts an officer's renewal look-up that found no
+// family of the officer's area (an unknown number, or a family outside it):
+// such a refusal tells a number that exists from one that does not, so it
+// is a look-up like any other outside the caller's own families. Over the
+// limit, text is the caller's answer.
+func (h *hop) countRenewalLookup(refused error) (text string, over bool, err error) {
+	if !errors.Is(refused, policystore.ErrOutsideArea) && !errors.Is(refused, policystore.ErrInsureeNotFound) {
+		return "", false, nil
+	}
+	if err := h.countLookup(); err != nil {
+		text, over := overLimit(err)
+		if !over {
+			return "", false, err
+		}
+		return text, true, nil
+	}
+	return "", false, nil
+}
+
 // overLimit returns the caller's answer when err is an *errOverLimit.
 func overLimit(err error) (string, bool) {
 	var over *errOverLimit

@@ -212,6 +212,32 @@ func TestLookupLimit(t *testing.T) {
 		}
 	})
 
+	t.Run("an officer's renewal look-ups outside the area count", func(t *testing.T) {
+		lim := &fakeLimiter{allow: 1}
+		officers, renewals := newFakeRenewals()
+		renewals.refuse["303000001"] = policystore.ErrOutsideArea
+		e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{Lookups: lim, Officers: officers, Renewals: renewals})
+		// A family of the area, twice: not counted.
+		for range 2 {
+			if _, screens := walk(t, e, officer, nil, "3", "604120019"); last(screens).End {
+				t.Fatalf("in the area: %+v", last(screens))
+			}
+		}
+		// An unknown number, then a family of another area: the second is over.
+		if _, screens := walk(t, e, officer, nil, "3", "999"); !strings.HasPrefix(last(screens).Text, "No insuree has number 999.") {
+			t.Errorf("unknown: %+v", last(screens))
+		}
+		if _, screens := walk(t, e, officer, nil, "3", "303000001"); last(screens) != (Screen{Text: limitMsg, End: true}) {
+			t.Errorf("over the limit: %+v", last(screens))
+		}
+		if r := sms(t, e, officer.Phone, "RENEW 303000001 37000 RC-X1"); r.Text != limitMsg {
+			t.Errorf("RENEW over the limit: %q", r.Text)
+		}
+		if len(lim.calls) != 3 || !lim.calls[0].officer {
+			t.Errorf("%+v", lim.calls)
+		}
+	})
+
 	t.Run("paging a list counts once", func(t *testing.T) {
 		lim := &fakeLimiter{allow: 10}
 		e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{Lookups: lim, ClaimsVisibleTo: ClaimsToAnyone})

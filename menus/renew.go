@@ -133,6 +133,9 @@ func (e *Engine) renewAskInput(h *hop, _ State, in string) (step, error) {
 		return step{notice: h.chfidFormat()}, nil
 	}
 	q, err := h.loadQuote(in, "")
+	if text, over, err := h.countRenewalLookup(err); over || err != nil {
+		return step{end: text}, err
+	}
 	// The number echoed shortens only for the question under it: the
 	// title and the navigation line give way first.
 	if text, refused := h.refusal(err, Renewal{CHFID: in}, "\n"+h.t(msgRenewAsk, nil)); refused {

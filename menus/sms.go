@@ -222,6 +222,9 @@ func (e *Engine) smsRenew(h *hop, args []string) (string, error) {
 		key = "sms:" + h.smsKey
 	}
 	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(policystore.ChannelSMS, key, chfid, product, receipt, amount))
+	if text, over, err := h.countRenewalLookup(err); over || err != nil {
+		return text, err
+	}
 	if text, refused := h.refusal(err, r, ""); refused {
 		return text, nil
 	}
