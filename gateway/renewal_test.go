@@ -48,8 +48,14 @@ func newSMSGateway(t *testing.T, tune ...func(*menus.Options)) *smsGateway {
 // newSMSGatewayLogging is newSMSGateway with every part logging to log.
 func newSMSGatewayLogging(t *testing.T, log *slog.Logger, tune ...func(*menus.Options)) *smsGateway {
 	t.Helper()
+	return newSMSGatewayOn(t, seededDatabase(t), log, tune...)
+}
+
+// newSMSGatewayOn is newSMSGatewayLogging on the database at databaseURL.
+func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ...func(*menus.Options)) *smsGateway {
+	t.Helper()
 	ctx := context.Background()
-	store, err := policystore.Open(ctx, seededDatabase(t), policystore.Options{})
+	store, err := policystore.Open(ctx, databaseURL, policystore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
