@@ -29,7 +29,8 @@ TESTFLAGS   ?=
 BENCH       ?= .
 FUZZTIME    ?= 30s
 LOAD_PORT   ?= 18080
-LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT)
+# The demo's numbers: four membership checks, and claims from the head's phone of 101203401.
+LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 101203401,705338812,48213,120507718 -claims 101203401@+255712111222
 
 .PHONY: help services services-down services-status build demo test bench load lint fuzz clean
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load run (make load): a gateway on 127.0.0.1:$LOAD_PORT over a fresh database imis_load (Redis
-# database 1, so demo sessions in database 0 are not disturbed), driven by bin/imis-loadgen.
-# Expects 'make services build' to have run. LOAD_ARGS are passed to imis-loadgen (word-split);
-# GATEWAY_URL, DATABASE_URL and REDIS_URL are in its environment too.
+# database 1, so demo sessions in database 0 are not disturbed), driven by bin/imis-loadgen, which
+# first measures the ceiling (imis-loadgen ceiling, a constant-screen server on $CEILING_PORT) in
+# the same run (LOAD_CEILING=off skips it). Expects 'make services build' to have run. LOAD_ARGS are
+# passed to imis-loadgen (word-split); GATEWAY_URL, DATABASE_URL and REDIS_URL are in its
+# environment too.
 #
 # LOAD_TRANSPORT=unix (default) connects the gateway to PostgreSQL and Redis over their Unix
 # sockets, as a gateway on the same machine should be; LOAD_TRANSPORT=tcp over loopback TCP.
@@ -12,6 +14,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_ROOT"
 SERVICES=scripts/services.sh
 LOAD_PORT=${LOAD_PORT:-18080}
+CEILING_PORT=${CEILING_PORT:-18081}
+LOAD_CEILING=${LOAD_CEILING:-on}
 LOAD_DB=imis_load
 LOAD_TRANSPORT=${LOAD_TRANSPORT:-unix}
 STATE_DIR=${IMIS_STATE_DIR:-$REPO_ROOT/.local}
@@ -104,8 +108,21 @@ if [ "$ready" -ne 1 ]; then
 	die "the gateway did not become ready on 127.0.0.1:$LOAD_PORT (GET /readyz)"
 fi
 
+ceiling=()
+if [ "$LOAD_CEILING" != off ]; then
+	bin/imis-loadgen ceiling -listen "127.0.0.1:$CEILING_PORT" >"$STATE_DIR/load-ceiling.log" 2>&1 &
+	ceiling_pid=$!
+	# shellcheck disable=SC2317 # called by the EXIT trap
+	stop_all() {
+		kill -TERM "$ceiling_pid" 2>/dev/null || true
+		stop_server
+	}
+	trap stop_all EXIT
+	ceiling=(-ceiling "http://127.0.0.1:$CEILING_PORT")
+fi
+
 # shellcheck disable=SC2086 # LOAD_ARGS is a list of flags on purpose
-set -- ${LOAD_ARGS:--url $GATEWAY_URL}
+set -- ${LOAD_ARGS:--url $GATEWAY_URL} "${ceiling[@]}"
 say "bin/imis-loadgen $*"
 rc=0
 bin/imis-loadgen "$@" || rc=$?

@@ -1,10 +1,24 @@
 // Command imis-loadgen drives a running imis-gateway with concurrent USSD
 // sessions in Africa's Talking's wire format and reports throughput and
-// latency. Each session is the three-hop membership check: dial, "1", the
-// insurance number. Every session calls from a new phone number by default,
-// as a national scheme's callers rarely repeat within minutes (and so that
-// the gateway's per-phone look-up limits never shape a run); -phones client
-// gives each client one number for all its sessions instead.
+// latency, beside those of a minimal server measured in the same run.
+//
+// Sessions are a mix (-mix) of three kinds, each of three or four hops:
+//
+//	membership   dial, "1", a known insurance number (-chfids)     → the coverage answer
+//	claims       dial, "2", a number, "98" while there is more     → claim pages, from the
+//	             insured's own phone (-claims number@phone)
+//	unknown      dial, "1", a number no insuree has                → "No insuree has number …"
+//
+// Every membership and unknown session calls from a new phone number by
+// default, as a national scheme's callers rarely repeat within minutes (and
+// so that the gateway's per-phone look-up limits never shape a run); -phones
+// client gives each client one number for all its sessions instead.
+//
+// The ceiling (imis-loadgen ceiling) is a minimal net/http server answering
+// the same requests with constant screens: the most this machine can carry
+// for the load's shape. With -ceiling URL the generator measures it first,
+// then the gateway, and reports the gateway as a fraction of it, since
+// absolute numbers alone say little on a shared machine.
 package main
 
 import (
@@ -15,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,43 +57,80 @@ func main() {
 }
 
 type config struct {
-	endpoint string
+	endpoint string // the gateway's Africa's Talking USSD URL
+	ceiling  string // the ceiling's, "" for none
 	clients  int
 	duration time.Duration
 	warmup   time.Duration
-	chfids   []string
 	timeout  time.Duration
+	chfids   []string
+	claims   []holder // numbers whose claims are listed, with their insured's phone
+	mix      []weighted
 	// phonePerClient: each client calls from one number (-phones client)
 	// rather than a new one per session.
 	phonePerClient bool
 }
 
+// holder is an insurance number and a phone that may see its claims.
+type holder struct{ chfid, phone string }
+
+// session kinds.
+const (
+	kindMembership = "membership"
+	kindClaims     = "claims"
+	kindUnknown    = "unknown"
+)
+
+var kinds = []string{kindMembership, kindClaims, kindUnknown}
+
+type weighted struct {
+	kind   string
+	weight int
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "ceiling" {
+		return serveCeiling(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("imis-loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of the gateway")
+	ceiling := fs.String("ceiling", "", "base URL of an 'imis-loadgen ceiling' server to measure first, in the same run")
 	token := fs.String("token", "dev", "Africa's Talking callback token")
 	clients := fs.Int("clients", 50, "concurrent clients, each running one session after another")
-	duration := fs.Duration("duration", 20*time.Second, "measured run time")
-	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before the run")
-	chfids := fs.String("chfids", "101000001", "comma-separated insurance numbers to check, used in turn")
+	duration := fs.Duration("duration", 20*time.Second, "measured run time (for each of the ceiling and the gateway)")
+	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before each run")
+	chfids := fs.String("chfids", "101203401", "comma-separated insurance numbers of membership checks, used in turn")
+	claims := fs.String("claims", "", "comma-separated number@phone of claims checks, called from that phone (none: no claims sessions)")
+	mix := fs.String("mix", "membership=8,claims=1,unknown=1", "relative weights of the session kinds (membership, claims, unknown)")
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout")
 	phones := fs.String("phones", "session", "session: every session from a new phone number; client: one number per client")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: imis-loadgen [flags]\n\nRuns three-hop membership sessions against a gateway and prints hops/s and latency percentiles.\n\nFlags:")
+		fmt.Fprintln(stdout, `Usage: imis-loadgen [flags]
+       imis-loadgen ceiling [-listen address]
+
+Runs USSD sessions against a gateway and prints hops/s and latency percentiles;
+with -ceiling, first against the minimal server 'imis-loadgen ceiling' serves,
+and the gateway's figures as fractions of the ceiling's.
+
+Flags:`)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	path := "/ussd/africastalking/" + url.PathEscape(*token)
 	cfg := config{
-		endpoint: strings.TrimRight(*base, "/") + "/ussd/africastalking/" + url.PathEscape(*token),
+		endpoint: strings.TrimRight(*base, "/") + path,
 		clients:  *clients,
 		duration: *duration,
 		warmup:   *warmup,
-		chfids:   strings.Split(*chfids, ","),
 		timeout:  *timeout,
+		chfids:   strings.Split(*chfids, ","),
+	}
+	if *ceiling != "" {
+		cfg.ceiling = strings.TrimRight(*ceiling, "/") + path
 	}
 	if cfg.clients < 1 || cfg.duration <= 0 {
 		return errors.New("--clients and --duration must be positive")
@@ -90,83 +142,162 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--phones must be session or client (got %q)", *phones)
 	}
-	res, err := load(ctx, cfg, stderr)
+	var err error
+	if cfg.claims, err = parseHolders(*claims); err != nil {
+		return err
+	}
+	if cfg.mix, err = parseMix(*mix, len(cfg.claims) > 0); err != nil {
+		return err
+	}
+
+	var ceilingRes *result
+	if cfg.ceiling != "" {
+		fmt.Fprintf(stderr, "ceiling %s\n", cfg.ceiling)
+		if ceilingRes, err = load(ctx, cfg, cfg.ceiling, stderr); err != nil {
+			return fmt.Errorf("ceiling: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "gateway %s\n", cfg.endpoint)
+	res, err := load(ctx, cfg, cfg.endpoint, stderr)
 	if err != nil {
 		return err
 	}
+	if ceilingRes != nil {
+		fmt.Fprintln(stdout, "ceiling (constant screens):")
+		ceilingRes.print(stdout, cfg)
+		fmt.Fprintln(stdout, "gateway:")
+	}
 	res.print(stdout, cfg)
+	if ceilingRes != nil {
+		printRatio(stdout, res, ceilingRes)
+	}
 	if res.failed > 0 {
 		return fmt.Errorf("%d hops failed", res.failed)
 	}
 	return nil
 }
 
+// parseHolders reads "number@phone,...".
+func parseHolders(s string) ([]holder, error) {
+	var out []holder
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		chfid, phone, ok := strings.Cut(part, "@")
+		if !ok || chfid == "" || phone == "" {
+			return nil, fmt.Errorf("--claims %q: want number@phone", part)
+		}
+		out = append(out, holder{chfid, phone})
+	}
+	return out, nil
+}
+
+// parseMix reads "membership=8,claims=1,unknown=1"; claims sessions need
+// holders, so without them their weight is dropped.
+func parseMix(s string, withClaims bool) ([]weighted, error) {
+	var mix []weighted
+	total := 0
+	for part := range strings.SplitSeq(s, ",") {
+		kind, w, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(w)
+		if !ok || err != nil || n < 0 || !slices.Contains(kinds, kind) {
+			return nil, fmt.Errorf("--mix %q: want kind=weight,... with kinds %s", s, strings.Join(kinds, ", "))
+		}
+		if kind == kindClaims && !withClaims {
+			continue
+		}
+		mix = append(mix, weighted{kind, n})
+		total += n
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("--mix %q: no session kind has a weight (claims need --claims)", s)
+	}
+	return mix, nil
+}
+
+// pick chooses a session kind by weight for the n-th session.
+func pick(mix []weighted, r *rand.Rand) string {
+	total := 0
+	for _, w := range mix {
+		total += w.weight
+	}
+	x := r.IntN(total)
+	for _, w := range mix {
+		if x < w.weight {
+			return w.kind
+		}
+		x -= w.weight
+	}
+	return mix[len(mix)-1].kind
+}
+
 type result struct {
-	latencies []time.Duration
-	sessions  int64
+	latencies []time.Duration // every hop
+	lookups   []time.Duration // the hops that carry an insurance number (a database look-up)
+	sessions  map[string]int64
 	failed    int64
+	limited   int64 // answers that were the look-up limit's refusal
 	firstErr  string
 	elapsed   time.Duration
 	ownCPU    time.Duration // the generator's own CPU time over the measured run
 }
 
-func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) {
-	target, err := url.Parse(cfg.endpoint)
+// clientStats is one client's share of a result, merged at the end.
+type clientStats struct {
+	latencies, lookups []time.Duration
+	sessions           map[string]int64
+	failed, limited    int64
+	firstErr           string
+}
+
+func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) (*result, error) {
+	target, err := url.Parse(endpoint)
 	if err != nil || target.Scheme != "http" || target.Host == "" {
-		return nil, fmt.Errorf("--url must be an http:// URL (got %q)", cfg.endpoint)
+		return nil, fmt.Errorf("the URL must be an http:// URL (got %q)", endpoint)
 	}
 
 	var (
-		measuring atomic.Bool
-		stop      atomic.Bool
-		sessions  atomic.Int64
-		failed    atomic.Int64
-		errOnce   sync.Once
-		firstErr  string
-		mu        sync.Mutex
-		all       []time.Duration
-		wg        sync.WaitGroup
+		measuring, stop atomic.Bool
+		nextPhone       atomic.Int64
+		mu              sync.Mutex
+		all             []clientStats
+		wg              sync.WaitGroup
 	)
-	// Phone numbers +25571xxxxxxx (Tanzanian mobile numbers), one per
-	// session from a counter, or one per client.
-	var nextPhone atomic.Int64
-	phone := func(n int64) string { return fmt.Sprintf("%%2B25571%07d", n%10_000_000) }
+	seed := uint64(time.Now().UnixNano())
+	// Phones from a base of this run's own, so that runs do not reuse
+	// each other's numbers.
+	nextPhone.Store(rand.New(rand.NewPCG(seed, 0)).Int64N(10_000_000))
 	for c := range cfg.clients {
 		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(c)))
 			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout, phone: phone(int64(c))}
 			defer conn.close()
-			local := make([]time.Duration, 0, 1<<16)
+			st := clientStats{latencies: make([]time.Duration, 0, 1<<16), sessions: map[string]int64{}}
 			for n := 0; !stop.Load(); n++ {
+				kind := pick(cfg.mix, r)
 				id := fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
-				if !cfg.phonePerClient {
+				switch {
+				case kind == kindClaims:
+					h := cfg.claims[r.IntN(len(cfg.claims))]
+					conn.phone = url.QueryEscape(h.phone)
+				case cfg.phonePerClient:
+					conn.phone = phone(int64(c))
+				default:
 					conn.phone = phone(nextPhone.Add(1))
 				}
-				chfid := cfg.chfids[(c+n)%len(cfg.chfids)]
-				for _, text := range []string{"", "1", "1*" + chfid} {
-					start := time.Now()
-					err := conn.hop(ctx, id, text)
-					took := time.Since(start)
-					if !measuring.Load() {
-						continue
-					}
-					if err != nil {
-						failed.Add(1)
-						errOnce.Do(func() { firstErr = err.Error() })
-						continue
-					}
-					local = append(local, took)
-				}
-				if measuring.Load() {
-					sessions.Add(1)
+				ok := st.session(ctx, conn, cfg, kind, id, r, &measuring)
+				if ok && measuring.Load() {
+					st.sessions[kind]++
 				}
 			}
 			mu.Lock()
-			all = append(all, local...)
+			all = append(all, st)
 			mu.Unlock()
 		})
 	}
 
-	fmt.Fprintf(progress, "warming up for %s with %d clients...\n", cfg.warmup, cfg.clients)
+	fmt.Fprintf(progress, "  warming up for %s with %d clients...\n", cfg.warmup, cfg.clients)
 	if !sleep(ctx, cfg.warmup) {
 		stop.Store(true)
 		wg.Wait()
@@ -174,14 +305,75 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 	}
 	measuring.Store(true)
 	start, startCPU := time.Now(), processCPU()
-	fmt.Fprintf(progress, "measuring for %s...\n", cfg.duration)
+	fmt.Fprintf(progress, "  measuring for %s...\n", cfg.duration)
 	sleep(ctx, cfg.duration)
 	measuring.Store(false)
 	elapsed, ownCPU := time.Since(start), processCPU()-startCPU
 	stop.Store(true)
 	wg.Wait()
-	return &result{latencies: all, sessions: sessions.Load(), failed: failed.Load(), firstErr: firstErr,
-		elapsed: elapsed, ownCPU: ownCPU}, nil
+
+	res := &result{sessions: map[string]int64{}, elapsed: elapsed, ownCPU: ownCPU}
+	for _, st := range all {
+		res.latencies = append(res.latencies, st.latencies...)
+		res.lookups = append(res.lookups, st.lookups...)
+		for k, v := range st.sessions {
+			res.sessions[k] += v
+		}
+		res.failed += st.failed
+		res.limited += st.limited
+		if res.firstErr == "" {
+			res.firstErr = st.firstErr
+		}
+	}
+	return res, nil
+}
+
+// phone is the n-th load phone number, form-encoded: +25571 and seven
+// digits from n, ten million Tanzanian mobile numbers.
+func phone(n int64) string { return fmt.Sprintf("%%2B25571%07d", n%10_000_000) }
+
+// session runs one session of kind; false when a hop failed.
+func (st *clientStats) session(ctx context.Context, conn *httpConn, cfg config, kind, id string, r *rand.Rand, measuring *atomic.Bool) bool {
+	var texts []string
+	switch kind {
+	case kindMembership:
+		chfid := cfg.chfids[r.IntN(len(cfg.chfids))]
+		texts = []string{"", "1", "1*" + chfid}
+	case kindUnknown:
+		texts = []string{"", "1", fmt.Sprintf("1*U%08d", r.IntN(100_000_000))}
+	case kindClaims:
+		chfid := cfg.claims[r.IntN(len(cfg.claims))].chfid
+		texts = []string{"", "2", "2*" + chfid, "2*" + chfid + "*98"}
+	}
+	for i, text := range texts {
+		start := time.Now()
+		reply, err := conn.hop(ctx, id, text)
+		took := time.Since(start)
+		if !measuring.Load() {
+			if err != nil {
+				return false
+			}
+			continue
+		}
+		if err != nil {
+			st.failed++
+			if st.firstErr == "" {
+				st.firstErr = err.Error()
+			}
+			return false
+		}
+		st.latencies = append(st.latencies, took)
+		if i == 2 {
+			st.lookups = append(st.lookups, took)
+			if bytes.Contains(reply, []byte("Too many")) {
+				st.limited++
+			}
+		}
+		if bytes.HasPrefix(reply, []byte("END")) {
+			break // a claims list that fitted one screen has no next page
+		}
+	}
+	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -208,20 +400,20 @@ type httpConn struct {
 	req        []byte
 }
 
-func (c *httpConn) hop(ctx context.Context, session, text string) error {
-	if err := c.roundTrip(ctx, session, text); err != nil {
+func (c *httpConn) hop(ctx context.Context, session, text string) ([]byte, error) {
+	reply, err := c.roundTrip(ctx, session, text)
+	if err != nil {
 		c.close() // the next hop reconnects
-		return err
 	}
-	return nil
+	return reply, err
 }
 
-func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
+func (c *httpConn) roundTrip(ctx context.Context, session, text string) ([]byte, error) {
 	if c.conn == nil {
 		d := net.Dialer{Timeout: c.timeout}
 		conn, err := d.DialContext(ctx, "tcp", c.host)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.conn, c.r = conn, bufio.NewReaderSize(conn, 4096)
 	}
@@ -230,23 +422,23 @@ func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
 	c.req = fmt.Appendf(c.req[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
 		"Content-Length: %d\r\n\r\n%s", c.path, c.host, len(body), body)
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := c.conn.Write(c.req); err != nil {
-		return err
+		return nil, err
 	}
 	status, reply, err := c.readResponse()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("status %d", status)
+		return nil, fmt.Errorf("status %d", status)
 	}
-	// The final hop must be a real answer, not the "unavailable" screen.
+	// Every hop must be a real answer, not the "unavailable" screen.
 	if bytes.Contains(reply, []byte("unavailable")) {
-		return fmt.Errorf("gateway answered %q", reply)
+		return nil, fmt.Errorf("gateway answered %q", reply)
 	}
-	return nil
+	return reply, nil
 }
 
 // readResponse reads a response with a Content-Length body, which is what
@@ -293,19 +485,36 @@ func (c *httpConn) close() {
 	}
 }
 
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+}
+
+func (r *result) hopsPerSecond() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+
 func (r *result) print(w io.Writer, cfg config) {
 	slices.Sort(r.latencies)
-	pct := func(p float64) time.Duration {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
-	}
+	slices.Sort(r.lookups)
 	hops := len(r.latencies)
+	var sessions int64
+	var kindsDone []string
+	for _, k := range kinds {
+		if n := r.sessions[k]; n > 0 {
+			sessions += n
+			kindsDone = append(kindsDone, fmt.Sprintf("%s %d", k, n))
+		}
+	}
 	fmt.Fprintf(w, "clients %d, duration %s\n", cfg.clients, r.elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "hops %d (%.0f hops/s), sessions %d (%.0f/s), failed %d\n",
-		hops, float64(hops)/r.elapsed.Seconds(), r.sessions, float64(r.sessions)/r.elapsed.Seconds(), r.failed)
-	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s  max %s\n", pct(.50), pct(.90), pct(.99), pct(1))
+	fmt.Fprintf(w, "hops %d (%.0f hops/s), sessions %d (%.0f/s: %s), failed %d\n",
+		hops, r.hopsPerSecond(), sessions, float64(sessions)/r.elapsed.Seconds(), strings.Join(kindsDone, ", "), r.failed)
+	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s  max %s\n",
+		percentile(r.latencies, .50), percentile(r.latencies, .90), percentile(r.latencies, .99), percentile(r.latencies, 1))
+	fmt.Fprintf(w, "look-up hops %d: p50 %s  p99 %s\n", len(r.lookups), percentile(r.lookups, .50), percentile(r.lookups, .99))
+	if r.limited > 0 {
+		fmt.Fprintf(w, "look-ups refused by the gateway's per-phone limit: %d (the run measures refusals, not answers)\n", r.limited)
+	}
 	if hops > 0 && r.ownCPU > 0 {
 		fmt.Fprintf(w, "load generator CPU %.0f µs per hop (%.0f%% of one core)\n",
 			float64(r.ownCPU.Microseconds())/float64(hops), 100*r.ownCPU.Seconds()/r.elapsed.Seconds())
@@ -313,4 +522,60 @@ func (r *result) print(w io.Writer, cfg config) {
 	if r.firstErr != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.firstErr)
 	}
+}
+
+// printRatio prints the gateway's throughput as a fraction of the
+// ceiling's, and both p99s.
+func printRatio(w io.Writer, gateway, ceiling *result) {
+	ratio := 0.0
+	if c := ceiling.hopsPerSecond(); c > 0 {
+		ratio = gateway.hopsPerSecond() / c
+	}
+	fmt.Fprintf(w, "ratio to the ceiling: %.2f (%.0f / %.0f hops/s); p99 %s against %s\n", ratio,
+		gateway.hopsPerSecond(), ceiling.hopsPerSecond(), percentile(gateway.latencies, .99), percentile(ceiling.latencies, .99))
+}
+
+// serveCeiling serves constant screens for Africa's Talking hops, the way
+// the smallest Go web service would (net/http, a form parse): what the
+// machine can carry for the load's shape when the gateway does no work.
+func serveCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("imis-loadgen ceiling", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:18081", "listen address")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ceiling serving on %s\n", ln.Addr())
+	srv := &http.Server{Handler: ceilingHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ceilingHandler answers a hop whose text holds a number with an END
+// screen, any other with a CON menu, each of the gateway's usual length.
+func ceilingHandler() http.Handler {
+	menu := []byte("CON Health insurance\n1. Check membership\n2. Claim status\n3. Language")
+	answer := []byte("END Juma Hassan Mrisho\nNo. 101203401\nCHF Family Basic: covered until 24 Jun 2027")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.FormValue("sessionId") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if strings.Contains(r.FormValue("text"), "*") {
+			w.Write(answer) //nolint:errcheck
+			return
+		}
+		w.Write(menu) //nolint:errcheck
+	})
 }

@@ -11,61 +11,93 @@ import (
 	"testing"
 )
 
-// TestLoadReportsThroughputAndLatency runs the generator briefly against a
-// stand-in USSD endpoint and checks the three-hop sessions and the report.
-func TestLoadReportsThroughputAndLatency(t *testing.T) {
-	var (
-		hops   atomic.Int64
-		phones sync.Map
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// fakeGateway is a stand-in USSD endpoint recording the hops it answers.
+type fakeGateway struct {
+	*httptest.Server
+	hops   atomic.Int64
+	phones sync.Map // phone → true
+	texts  sync.Map // text → true
+}
+
+func newFakeGateway(t *testing.T) *fakeGateway {
+	g := &fakeGateway{}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/ussd/africastalking/tok" || r.FormValue("sessionId") == "" {
 			http.NotFound(w, r)
 			return
 		}
-		hops.Add(1)
-		phones.Store(r.FormValue("phoneNumber"), true)
-		if strings.Count(r.FormValue("text"), "*") == 1 {
+		g.hops.Add(1)
+		g.phones.Store(r.FormValue("phoneNumber"), true)
+		g.texts.Store(r.FormValue("text"), true)
+		switch text := r.FormValue("text"); {
+		case strings.HasPrefix(text, "2*") && !strings.HasSuffix(text, "*98"):
+			w.Write([]byte("CON Latest 5 claims:\n98 More"))
+		case strings.Contains(text, "*"):
 			w.Write([]byte("END covered"))
-			return
+		default:
+			w.Write([]byte("CON menu"))
 		}
-		w.Write([]byte("CON menu"))
 	}))
-	defer srv.Close()
+	t.Cleanup(g.Close)
+	return g
+}
+
+func count(m *sync.Map) int {
+	n := 0
+	m.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
+// TestLoadReportsThroughputAndLatency runs the generator briefly against a
+// stand-in gateway and a ceiling, and checks the sessions, the mix and the
+// report.
+func TestLoadReportsThroughputAndLatency(t *testing.T) {
+	g := newFakeGateway(t)
+	ceiling := httptest.NewServer(ceilingHandler())
+	defer ceiling.Close()
 
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"imis-loadgen", "-url", srv.URL, "-token", "tok", "-clients", "2",
-		"-duration", "300ms", "-warmup", "50ms"}, &out, &errOut)
+	err := run(context.Background(), []string{"imis-loadgen", "-url", g.URL, "-ceiling", ceiling.URL, "-token", "tok",
+		"-clients", "2", "-duration", "300ms", "-warmup", "50ms", "-chfids", "101203401,48213",
+		"-claims", "101203401@+255712111222"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
 	}
-	for _, want := range []string{"hops/s", "p99", "failed 0", "load generator CPU"} {
+	for _, want := range []string{"ceiling (constant screens):", "gateway:", "hops/s", "p99", "failed 0", "look-up hops",
+		"ratio to the ceiling:", "membership ", "claims ", "unknown ", "load generator CPU"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
-	if hops.Load() == 0 {
-		t.Fatal("no hop reached the server")
+	if g.hops.Load() == 0 {
+		t.Fatal("no hop reached the gateway")
+	}
+	// Every kind of session, the claims ones paged from the holder's phone.
+	for _, text := range []string{"1*101203401", "1*48213", "2*101203401", "2*101203401*98"} {
+		if _, ok := g.texts.Load(text); !ok {
+			t.Errorf("no hop with text %q", text)
+		}
+	}
+	if _, ok := g.phones.Load("+255712111222"); !ok {
+		t.Error("no claims session from the holder's phone")
 	}
 	// A new phone per session: about a third as many numbers as hops.
-	numbers := 0
-	phones.Range(func(any, any) bool { numbers++; return true })
-	if numbers < int(hops.Load()/3)-2 {
-		t.Errorf("%d phone numbers for %d hops", numbers, hops.Load())
+	if numbers := count(&g.phones); numbers < int(g.hops.Load()/4)-2 {
+		t.Errorf("%d phone numbers for %d hops", numbers, g.hops.Load())
 	}
+}
 
-	// One per client when asked.
-	phones.Clear()
-	err = run(context.Background(), []string{"imis-loadgen", "-url", srv.URL, "-token", "tok", "-clients", "2",
-		"-duration", "100ms", "-warmup", "10ms", "-phones", "client"}, &out, &errOut)
+func TestOnePhonePerClient(t *testing.T) {
+	g := newFakeGateway(t)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"imis-loadgen", "-url", g.URL, "-token", "tok", "-clients", "2",
+		"-duration", "100ms", "-warmup", "10ms", "-phones", "client", "-mix", "membership=1"}, &out, &errOut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	numbers = 0
-	phones.Range(func(any, any) bool { numbers++; return true })
 	for _, phone := range []string{"+255710000000", "+255710000001"} {
-		if _, ok := phones.Load(phone); !ok || numbers != 2 {
-			t.Errorf("no hop from %s, or %d numbers", phone, numbers)
+		if _, ok := g.phones.Load(phone); !ok || count(&g.phones) != 2 {
+			t.Errorf("no hop from %s, or %d numbers", phone, count(&g.phones))
 		}
 	}
 }
@@ -79,5 +111,17 @@ func TestLoadCountsFailures(t *testing.T) {
 	err := run(context.Background(), []string{"imis-loadgen", "-url", srv.URL, "-clients", "1", "-duration", "100ms", "-warmup", "10ms"}, &out, &errOut)
 	if err == nil || !strings.Contains(out.String(), "first error") {
 		t.Fatalf("failures not reported: %v\n%s", err, out.String())
+	}
+}
+
+func TestFlagsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mix", "membership=x"}, {"-mix", "sleep=1"}, {"-mix", "claims=1"}, {"-claims", "101203401"},
+		{"-phones", "none"}, {"-clients", "0"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), append([]string{"imis-loadgen"}, args...), &out, &errOut); err == nil {
+			t.Errorf("%q accepted", args)
+		}
 	}
 }
