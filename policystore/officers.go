@@ -263,30 +263,61 @@ SELECT "OfficerID", "OfficerUUID", "Code", "LastName", "OtherNames", "Phone",
 FROM "tblOfficer"
 WHERE "ValidityTo" IS NULL AND "Phone" IS NOT NULL AND btrim("Phone") <> ''`
 
-// officerAreasSQL lists the locations each current officer with a phone
-// works in (Officer.Covers): the current "tblOfficerVillages" rows, or, for
-// an officer with none, the officer's "LocationId" and every current
-// location under it. The depth bound ends a loop in "ParentLocationId".
-const officerAreasSQL = `
-WITH RECURSIVE officers AS (
-  SELECT "OfficerID", "LocationId" FROM "tblOfficer"
-  WHERE "ValidityTo" IS NULL AND "Phone" IS NOT NULL AND btrim("Phone") <> ''
-), villages AS (
-  SELECT ov."OfficerId" AS officer, ov."LocationId" AS location
-  FROM "tblOfficerVillages" ov JOIN officers o ON o."OfficerID" = ov."OfficerId"
-  WHERE ov."ValidityTo" IS NULL AND ov."LocationId" IS NOT NULL
-), under(officer, location, depth) AS (
-  SELECT o."OfficerID", o."LocationId", 0 FROM officers o
-  WHERE o."LocationId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages v WHERE v.officer = o."OfficerID")
-  UNION ALL
-  SELECT u.officer, l."LocationId", u.depth + 1
-  FROM under u JOIN "tblLocations" l ON l."ParentLocationId" = u.location AND l."ValidityTo" IS NULL
-  WHERE u.depth < 8
+// The officers' areas (Officer.Covers) are worked out in Go from two plain
+// reads rather than in SQL: a recursive query over the location tree is
+// planned as nested loops on a database without statistics (a fresh
+// restore) and took seconds for a national scheme's thousands of officers
+// and villages, while the whole tree is a few tens of thousands of rows.
+const (
+	officerVillagesSQL = `
+SELECT "OfficerId", "LocationId" FROM "tblOfficerVillages"
+WHERE "ValidityTo" IS NULL AND "OfficerId" IS NOT NULL AND "LocationId" IS NOT NULL`
+	locationTreeSQL = `
+SELECT "LocationId", COALESCE("ParentLocationId", 0) FROM "tblLocations" WHERE "ValidityTo" IS NULL`
 )
-SELECT officer, location FROM villages
-UNION
-SELECT officer, location FROM under
-ORDER BY officer, location`
+
+// maxLocationDepth bounds the walk down the location tree (region, district,
+// ward, village: four levels); it also ends a loop in "ParentLocationId".
+const maxLocationDepth = 8
+
+// areas gives each officer its area: its villages, or, with none, its
+// "LocationId" and every location under it (shared between the officers of
+// one district). children maps a location to the locations under it.
+func areas(officers []*Officer, villages map[int][]int, children map[int][]int) {
+	under := map[int][]int{}
+	for _, o := range officers {
+		if v := villages[o.ID]; len(v) > 0 {
+			slices.Sort(v)
+			o.Area = slices.Compact(v)
+			continue
+		}
+		if o.LocationID == 0 {
+			continue
+		}
+		area, ok := under[o.LocationID]
+		if !ok {
+			area = descendants(o.LocationID, children)
+			under[o.LocationID] = area
+		}
+		o.Area = area
+	}
+}
+
+// descendants is root and every location under it, ascending.
+func descendants(root int, children map[int][]int) []int {
+	out := []int{root}
+	level := []int{root}
+	for depth := 0; depth < maxLocationDepth && len(level) > 0; depth++ {
+		var next []int
+		for _, l := range level {
+			next = append(next, children[l]...)
+		}
+		out = append(out, next...)
+		level = next
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // officerSQL re-reads one officer ($1) inside a renewal's transaction: its
 // phone, its last working day, and whether the family's village ($2) is in
@@ -316,19 +347,10 @@ WHERE o."OfficerID" = $1 AND o."ValidityTo" IS NULL`
 // in one round trip. Officers whose phone does not parse are left out:
 // nobody can call from it.
 func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]Officer, error) {
-	areas := map[int][]int{}
-	idx := map[string][]Officer{}
+	var officers []*Officer
+	villages := map[int][]int{}
+	children := map[int][]int{}
 	b := &pgx.Batch{}
-	b.Queue(officerAreasSQL).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var officer, location int
-			if err := rows.Scan(&officer, &location); err != nil {
-				return err
-			}
-			areas[officer] = append(areas[officer], location)
-		}
-		return rows.Err()
-	})
 	b.Queue(officersSQL).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
@@ -346,13 +368,37 @@ func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]O
 			o.Name = strings.TrimSpace(other + " " + last)
 			o.E164 = e164
 			o.WorksTo = derefTime(worksTo)
-			o.Area = areas[o.ID]
-			idx[e164] = append(idx[e164], o)
+			officers = append(officers, &o)
+		}
+		return rows.Err()
+	})
+	b.Queue(officerVillagesSQL).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var officer, location int
+			if err := rows.Scan(&officer, &location); err != nil {
+				return err
+			}
+			villages[officer] = append(villages[officer], location)
+		}
+		return rows.Err()
+	})
+	b.Queue(locationTreeSQL).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var location, parent int
+			if err := rows.Scan(&location, &parent); err != nil {
+				return err
+			}
+			children[parent] = append(children[parent], location)
 		}
 		return rows.Err()
 	})
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("policystore: load officers: %w", err)
+	}
+	areas(officers, villages, children)
+	idx := map[string][]Officer{}
+	for _, o := range officers {
+		idx[o.E164] = append(idx[o.E164], *o)
 	}
 	for _, list := range idx {
 		slices.SortFunc(list, func(a, b Officer) int { return a.ID - b.ID })

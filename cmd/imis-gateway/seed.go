@@ -24,6 +24,9 @@ func seedDemo(ctx context.Context, env *environment, args []string) error {
 	reset := fs.Bool("reset", false, "empty the openIMIS tables first (only on a database made by --dev-schema)")
 	todayFlag := fs.String("today", "", "compute dates from this day (YYYY-MM-DD) instead of today")
 	quiet := fs.Bool("quiet", false, "do not print the table of demo insurance numbers")
+	grow := fs.Int("grow", 0, "then add this many synthetic families (about four insurees each, with policies, claims,\n"+
+		"villages and officers), with COPY and a progress line per chunk: 2500000 makes a national scheme\n"+
+		"of ten million insurees (numbers from 1000000000 up; see BENCHMARKS.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +55,14 @@ func seedDemo(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.stdout, summary)
+	if *grow > 0 {
+		fmt.Fprintf(env.stdout, "Growing the database by %d synthetic families...\n", *grow)
+		start := time.Now()
+		if err := demo.Grow(ctx, store.Pool(), demo.GrowOptions{Families: *grow, Today: today, Progress: env.stdout}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "Added %d families in %s.\n", *grow, time.Since(start).Round(time.Second))
+	}
 	if *quiet {
 		return nil
 	}

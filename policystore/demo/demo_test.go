@@ -310,3 +310,66 @@ func checksum(t *testing.T, db *pgxpool.Pool) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// TestGrow adds synthetic families twice and checks their shape: members,
+// numbers, phones, policies, claims, villages and officers, and that the
+// gateway's store answers for them.
+func TestGrow(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	store, err := policystore.Open(ctx, dbURL, policystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	today := time.Date(2026, time.December, 4, 0, 0, 0, 0, time.UTC)
+	if _, err := demo.Seed(ctx, store.Pool(), today, false); err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	if err := demo.Grow(ctx, store.Pool(), demo.GrowOptions{Families: 30, Today: today, Chunk: 8, Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Grow(ctx, store.Pool(), demo.GrowOptions{Families: 5, Today: today}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "families 30/30 (100%)") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+	count := func(sql string) int {
+		t.Helper()
+		var n int
+		if err := store.Pool().QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// 35 families of 1..7 members: five weeks of 28, no more.
+	if n := count(`SELECT count(*) FROM "tblFamilies" WHERE "FamilyAddress" LIKE 'Scale %'`); n != 35 {
+		t.Errorf("%d families", n)
+	}
+	if n := count(`SELECT count(*) FROM "tblInsuree" WHERE "CHFID" >= '1000000000' AND length("CHFID") = 10`); n != demo.ScaleHead(35) {
+		t.Errorf("%d insurees, want %d", n, demo.ScaleHead(35))
+	}
+	if n := count(`SELECT count(*) FROM "tblInsureePolicy" ip JOIN "tblInsuree" i USING ("InsureeID") WHERE length(i."CHFID") = 10 AND i."CHFID" >= '1000000000'`); n != demo.ScaleHead(35) {
+		t.Errorf("%d insuree policies", n)
+	}
+	// Family 25's head, found by number and phone, is covered (25 % 10 < 7).
+	cov, err := store.Coverage(ctx, demo.ScaleNumber(demo.ScaleHead(25)), today)
+	if err != nil || len(cov.Policies) != 1 || cov.Policies[0].Status != policystore.Covered || cov.HeadPhone != demo.ScalePhone(25) {
+		t.Errorf("family 25: %+v, %v", cov, err)
+	}
+	// The officer of its village covers it.
+	officer, ok, err := store.OfficerByPhone(ctx, "0600000002", today) // villages 20 to 29
+	if err != nil || !ok || !officer.Covers(cov.Location) {
+		t.Errorf("officer S00002: %+v %v %v (family in %d)", officer, ok, err, cov.Location)
+	}
+	// One insuree in four has a claim.
+	if n := count(`SELECT count(*) FROM "tblClaim" WHERE "ClaimCode" LIKE 'S%'`); n != (demo.ScaleHead(35)+3)/4 {
+		t.Errorf("%d claims", n)
+	}
+	// The sequences follow: the next family written the usual way gets a free id.
+	if n := count(`SELECT nextval(pg_get_serial_sequence('"tblFamilies"', 'FamilyID'))::int - max("FamilyID") FROM "tblFamilies"`); n != 1 {
+		t.Errorf("family sequence %d behind", n)
+	}
+}
