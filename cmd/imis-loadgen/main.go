@@ -1,6 +1,6 @@
 // Command imis-loadgen drives a running imis-gateway with concurrent USSD
-// sessions in Africa's Talking's wire format and reports throughput and
-// latency. Each session is the three-hop membership check: dial, "1", the
+// sessions in a provider's wire format (the registry's default unless
+// -provider says otherwise) and reports throughput and latency. Each session is the three-hop membership check: dial, "1", the
 // insurance number. Every session calls from a new phone number by default,
 // as a national scheme's callers rarely repeat within minutes (and so that
 // the gateway's per-phone look-up limits never shape a run); -phones client
@@ -27,7 +27,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/registry"
 )
+
+// serviceCode is the code every session dials.
+const serviceCode = "*384*1234#"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -42,7 +48,8 @@ func main() {
 }
 
 type config struct {
-	endpoint string
+	endpoint string // the provider's callback URL, token included
+	wire     providers.Client
 	clients  int
 	duration time.Duration
 	warmup   time.Duration
@@ -57,7 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("imis-loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of the gateway")
-	token := fs.String("token", "dev", "Africa's Talking callback token")
+	provider := fs.String("provider", registry.Default().Name, "wire format to speak: "+strings.Join(registry.Names(registry.USSD()), ", "))
+	token := fs.String("token", "dev", "the provider's callback token")
 	clients := fs.Int("clients", 50, "concurrent clients, each running one session after another")
 	duration := fs.Duration("duration", 20*time.Second, "measured run time")
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before the run")
@@ -72,8 +80,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	p, ok := registry.Lookup(*provider)
+	if !ok || p.USSD == nil {
+		return fmt.Errorf("unknown provider %q (known: %s)", *provider, strings.Join(registry.Names(registry.USSD()), ", "))
+	}
 	cfg := config{
-		endpoint: strings.TrimRight(*base, "/") + "/ussd/africastalking/" + url.PathEscape(*token),
+		endpoint: strings.TrimRight(*base, "/") + providers.USSDPath(p.Name, url.PathEscape(*token)),
+		wire:     p.USSD.Client,
 		clients:  *clients,
 		duration: *duration,
 		warmup:   *warmup,
@@ -130,21 +143,26 @@ func load(ctx context.Context, cfg config, progress io.Writer) (*result, error) 
 	// Phone numbers +25571xxxxxxx (Tanzanian mobile numbers), one per
 	// session from a counter, or one per client.
 	var nextPhone atomic.Int64
-	phone := func(n int64) string { return fmt.Sprintf("%%2B25571%07d", n%10_000_000) }
+	phone := func(n int64) string { return fmt.Sprintf("+25571%07d", n%10_000_000) }
 	for c := range cfg.clients {
 		wg.Go(func() {
-			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout, phone: phone(int64(c))}
+			conn := &httpConn{host: target.Host, timeout: cfg.timeout}
 			defer conn.close()
 			local := make([]time.Duration, 0, 1<<16)
+			call := providers.Call{URL: cfg.endpoint, MSISDN: phone(int64(c)), ServiceCode: serviceCode}
 			for n := 0; !stop.Load(); n++ {
-				id := fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
+				call.Session, call.Transcript = fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n), ""
 				if !cfg.phonePerClient {
-					conn.phone = phone(nextPhone.Add(1))
+					call.MSISDN = phone(nextPhone.Add(1))
 				}
 				chfid := cfg.chfids[(c+n)%len(cfg.chfids)]
-				for _, text := range []string{"", "1", "1*" + chfid} {
+				for i, input := range []string{serviceCode, "1", chfid} {
+					call.Seq, call.Start, call.Input = i+1, i == 0, input
+					if i > 0 {
+						call.Transcript = strings.TrimPrefix(call.Transcript+"*"+input, "*")
+					}
 					start := time.Now()
-					err := conn.hop(ctx, id, text)
+					err := conn.hop(ctx, cfg.wire, call)
 					took := time.Since(start)
 					if !measuring.Load() {
 						continue
@@ -200,23 +218,27 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // per request, and on a 2-core machine shared with the gateway, Redis and
 // PostgreSQL every cycle the generator spends is taken from what it measures.
 type httpConn struct {
-	host, path string
-	phone      string // form-encoded
-	timeout    time.Duration
-	conn       net.Conn
-	r          *bufio.Reader
-	req        []byte
+	host    string
+	timeout time.Duration
+	conn    net.Conn
+	r       *bufio.Reader
+	req     []byte
 }
 
-func (c *httpConn) hop(ctx context.Context, session, text string) error {
-	if err := c.roundTrip(ctx, session, text); err != nil {
+// hop sends the hop wire makes of call.
+func (c *httpConn) hop(ctx context.Context, wire providers.Client, call providers.Call) error {
+	req, err := wire.Hop(call)
+	if err != nil {
+		return err
+	}
+	if err := c.roundTrip(ctx, req); err != nil {
 		c.close() // the next hop reconnects
 		return err
 	}
 	return nil
 }
 
-func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
+func (c *httpConn) roundTrip(ctx context.Context, req providers.Request) error {
 	if c.conn == nil {
 		d := net.Dialer{Timeout: c.timeout}
 		conn, err := d.DialContext(ctx, "tcp", c.host)
@@ -225,10 +247,10 @@ func (c *httpConn) roundTrip(ctx context.Context, session, text string) error {
 		}
 		c.conn, c.r = conn, bufio.NewReaderSize(conn, 4096)
 	}
-	body := "sessionId=" + url.QueryEscape(session) +
-		"&serviceCode=%2A384%2A1234%23&phoneNumber=" + c.phone + "&networkCode=99999&text=" + url.QueryEscape(text)
-	c.req = fmt.Appendf(c.req[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
-		"Content-Length: %d\r\n\r\n%s", c.path, c.host, len(body), body)
+	path := strings.TrimPrefix(req.URL, "http://"+c.host)
+	c.req = fmt.Appendf(c.req[:0], "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		req.Method, path, c.host, req.ContentType, len(req.Body))
+	c.req = append(c.req, req.Body...)
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return err
 	}
