@@ -190,8 +190,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		log.Warn(warning)
 	}
 	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{}, log)
-	registry := prometheus.NewRegistry()
-	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), registry, log)
+	metricsRegistry := prometheus.NewRegistry()
+	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
 	engine := menus.New(store, menus.Options{
 		Location:        cfg.location,
@@ -214,7 +214,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	})
 	smsOpts := cfg.smsLimits
 	smsOpts.Log, smsOpts.PhoneRegion, smsOpts.Location = log, cfg.region, cfg.location
-	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(registry)
+	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(metricsRegistry)
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOpts),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
 
@@ -222,7 +222,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Logger:   log,
 		Sessions: sessionStore,
 		Menus:    engine,
-		Registry: registry,
+		Registry: metricsRegistry,
 		Ready: []gateway.Checker{
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
