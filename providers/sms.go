@@ -17,8 +17,9 @@ type InboundSMS struct {
 	From      string // the sender as the provider writes it ("+255712345678")
 	To        string // our short code or long number
 	Text      string
-	// Received is when the provider received the message, in UTC; zero when
-	// the provider does not say (Twilio): the gateway then stamps the arrival.
+	// Received is when the provider received the message, in UTC. Twilio
+	// does not say: its SMS.ParseInbound stamps the arrival. Zero when AT's
+	// date cannot be read (the arrival is recorded anyway, as received_at).
 	Received time.Time
 }
 
