@@ -18,6 +18,7 @@ import (
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/policystore/demo"
 	"github.com/openimis/imis-gateway/policystore/pgtest"
+	"github.com/openimis/imis-gateway/providers/registry"
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
@@ -183,7 +184,7 @@ func (g *testGateway) serveHop(session, text string) int {
 // without a service code get the demo's.
 func allProviders() map[string]gateway.ProviderConfig {
 	cfg := map[string]gateway.ProviderConfig{}
-	for _, name := range gateway.USSDProviders {
+	for _, name := range registry.Names(registry.USSD()) {
 		cfg[name] = gateway.ProviderConfig{Token: token, ServiceCode: "*384*1234#"}
 	}
 	return cfg

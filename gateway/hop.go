@@ -19,15 +19,15 @@ import (
 )
 
 // ussdHop is the handler of a provider's USSD callback.
-func (s *Server) ussdHop(wire ussdWire) http.HandlerFunc {
+func (s *Server) ussdHop(wire *providers.USSD) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		hop, err := wire.parse(r)
+		hop, err := wire.Parse(r)
 		if err != nil {
 			rejectRequest(w, r, s.log, err)
 			return
 		}
-		body := s.hops.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.render(hop, rep) })
-		w.Header().Set("Content-Type", wire.contentType)
+		body := s.hops.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.Render(hop, rep) })
+		w.Header().Set("Content-Type", wire.ContentType)
 		w.WriteHeader(http.StatusOK)
 		w.Write(body) //nolint:errcheck // the aggregator hung up; nothing left to do
 	}

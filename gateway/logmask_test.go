@@ -137,8 +137,8 @@ func TestOutboxStoresAndLogsNoProviderSecret(t *testing.T) {
 		attest.Response{Status: http.StatusServiceUnavailable, ContentType: "text/plain", Body: atEcho},
 		attest.SendAnswer(http.StatusCreated, "Rejected "+atEcho))
 	senders := twSenders(twClient(tw, ""))
-	senders[africastalking.Name] = gateway.ATSender(africastalking.NewSMSClient(africastalking.SMSConfig{
-		Username: "imis", APIKey: atKey, BaseURL: at.URL}))
+	senders[africastalking.Name] = africastalking.NewSMSClient(africastalking.SMSConfig{
+		Username: "imis", APIKey: atKey, BaseURL: at.URL})
 	for _, provider := range []string{twilio.Name, africastalking.Name} {
 		for _, body := range []string{"first", "second", "third"} {
 			ids = append(ids, smsEnqueue(t, s, provider, twPhone, body))

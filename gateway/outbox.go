@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/policystore"
-	"github.com/openimis/imis-gateway/providers/africastalking"
+	"github.com/openimis/imis-gateway/providers"
 )
 
 // The outbox worker sends what the business writes queued in
@@ -25,39 +25,10 @@ import (
 // it. Everything else is visible in the table: retries with their last
 // reason, final failures with the provider's.
 
-// SendResult is a provider's answer for an accepted SMS.
-type SendResult struct {
-	MessageID string // what the provider's delivery reports will name it
-	Status    string // the provider's word for it, e.g. "Success"
-	Parts     int    // SMS parts it took; 0 when unknown
-}
-
-// SendError is a send the provider did not accept, classified: the one
-// error type of the SMS clients (africastalking.SendError and
-// twilio.SendError name it too).
-type SendError = africastalking.SendError
-
-// Sender sends one SMS through one provider. Errors should be *SendError;
-// any other error counts as retryable (certainly not sent).
-type Sender interface {
-	Send(ctx context.Context, to, body string) (SendResult, error)
-}
-
-// ATSender adapts an Africa's Talking client to Sender. A client without
-// credentials reports itself unconfigured: its messages stay queued.
-func ATSender(c *africastalking.SMSClient) Sender { return atSender{c} }
-
-type atSender struct{ c *africastalking.SMSClient }
-
-func (s atSender) Configured() bool { return s.c != nil && s.c.Configured() }
-
-func (s atSender) Send(ctx context.Context, to, body string) (SendResult, error) {
-	res, err := s.c.Send(ctx, to, body)
-	if err != nil {
-		return SendResult{}, err
-	}
-	return SendResult{MessageID: res.MessageID, Status: res.Status, Parts: res.Parts}, nil
-}
+// Sender sends one SMS through one provider: the provider's SMS client
+// (providers.Sender). Errors should be *providers.SendError; any other error
+// counts as retryable (certainly not sent).
+type Sender = providers.Sender
 
 // OutboxStore is what the worker needs of imis_gateway.outbox
 // (*policystore.Store).
@@ -214,11 +185,11 @@ func (w *OutboxWorker) check(ctx context.Context) {
 // drain claims and sends batches until nothing is due.
 func (w *OutboxWorker) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		providers := w.sendable()
-		if len(providers) == 0 {
+		names := w.sendable()
+		if len(names) == 0 {
 			return
 		}
-		msgs, err := w.store.ClaimDue(ctx, providers, w.opts.Concurrency)
+		msgs, err := w.store.ClaimDue(ctx, names, w.opts.Concurrency)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.storeError("claim SMS", err)
@@ -278,9 +249,9 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 		return
 	}
 
-	var se *SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) {
-		se = &SendError{Retryable: true, Status: "Error", Reason: err.Error(), Err: err}
+		se = &providers.SendError{Retryable: true, Status: "Error", Reason: err.Error(), Err: err}
 	}
 	log = log.With("status", se.Status, "reason", se.Reason)
 	switch {

@@ -46,7 +46,7 @@ func smsFastOutbox() gateway.OutboxOptions {
 
 func smsATSenders(fake *attest.Server) map[string]gateway.Sender {
 	c := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: fake.URL})
-	return map[string]gateway.Sender{africastalking.Name: gateway.ATSender(c)}
+	return map[string]gateway.Sender{africastalking.Name: c}
 }
 
 // smsRun runs w until the test ends (or stop is called) and returns stop,
@@ -402,7 +402,7 @@ func TestOutboxWorkerUnconfiguredProviderLeavesRowsQueued(t *testing.T) {
 	var logs smsLogBuffer
 	opts := smsFastOutbox()
 	opts.CheckInterval = 100 * time.Millisecond
-	w := gateway.NewOutboxWorker(s, map[string]gateway.Sender{africastalking.Name: gateway.ATSender(unconfigured)}, opts, logs.logger())
+	w := gateway.NewOutboxWorker(s, map[string]gateway.Sender{africastalking.Name: unconfigured}, opts, logs.logger())
 	stop := smsRun(t, w.Run)
 	time.Sleep(250 * time.Millisecond)
 	stop()

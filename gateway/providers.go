@@ -1,48 +1,136 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/openimis/imis-gateway/providers"
-	"github.com/openimis/imis-gateway/providers/africastalking"
-	"github.com/openimis/imis-gateway/providers/arkesel"
-	"github.com/openimis/imis-gateway/providers/beem"
-	"github.com/openimis/imis-gateway/providers/hubtel"
-	"github.com/openimis/imis-gateway/providers/infobip"
-	"github.com/openimis/imis-gateway/providers/nalo"
+	"github.com/openimis/imis-gateway/providers/registry"
 )
 
-// ussdWire is how one aggregator speaks USSD: parse a request into a hop,
-// render a reply into the exact bytes to send (stored for replay).
-type ussdWire struct {
-	parse       func(*http.Request) (providers.Hop, error)
-	render      func(providers.Hop, providers.Reply) []byte
-	contentType string
+// The gateway serves each registered provider (providers/registry) that the
+// configuration enables, on the routes the provider declares; a route's kind
+// picks the gateway's handler. What a request looks like on the wire is the
+// provider package's business alone.
+
+// mountProviders adds the callbacks of every enabled provider to r: its USSD
+// routes under /ussd/<name>/{token}, and its SMS routes under
+// /sms/<name>/{token} when the gateway takes SMS.
+func (s *Server) mountProviders(r chi.Router) {
+	for _, p := range registry.All() {
+		pc := s.cfg.Providers[p.Name]
+		if pc.Token == "" {
+			continue
+		}
+		if p.USSD != nil {
+			s.mount(r, p, providers.USSDPath(p.Name, "{token}"), pc, p.USSD.Routes)
+		}
+		if p.SMS != nil && s.sms != nil {
+			s.mount(r, p, providers.SMSPath(p.Name, "{token}"), pc, p.SMS.Routes)
+		}
+	}
 }
 
-// USSDProviders lists the aggregators whose USSD callbacks the gateway
-// serves, by the name used in routes, configuration and metrics.
-var USSDProviders = []string{africastalking.Name, hubtel.Name, nalo.Name, arkesel.Name, infobip.Name, beem.Name}
+// mount serves routes under base, behind the provider's token, allow-list,
+// the body limit and, last, its signature check, which reads the body.
+func (s *Server) mount(r chi.Router, p providers.Provider, base string, pc ProviderConfig, routes []providers.HTTPRoute) {
+	r.Route(base, func(r chi.Router) {
+		r.Use(requireToken(pc.Token), allowFrom(pc.AllowFrom, s.cfg.TrustedProxies), s.limitBody)
+		if pc.Signature != nil {
+			r.Use(RequireSignature(p.Name, pc.Signature, s.log))
+		}
+		for _, route := range routes {
+			r.Method(route.Method, route.Pattern, s.handler(p, route.Kind))
+		}
+	})
+}
 
-var ussdWires = map[string]ussdWire{
-	africastalking.Name: {
-		parse:       africastalking.ParseHop,
-		render:      func(_ providers.Hop, rep providers.Reply) []byte { return africastalking.Body(rep) },
-		contentType: "text/plain; charset=utf-8",
-	},
-	hubtel.Name:  {parse: hubtel.ParseHop, render: hubtel.Body, contentType: hubtel.ContentType},
-	nalo.Name:    {parse: nalo.ParseHop, render: nalo.Body, contentType: nalo.ContentType},
-	arkesel.Name: {parse: arkesel.ParseHop, render: arkesel.Body, contentType: arkesel.ContentType},
-	beem.Name:    {parse: beem.ParseHop, render: beem.Body, contentType: beem.ContentType},
-	// Infobip calls REST resources with the session and the action in the
-	// path: .../session/{id}/start|response|end.
-	infobip.Name: {
-		parse: func(r *http.Request) (providers.Hop, error) {
-			return infobip.ParseHop(r, chi.URLParam(r, "session"), chi.URLParam(r, "action"))
-		},
-		render:      infobip.Body,
-		contentType: infobip.ContentType,
-	},
+// handler is the gateway's handler of a route of kind. A kind it does not
+// know is a provider package's mistake, found when the server is built.
+func (s *Server) handler(p providers.Provider, kind providers.RouteKind) http.Handler {
+	switch kind {
+	case providers.RouteHop:
+		return s.ussdHop(p.USSD)
+	case providers.RouteSessionEnd:
+		return s.sessionEnd(p)
+	case providers.RouteSessionStatus:
+		return s.sessionStatus(p)
+	case providers.RouteInboundSMS:
+		return NewInboundSMSHandler(p.SMS, s.sms.Store, s.sms.Wake, s.log)
+	case providers.RouteDeliveryReport:
+		return NewDeliveryReportHandler(p.SMS, s.sms.Store, s.log)
+	}
+	panic(fmt.Sprintf("provider %s declares a route of unknown kind %d", p.Name, kind))
+}
+
+// sessionEnd handles a provider's end-of-session notification. It only
+// cleans up, never triggers writes.
+func (s *Server) sessionEnd(p providers.Provider) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ev, err := p.USSD.ParseEnd(r)
+		if err != nil {
+			rejectRequest(w, r, s.log, err)
+			return
+		}
+		if err := s.hops.sessions.End(r.Context(), p.Name, ev.SessionID); err != nil {
+			// The session expires with its TTL anyway; the aggregator must
+			// still get its 200.
+			s.log.Warn("end session", "req", middleware.GetReqID(r.Context()), "err", err)
+		}
+		s.log.Info("session ended", "req", middleware.GetReqID(r.Context()), "provider", p.Name,
+			"session", ev.SessionID, "phone", maskPhone(ev.Phone), "status", ev.Status, "hops", ev.Hops,
+			"error", ev.Error)
+		writeOK(w)
+	}
+}
+
+// sessionStatus answers a provider asking whether the gateway still holds a
+// session.
+func (s *Server) sessionStatus(p providers.Provider) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		active, err := s.hops.sessions.Active(r.Context(), p.Name, p.USSD.StatusSession(r))
+		if err != nil {
+			s.log.Warn("session status", "req", middleware.GetReqID(r.Context()), "err", err)
+		}
+		w.Header().Set("Content-Type", p.USSD.ContentType)
+		w.Write(p.USSD.StatusBody(active)) //nolint:errcheck
+	}
+}
+
+// RequireSignature passes on only the requests of provider that sig finds
+// genuine. Others get 403 with no body (413 when the body is too large to
+// check). It reads and puts back the body, so put it after the body limit
+// and before the handler. A signature that no request can pass (sig.Problem)
+// is logged at once.
+func RequireSignature(provider string, sig *providers.Signature, log *slog.Logger) func(http.Handler) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if sig.Problem != nil {
+		log.Error(provider+": callbacks cannot be verified; every one will get 403", "err", sig.Problem, "hint", sig.Hint)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err := sig.Check(r)
+			if err == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				rejectRequest(w, r, log, err)
+				return
+			}
+			// The error names what failed (missing header, mismatch), never
+			// the parameters: no phone number reaches the log.
+			log.Warn(provider+" callback refused: bad signature", "req", middleware.GetReqID(r.Context()),
+				"route", routePattern(r), "err", err, "hint", sig.Hint)
+			w.WriteHeader(http.StatusForbidden)
+		})
+	}
 }

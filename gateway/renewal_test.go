@@ -67,7 +67,7 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 		return attest.Accepted(r.Form.Get("to"), attest.MessageID(at.Count()))
 	})
 	client := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: at.URL})
-	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: gateway.ATSender(client)},
+	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: client},
 		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond}, log)
 	prefix := redistest.Prefix(t)
 	options := menus.Options{

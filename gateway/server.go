@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/sessions"
 )
 
@@ -24,30 +25,21 @@ type Config struct {
 	HopDeadline time.Duration
 	// BodyLimit caps request bodies; larger ones get 413.
 	BodyLimit int64
-	// Providers configures each enabled aggregator by name (USSDProviders);
+	// Providers configures each enabled provider by name (providers/registry);
 	// a provider absent or without a token has no routes.
 	Providers map[string]ProviderConfig
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when checking allow-lists.
 	TrustedProxies []netip.Prefix
-	// Twilio configures Twilio's SMS callbacks; no routes when Token is empty.
-	Twilio TwilioConfig
-	// Simulator serves the browser phone simulator on /simulator (needs the
-	// Africa's Talking routes); SimulatorToken is written into the page,
-	// which only development should do.
+	// Simulator serves the browser phone simulator on /simulator (a
+	// provider's page, which needs that provider's routes); SimulatorToken
+	// is written into the page, which only development should do.
 	Simulator      bool
 	SimulatorToken string
 	// MetricsOnAdmin serves /metrics on the Admin handler only (ADMIN_ADDR),
 	// so that the public listener does not show them; otherwise the public
 	// handler serves them too.
 	MetricsOnAdmin bool
-}
-
-// TwilioConfig is what Twilio's signed SMS webhooks need.
-type TwilioConfig struct {
-	Token     string // secret path segment, like every provider's
-	AuthToken string // signs X-Twilio-Signature
-	PublicURL string // the base URL Twilio calls, as configured in its console
 }
 
 // ProviderConfig is one aggregator's settings.
@@ -63,11 +55,10 @@ type ProviderConfig struct {
 	// Budget is the longest screen the aggregator carries; zero takes the
 	// menus' default (160 GSM-7 / 70 UCS-2 characters).
 	Budget menus.Budget
+	// Signature, when set, authenticates every callback beyond the token
+	// (Twilio's signed webhooks).
+	Signature *providers.Signature
 }
-
-// DefaultBudgets are the screen budgets of aggregators stricter than the
-// default (protocols.md §3.3: Nalo's MSG is at most 120 characters).
-var DefaultBudgets = map[string]menus.Budget{"nalo": {GSM7: 120, UCS2: 70}}
 
 const (
 	defaultHopDeadline = 5 * time.Second

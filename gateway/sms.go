@@ -14,7 +14,6 @@ import (
 
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers"
-	"github.com/openimis/imis-gateway/providers/africastalking"
 )
 
 // Inbound SMS (DESIGN.md §1: SMS in → providers → menus → policystore →
@@ -228,26 +227,25 @@ func (p *InboundProcessor) safeHandle(ctx context.Context, tx pgx.Tx, m InboundM
 	return p.handle(ctx, tx, m)
 }
 
-// NewInboundSMSHandler answers a provider's inbound-SMS callback: parse,
-// record (deduplicated on the provider's id), wake the processor, 200. The
-// reply goes out by SMS, never in the HTTP answer.
+// NewInboundSMSHandler answers a provider's inbound-SMS callback: parse
+// (sms.ParseInbound), record (deduplicated on the provider's id), wake the
+// processor, 200 (with sms.InboundAck when the provider has one). The reply
+// goes out by SMS, never in the HTTP answer.
 //
 // A duplicate (AT retries every minute for 12 hours) also gets 200. A
 // request that cannot be genuine gets 400 (413 when too large). Only a
 // database that cannot record the message gets 503, so that the provider
 // retries later, which for AT is the right behaviour.
-func NewInboundSMSHandler(parse func(*http.Request) (InboundMessage, error), store InboundStore, wake func(), log *slog.Logger) http.Handler {
-	return inboundSMSHandler(parse, store, wake, log, writeOK)
-}
-
-// inboundSMSHandler is NewInboundSMSHandler answering success with ok.
-func inboundSMSHandler(parse func(*http.Request) (InboundMessage, error), store InboundStore, wake func(), log *slog.Logger,
-	ok func(http.ResponseWriter)) http.Handler {
+func NewInboundSMSHandler(sms *providers.SMS, store InboundStore, wake func(), log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ack := sms.InboundAck
+	if ack == nil {
+		ack = writeOK
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := parse(r)
+		m, err := sms.ParseInbound(r)
 		if err != nil {
 			rejectRequest(w, r, log, err)
 			return
@@ -264,20 +262,8 @@ func inboundSMSHandler(parse func(*http.Request) (InboundMessage, error), store 
 		if isNew && wake != nil {
 			wake()
 		}
-		ok(w)
+		ack(w)
 	})
-}
-
-// DeliveryReport is a provider's delivery report, provider-neutral.
-type DeliveryReport struct {
-	Provider  string
-	MessageID string // the provider's id of the sent message
-	// State is the report in the outbox's words: "sent", "delivered",
-	// "failed", or "" for a status we do not know (kept, not refused).
-	State     string
-	RawStatus string // as the provider sent it
-	Reason    string // the provider's failure reason, if any
-	Phone     string // for logs only, masked
 }
 
 // DeliveryStore applies delivery reports (*policystore.Store).
@@ -285,18 +271,19 @@ type DeliveryStore interface {
 	ApplyDeliveryReport(ctx context.Context, provider, providerMessageID, status, rawStatus, reason string) (matched bool, err error)
 }
 
-// NewDeliveryReportHandler answers a provider's delivery-report callback.
+// NewDeliveryReportHandler answers a provider's delivery-report callback
+// (sms.ParseDelivery).
 // Every well-formed report gets 200 and is stored with its raw status: an
 // unknown status changes nothing else, and a report for a message not yet
 // recorded as sent is parked and applied when it is (policystore). 400 for a
 // report that cannot be genuine; 503 only when the database cannot store
 // it, so that the provider retries.
-func NewDeliveryReportHandler(parse func(*http.Request) (DeliveryReport, error), store DeliveryStore, log *slog.Logger) http.Handler {
+func NewDeliveryReportHandler(sms *providers.SMS, store DeliveryStore, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := parse(r)
+		d, err := sms.ParseDelivery(r)
 		if err != nil {
 			rejectRequest(w, r, log, err)
 			return
@@ -318,22 +305,6 @@ func NewDeliveryReportHandler(parse func(*http.Request) (DeliveryReport, error),
 		log.Info("delivery report", append(attrs, "matched", matched)...)
 		writeOK(w)
 	})
-}
-
-// ParseATInboundSMS reads Africa's Talking's incoming-message callback.
-func ParseATInboundSMS(r *http.Request) (InboundMessage, error) {
-	m, err := africastalking.ParseInboundSMS(r)
-	return m.InboundSMS, err
-}
-
-// ParseATDeliveryReport reads Africa's Talking's delivery report.
-func ParseATDeliveryReport(r *http.Request) (DeliveryReport, error) {
-	d, err := africastalking.ParseDeliveryReport(r)
-	if err != nil {
-		return DeliveryReport{}, err
-	}
-	return DeliveryReport{Provider: africastalking.Name, MessageID: d.ID, State: string(d.State),
-		RawStatus: d.Status, Reason: d.FailureReason, Phone: d.Phone}, nil
 }
 
 // rejectRequest answers a request that cannot come from a genuine

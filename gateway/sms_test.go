@@ -102,7 +102,7 @@ func TestInboundSMSDeliveredTwice(t *testing.T) {
 	opts.OnProcessed = func() { processed.Add(1) }
 	proc := gateway.NewInboundProcessor(s, smsReplyHook(&calls, nil), opts, nil)
 	var wakes atomic.Int32
-	h := gateway.NewInboundSMSHandler(gateway.ParseATInboundSMS, s, func() { wakes.Add(1); proc.Notify() }, nil)
+	h := gateway.NewInboundSMSHandler(africastalking.Provider.SMS, s, func() { wakes.Add(1); proc.Notify() }, nil)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	smsRun(t, proc.Run)
@@ -146,9 +146,9 @@ func (smsDownStore) RecordInbound(context.Context, gateway.InboundMessage) (bool
 
 func TestInboundSMSHandlerStatuses(t *testing.T) {
 	s := smsStore(t)
-	ok := httptest.NewServer(gateway.NewInboundSMSHandler(gateway.ParseATInboundSMS, s, nil, nil))
+	ok := httptest.NewServer(gateway.NewInboundSMSHandler(africastalking.Provider.SMS, s, nil, nil))
 	t.Cleanup(ok.Close)
-	down := httptest.NewServer(gateway.NewInboundSMSHandler(gateway.ParseATInboundSMS, smsDownStore{}, nil, nil))
+	down := httptest.NewServer(gateway.NewInboundSMSHandler(africastalking.Provider.SMS, smsDownStore{}, nil, nil))
 	t.Cleanup(down.Close)
 
 	for _, tc := range []struct {
@@ -285,7 +285,7 @@ func smsDLRForm(id, status, reason string) string {
 func TestDeliveryReportEveryStatus(t *testing.T) {
 	s := smsStore(t)
 	fake := attest.New(t)
-	srv := httptest.NewServer(gateway.NewDeliveryReportHandler(gateway.ParseATDeliveryReport, s, nil))
+	srv := httptest.NewServer(gateway.NewDeliveryReportHandler(africastalking.Provider.SMS, s, nil))
 	t.Cleanup(srv.Close)
 	w := gateway.NewOutboxWorker(s, smsATSenders(fake), smsFastOutbox(), nil)
 	smsRun(t, w.Run)
@@ -358,7 +358,7 @@ func TestDeliveryReportBeforeTheSendIsRecorded(t *testing.T) {
 	s := smsStore(t)
 	fake := attest.New(t)
 	held := &smsHeldStore{Store: s, sent: make(chan struct{}), release: make(chan struct{})}
-	srv := httptest.NewServer(gateway.NewDeliveryReportHandler(gateway.ParseATDeliveryReport, s, nil))
+	srv := httptest.NewServer(gateway.NewDeliveryReportHandler(africastalking.Provider.SMS, s, nil))
 	t.Cleanup(srv.Close)
 	id := smsEnqueue(t, s, africastalking.Name, "+255712345678", "Renewal recorded")
 	w := gateway.NewOutboxWorker(held, smsATSenders(fake), smsFastOutbox(), nil)

@@ -31,7 +31,7 @@ func twClient(fake *twiliotest.Server, callback string) *twilio.SMSClient {
 }
 
 func twSenders(c *twilio.SMSClient) map[string]gateway.Sender {
-	return map[string]gateway.Sender{twilio.Name: gateway.TwilioSender(c)}
+	return map[string]gateway.Sender{twilio.Name: c}
 }
 
 // twInboundForm is an inbound webhook as Twilio posts it.
@@ -153,7 +153,7 @@ func TestTwilioSignatureMiddleware(t *testing.T) {
 	var passed atomic.Int32
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The body is still there for the parser.
-		if m, err := gateway.ParseTwilioInboundSMS(r); err != nil || m.Text != "CHECK 12345678" {
+		if m, err := twilio.Provider.SMS.ParseInbound(r); err != nil || m.Text != "CHECK 12345678" {
 			t.Errorf("after the check: %+v %v", m, err)
 		}
 		passed.Add(1)
@@ -162,7 +162,7 @@ func TestTwilioSignatureMiddleware(t *testing.T) {
 	var logs smsLogBuffer
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := gateway.RequireTwilioSignature(twToken, srv.URL, logs.logger())(next)
+		h := gateway.RequireSignature(twilio.Name, twilio.Signature(twToken, srv.URL), logs.logger())(next)
 		http.MaxBytesHandler(h, 4<<10).ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -208,7 +208,7 @@ func TestTwilioSignatureMiddleware(t *testing.T) {
 
 	// Signed for the public URL, not the address the gateway listens on:
 	// behind a TLS terminator the two differ.
-	public := httptest.NewServer(gateway.RequireTwilioSignature(twToken, "https://gw.example.org", nil)(next))
+	public := httptest.NewServer(gateway.RequireSignature(twilio.Name, twilio.Signature(twToken, "https://gw.example.org"), nil)(next))
 	t.Cleanup(public.Close)
 	req, _ := http.NewRequest(http.MethodPost, public.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -226,7 +226,7 @@ func TestTwilioSignatureMiddleware(t *testing.T) {
 // An unconfigured middleware refuses everything, and says why at once.
 func TestTwilioSignatureMiddlewareUnconfigured(t *testing.T) {
 	var logs smsLogBuffer
-	h := gateway.RequireTwilioSignature("", "gw.example.org", logs.logger())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := gateway.RequireSignature(twilio.Name, twilio.Signature("", "gw.example.org"), logs.logger())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("handler ran")
 	}))
 	srv := httptest.NewServer(h)
@@ -252,8 +252,8 @@ func TestTwilioInboundEndToEnd(t *testing.T) {
 	var srv *httptest.Server
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sms/twilio/tok/inbound", func(w http.ResponseWriter, r *http.Request) {
-		h := gateway.NewTwilioInboundHandler(s, func() { wakes.Add(1); proc.Notify() }, nil)
-		gateway.RequireTwilioSignature(twToken, srv.URL, nil)(h).ServeHTTP(w, r)
+		h := gateway.NewInboundSMSHandler(twilio.Provider.SMS, s, func() { wakes.Add(1); proc.Notify() }, nil)
+		gateway.RequireSignature(twilio.Name, twilio.Signature(twToken, srv.URL), nil)(h).ServeHTTP(w, r)
 	})
 	srv = httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -299,7 +299,7 @@ func TestTwilioInboundEndToEnd(t *testing.T) {
 	if a := twPost(t, srv.URL, "/sms/twilio/tok/inbound", twToken, url.Values{"MessageSid": {"SM2"}, "AccountSid": {twAccount}}, nil); a.status != 400 {
 		t.Errorf("signed but malformed: %d %q", a.status, a.body)
 	}
-	down := httptest.NewServer(gateway.NewTwilioInboundHandler(smsDownStore{}, nil, nil))
+	down := httptest.NewServer(gateway.NewInboundSMSHandler(twilio.Provider.SMS, smsDownStore{}, nil, nil))
 	t.Cleanup(down.Close)
 	if a := twPost(t, down.URL, "/", "", twInboundForm("SM3", twPhone, "HELP"), nil); a.status != 503 || strings.Contains(a.body, "Response") {
 		t.Errorf("database down: %d %q", a.status, a.body)
@@ -317,8 +317,8 @@ func TestTwilioDeliveryReports(t *testing.T) {
 	})
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := gateway.NewDeliveryReportHandler(gateway.ParseTwilioDeliveryReport, s, nil)
-		gateway.RequireTwilioSignature(twToken, srv.URL, nil)(h).ServeHTTP(w, r)
+		h := gateway.NewDeliveryReportHandler(twilio.Provider.SMS, s, nil)
+		gateway.RequireSignature(twilio.Name, twilio.Signature(twToken, srv.URL), nil)(h).ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	w := gateway.NewOutboxWorker(s, twSenders(twClient(fake, srv.URL+"/status")), smsFastOutbox(), nil)

@@ -305,8 +305,8 @@ func TestSessionEndEventOnlyCleansUp(t *testing.T) {
 		"&phoneNumber=%2B255700000001&status=Incomplete&cost=TZS+0.00&durationInMillis=30211&hopsCount=2" +
 		"&hopsMetadata=main%7Cmembership&input=1&lastAppResponse=CON+Enter+insurance+number&errorMessage="
 	r := g.post("/ussd/africastalking/"+token+"/events", "application/x-www-form-urlencoded", ev)
-	if r.status != http.StatusOK || r.body != "OK" {
-		t.Fatalf("event: %d %q", r.status, r.body)
+	if r.status != http.StatusOK || r.body != "OK" || r.contentType != "text/plain; charset=utf-8" {
+		t.Fatalf("event: %d %q %q", r.status, r.contentType, r.body)
 	}
 	if r := g.post("/ussd/africastalking/"+token+"/events", "application/x-www-form-urlencoded", "status=Success"); r.status != http.StatusBadRequest {
 		t.Fatalf("event without sessionId: %d", r.status)

@@ -1,8 +1,10 @@
 // Package providers holds what every aggregator package shares: the normalised
 // USSD hop, the reply to render, and the rules for turning an aggregator's input
-// field into the user's newest input. Each aggregator lives in its own
-// sub-package (providers/africastalking, providers/hubtel, ...) and knows
-// nothing of menus.
+// field into the user's newest input; the normalised SMS and the SMS clients'
+// one result and error; and Provider, the contract by which each aggregator
+// declares itself. Each aggregator lives in its own sub-package
+// (providers/africastalking, providers/hubtel, ...), listed in
+// providers/registry, and knows nothing of menus.
 //
 // Aggregators send input in one of two ways (protocols.md §3):
 //

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/policystore/pgtest"
+	"github.com/openimis/imis-gateway/providers/registry"
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
@@ -122,32 +123,9 @@ func TestServeRefusesAnUnmigratedDatabase(t *testing.T) {
 // would: migrate --dev-schema, seed-demo, serve, then the terminal simulator
 // walks a membership check.
 func TestMigrateSeedServeAndDial(t *testing.T) {
-	vars := map[string]string{
-		"DATABASE_URL": pgtest.NewDatabase(t, pgtest.Empty()),
-		// serve uses the default key prefix: a Redis of its own keeps a
-		// language chosen in a demo session from leaking into the test.
-		"REDIS_URL":   redistest.StartServer(t).URL(),
-		"LISTEN_ADDR": "127.0.0.1:0",
-		"LOG_LEVEL":   "warn",
-	}
+	vars := demoDatabase(t)
 	ctx := context.Background()
-	for range 2 { // the second run must be a harmless no-op
-		if out, _, err := runCmd(t, ctx, vars, "", "migrate", "--dev-schema"); err != nil {
-			t.Fatalf("migrate: %v\n%s", err, out)
-		}
-	}
-	out, _, err := runCmd(t, ctx, vars, "", "seed-demo", "--reset")
-	if err != nil || !strings.Contains(out, "101203401") || !strings.Contains(out, "all of Chamwino district") {
-		t.Fatalf("seed-demo: %v\n%s", err, out)
-	}
-
-	serveCtx, stop := context.WithCancel(ctx)
-	var stdout, stderr output
-	done := make(chan error, 1)
-	go func() {
-		done <- run(serveCtx, []string{"imis-gateway", "serve", "--dev"}, envOf(vars), strings.NewReader(""), &stdout, &stderr)
-	}()
-	base := waitForServer(t, &stdout, done)
+	base, stop := serveDev(t, vars)
 
 	simOut, _, err := runCmd(t, ctx, vars, "1\n101203401\nq\n", "sim", "--url", base, "--phone", "+255712111222")
 	if err != nil {
@@ -165,15 +143,82 @@ func TestMigrateSeedServeAndDial(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("hubtel is not enabled on this server, yet the simulator got: %v\n%s", err, simOut)
 	}
-
 	stop()
-	select {
-	case err := <-done:
+}
+
+// TestSimDialsEveryProvider walks the membership check with sim --provider
+// in every USSD provider's wire format, on a server that serves them all.
+func TestSimDialsEveryProvider(t *testing.T) {
+	vars := demoDatabase(t)
+	var names []string
+	for _, p := range registry.USSD() {
+		names = append(names, p.Name)
+		vars[p.EnvPrefix+"SERVICE_CODE"] = "*384*1234#"
+	}
+	vars["USSD_PROVIDERS"] = strings.Join(names, ",")
+	base, stop := serveDev(t, vars)
+	defer stop()
+	for _, name := range names {
+		simOut, _, err := runCmd(t, context.Background(), vars, "1\n101203401\nq\n", "sim", "--url", base, "--provider", name)
 		if err != nil {
-			t.Fatalf("serve: %v\n%s", err, stderr.String())
+			t.Fatalf("sim --provider %s: %v\n%s", name, err, simOut)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+		for _, want := range []string{"through " + name, "1. Check membership", "Juma Hassan Mrisho", "covered until", "session ended"} {
+			if !strings.Contains(simOut, want) {
+				t.Errorf("sim --provider %s lacks %q:\n%s", name, want, simOut)
+			}
+		}
+	}
+}
+
+// demoDatabase migrates (twice: the second run must be a harmless no-op) and
+// seeds a new database as a new user would, and returns the variables to
+// serve it with.
+func demoDatabase(t *testing.T) map[string]string {
+	t.Helper()
+	vars := map[string]string{
+		"DATABASE_URL": pgtest.NewDatabase(t, pgtest.Empty()),
+		// serve uses the default key prefix: a Redis of its own keeps a
+		// language chosen in a demo session from leaking into the test.
+		"REDIS_URL":   redistest.StartServer(t).URL(),
+		"LISTEN_ADDR": "127.0.0.1:0",
+		"LOG_LEVEL":   "warn",
+	}
+	ctx := context.Background()
+	for range 2 {
+		if out, _, err := runCmd(t, ctx, vars, "", "migrate", "--dev-schema"); err != nil {
+			t.Fatalf("migrate: %v\n%s", err, out)
+		}
+	}
+	out, _, err := runCmd(t, ctx, vars, "", "seed-demo", "--reset")
+	if err != nil || !strings.Contains(out, "101203401") || !strings.Contains(out, "all of Chamwino district") {
+		t.Fatalf("seed-demo: %v\n%s", err, out)
+	}
+	return vars
+}
+
+// serveDev runs serve --dev until stop, which fails t unless serve stops
+// cleanly, and returns its base URL.
+func serveDev(t *testing.T, vars map[string]string) (base string, stop func()) {
+	t.Helper()
+	serveCtx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr output
+	done := make(chan error, 1)
+	go func() {
+		done <- run(serveCtx, []string{"imis-gateway", "serve", "--dev"}, envOf(vars), strings.NewReader(""), &stdout, &stderr)
+	}()
+	base = waitForServer(t, &stdout, done)
+	return base, func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve: %v\n%s", err, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop")
+		}
 	}
 }
 

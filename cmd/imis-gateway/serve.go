@@ -23,28 +23,27 @@ import (
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/migrations"
 	"github.com/openimis/imis-gateway/policystore"
-	"github.com/openimis/imis-gateway/providers/africastalking"
-	"github.com/openimis/imis-gateway/providers/infobip"
-	"github.com/openimis/imis-gateway/providers/twilio"
+	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/registry"
 	"github.com/openimis/imis-gateway/sessions"
 )
 
 // defaultGOGC is serve's garbage collection target unless GOGC is set.
 const defaultGOGC = 400
 
-// devToken is the Africa's Talking callback token in --dev mode when
-// AT_CALLBACK_TOKEN is unset, so the simulator and the curl line just work.
+// devToken is every provider's callback token in --dev mode when its
+// <PREFIX>CALLBACK_TOKEN is unset, so the simulator and the curl line just
+// work.
 const devToken = "dev"
 
-var serveEnv = [][2]string{
+// serveEnv is what serve --help lists. The providers' variables come from
+// the registry: those every USSD provider has (ussdEnv), and each provider's
+// own (providerEnv).
+var serveEnv = slices.Concat([][2]string{
 	{"DATABASE_URL", "PostgreSQL URL of the openIMIS database (required)"},
 	{"REDIS_URL", "Redis URL: redis://, rediss://, cluster and sentinel forms in README (required)"},
 	{"LISTEN_ADDR", "HTTP listen address (default :8080)"},
-	{"USSD_PROVIDERS", "aggregators to serve: africastalking, hubtel, nalo, arkesel, infobip, beem (default africastalking)"},
-	{"AT_CALLBACK_TOKEN", "secret path segment of Africa's Talking callbacks (required unless --dev)"},
-	{"<NAME>_CALLBACK_TOKEN", "the same for each other provider: HUBTEL_, NALO_, ARKESEL_, INFOBIP_, BEEM_ (required unless --dev)"},
-	{"<NAME>_SERVICE_CODE", "the USSD code a provider serves, for wires that do not send it (NALO_, ARKESEL_, BEEM_)"},
-	{"<NAME>_ALLOW_FROM", "optional comma-separated CIDR allow-list of a provider's callers (AT_ALLOW_FROM, ...)"},
+}, ussdEnv(), [][2]string{
 	{"TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{"CLAIMS_VISIBLE_TO", "who sees an insuree's claims: insured (the insuree's and the head's phones, officers of the family's area), family, officers or anyone (default insured)"},
 	{"LOOKUP_LIMIT", "look-ups of insurance numbers outside the caller's own family, per phone, e.g. 10/h,30/d (default; off for none)"},
@@ -61,14 +60,7 @@ var serveEnv = [][2]string{
 	{"CURRENCY", "currency written with amounts (default TZS)"},
 	{"MESSAGES_DIR", "directory of <lang>.json files overriding any screen or SMS text (see README)"},
 	{"TRANSLITERATE", "languages whose accents are dropped to stay in GSM-7, comma-separated (default fr; \"none\" for none)"},
-	{"AT_USERNAME, AT_API_KEY", "Africa's Talking credentials for sending SMS (\"sandbox\" selects the sandbox); unset: SMS stay queued"},
-	{"AT_SENDER_ID", "registered sender id or short code for outgoing SMS (default: AT's shared sender)"},
-	{"AT_API_URL", "Africa's Talking API base URL (default: the live or sandbox endpoint)"},
-	{"<NAME>_SCREEN_BUDGET", "longest screen of a provider as GSM7/UCS2 characters, e.g. 120/70 (NALO_ default)"},
-	{"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN", "Twilio account for SMS (inbound webhooks are verified with the auth token)"},
-	{"TWILIO_FROM", "Twilio number or Messaging Service SID (MG...) replies are sent from"},
-	{"TWILIO_PUBLIC_URL", "public base URL Twilio calls (signatures cover it), e.g. https://gw.example.org"},
-	{"TWILIO_CALLBACK_TOKEN", "secret path segment of the Twilio webhooks (required with Twilio unless --dev)"},
+}, providerEnv(), [][2]string{
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
 	{"SMS_REPEAT_WINDOW", "identical SMS from one phone within this window get one reply (default 10m; 0 turns it off)"},
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
@@ -78,17 +70,65 @@ var serveEnv = [][2]string{
 	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 unless GOGC is set"},
+})
+
+// ussdEnv is the help of the variables every USSD provider has, spelled out
+// for the default provider and listed by prefix for the others.
+func ussdEnv() [][2]string {
+	ussd := registry.USSD()
+	first := registry.Default()
+	var others, needCode []string
+	for _, p := range ussd {
+		if p.Name != first.Name {
+			others = append(others, p.EnvPrefix)
+		}
+		if p.USSD.NeedsServiceCode {
+			needCode = append(needCode, p.EnvPrefix)
+		}
+	}
+	return [][2]string{
+		{"USSD_PROVIDERS", "aggregators to serve: " + strings.Join(registry.Names(ussd), ", ") + " (default " + first.Name + ")"},
+		{first.EnvPrefix + "CALLBACK_TOKEN", "secret path segment of " + first.Title + " callbacks (required unless --dev)"},
+		{"<NAME>_CALLBACK_TOKEN", "the same for each other provider: " + strings.Join(others, ", ") + " (required unless --dev)"},
+		{"<NAME>_SERVICE_CODE", "the USSD code a provider serves, for wires that do not send it (" + strings.Join(needCode, ", ") + ")"},
+		{"<NAME>_ALLOW_FROM", "optional comma-separated CIDR allow-list of a provider's callers (" + first.EnvPrefix + "ALLOW_FROM, ...)"},
+	}
+}
+
+// providerEnv is the help of each provider's own variables, with the screen
+// budgets between the USSD providers' and the others', where --help has
+// always listed them.
+func providerEnv() [][2]string {
+	var env [][2]string
+	var budgets []string
+	for _, p := range registry.USSD() {
+		if p.SMS != nil {
+			env = append(env, p.SMS.Help...)
+		}
+		if p.USSD.Budget != (providers.Budget{}) {
+			budgets = append(budgets, p.EnvPrefix)
+		}
+	}
+	env = append(env, [2]string{"<NAME>_SCREEN_BUDGET",
+		"longest screen of a provider as GSM7/UCS2 characters, e.g. 120/70 (" + strings.Join(budgets, ", ") + " default)"})
+	for _, p := range registry.All() {
+		if p.USSD == nil && p.SMS != nil {
+			env = append(env, p.SMS.Help...)
+		}
+	}
+	return env
 }
 
 type serveConfig struct {
 	databaseURL, redisURL, listen string
 	adminAddr                     string
 	providers                     map[string]gateway.ProviderConfig
+	senders                       map[string]gateway.Sender
+	sendWarnings                  []string // said once the logger is up
 	trustedProxies                []netip.Prefix
 	lang, region, currency        string
 	messagesDir                   string
 	transliterate                 map[string]bool
-	twilio                        gateway.TwilioConfig
 	auditUserID                   int
 	claimsVisibleTo               menus.ClaimsVisibility
 	lookups                       sessions.LookupLimits
@@ -146,24 +186,12 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("MESSAGES_DIR: %w", err)
 	}
-	atSMS := africastalking.NewSMSClient(africastalking.SMSConfig{
-		Username: env.getenv("AT_USERNAME"), APIKey: env.getenv("AT_API_KEY"),
-		SenderID: env.getenv("AT_SENDER_ID"), BaseURL: env.getenv("AT_API_URL"),
-	})
-	if !atSMS.Configured() {
-		log.Warn("Africa's Talking SMS sending is not configured (AT_USERNAME, AT_API_KEY): SMS stay queued in imis_gateway.outbox")
+	for _, warning := range cfg.sendWarnings {
+		log.Warn(warning)
 	}
-	senders := map[string]gateway.Sender{africastalking.Name: gateway.ATSender(atSMS)}
-	if cfg.twilio.Token != "" {
-		senders[twilio.Name] = gateway.TwilioSender(twilio.NewSMSClient(twilio.SMSConfig{
-			AccountSID: env.getenv("TWILIO_ACCOUNT_SID"), AuthToken: cfg.twilio.AuthToken, From: env.getenv("TWILIO_FROM"),
-			StatusCallback: strings.TrimSuffix(cfg.twilio.PublicURL, "/") + gateway.TwilioStatusPath(cfg.twilio.Token),
-			BaseURL:        env.getenv("TWILIO_API_URL"),
-		}))
-	}
-	outbox := gateway.NewOutboxWorker(store, senders, gateway.OutboxOptions{}, log)
-	registry := prometheus.NewRegistry()
-	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), registry, log)
+	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{}, log)
+	metricsRegistry := prometheus.NewRegistry()
+	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
 	engine := menus.New(store, menus.Options{
 		Location:        cfg.location,
@@ -186,7 +214,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	})
 	smsOpts := cfg.smsLimits
 	smsOpts.Log, smsOpts.PhoneRegion, smsOpts.Location = log, cfg.region, cfg.location
-	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(registry)
+	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(metricsRegistry)
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOpts),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
 
@@ -194,7 +222,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Logger:   log,
 		Sessions: sessionStore,
 		Menus:    engine,
-		Registry: registry,
+		Registry: metricsRegistry,
 		Ready: []gateway.Checker{
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
@@ -204,7 +232,6 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
 		TrustedProxies: cfg.trustedProxies,
-		Twilio:         cfg.twilio,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
 		SimulatorToken: simulatorToken(cfg),
 		MetricsOnAdmin: cfg.adminAddr != "",
@@ -341,7 +368,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	if !menus.Supported(cfg.lang) {
 		problems = append(problems, fmt.Sprintf("DEFAULT_LANGUAGE %q: want en, fr, sw or ne", cfg.lang))
 	}
-	cfg.twilio = loadTwilio(getenv, dev, &problems)
+	cfg.senders, cfg.sendWarnings = loadSMS(getenv, dev, cfg.providers, &problems)
 	if v := getenv("GATEWAY_AUDIT_USER_ID"); v != "" {
 		if _, err := fmt.Sscanf(v, "%d", &cfg.auditUserID); err != nil {
 			problems = append(problems, fmt.Sprintf("GATEWAY_AUDIT_USER_ID %q: want an integer (a \"tblUsers\".\"UserID\")", v))
@@ -408,19 +435,11 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 // simulatorToken is the token written into the browser simulator's page:
 // only in development, where the token is no secret.
 func simulatorToken(cfg serveConfig) string {
-	if !cfg.dev {
+	p, ok := registry.Simulator()
+	if !cfg.dev || !ok {
 		return ""
 	}
-	return cfg.providers[africastalking.Name].Token
-}
-
-// envPrefix is how a provider's variables are named: AT_CALLBACK_TOKEN,
-// HUBTEL_CALLBACK_TOKEN, ...
-func envPrefix(provider string) string {
-	if provider == africastalking.Name {
-		return "AT_"
-	}
-	return strings.ToUpper(provider) + "_"
+	return cfg.providers[p.Name].Token
 }
 
 // loadProviders reads USSD_PROVIDERS and each enabled provider's settings. A
@@ -428,16 +447,18 @@ func envPrefix(provider string) string {
 // callbacks would be open to anyone who guesses the URL.
 func loadProviders(getenv func(string) string, dev bool, problems *[]string) map[string]gateway.ProviderConfig {
 	out := map[string]gateway.ProviderConfig{}
-	for _, name := range strings.Split(cmp.Or(getenv("USSD_PROVIDERS"), africastalking.Name), ",") {
+	for _, name := range strings.Split(cmp.Or(getenv("USSD_PROVIDERS"), registry.Default().Name), ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
 			continue
 		}
-		if !slices.Contains(gateway.USSDProviders, name) {
-			*problems = append(*problems, fmt.Sprintf("USSD_PROVIDERS: unknown provider %q (known: %s)", name, strings.Join(gateway.USSDProviders, ", ")))
+		p, ok := registry.Lookup(name)
+		if !ok || p.USSD == nil {
+			*problems = append(*problems, fmt.Sprintf("USSD_PROVIDERS: unknown provider %q (known: %s)", name,
+				strings.Join(registry.Names(registry.USSD()), ", ")))
 			continue
 		}
-		env := envPrefix(name)
+		env := p.EnvPrefix
 		pc := gateway.ProviderConfig{Token: getenv(env + "CALLBACK_TOKEN"), ServiceCode: getenv(env + "SERVICE_CODE")}
 		if pc.Token == "" {
 			if dev {
@@ -446,7 +467,7 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 				*problems = append(*problems, env+"CALLBACK_TOKEN is required for provider "+name+" (or run with --dev)")
 			}
 		}
-		pc.Budget = gateway.DefaultBudgets[name]
+		pc.Budget = menus.Budget{GSM7: p.USSD.Budget.GSM7, UCS2: p.USSD.Budget.UCS2}
 		if v := getenv(env + "SCREEN_BUDGET"); v != "" {
 			var b menus.Budget
 			if _, err := fmt.Sscanf(v, "%d/%d", &b.GSM7, &b.UCS2); err != nil || b.GSM7 < 40 || b.UCS2 < 20 {
@@ -542,36 +563,34 @@ func loadSMSLimits(getenv func(string) string, problems *[]string) gateway.SMSOp
 	return o
 }
 
-// loadTwilio reads the Twilio SMS settings: all or nothing, since a
-// half-configured Twilio would accept messages it cannot answer or verify.
-func loadTwilio(getenv func(string) string, dev bool, problems *[]string) gateway.TwilioConfig {
-	names := []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_PUBLIC_URL"}
-	var missing []string
-	for _, n := range names {
-		if getenv(n) == "" {
-			missing = append(missing, n)
+// loadSMS reads each SMS provider's settings: the outbox's senders, what to
+// warn of at start, and the callbacks of a provider whose callbacks have
+// settings of their own (one without USSD), added to callbacks.
+func loadSMS(getenv func(string) string, dev bool, callbacks map[string]gateway.ProviderConfig,
+	problems *[]string) (map[string]gateway.Sender, []string) {
+	tokenInDev := ""
+	if dev {
+		tokenInDev = devToken
+	}
+	senders := map[string]gateway.Sender{}
+	var warnings []string
+	for _, p := range registry.All() {
+		if p.SMS == nil {
+			continue
+		}
+		settings, bad := p.SMS.Settings(getenv, tokenInDev)
+		*problems = append(*problems, bad...)
+		if settings.Sender != nil {
+			senders[p.Name] = settings.Sender
+		}
+		if settings.Warning != "" {
+			warnings = append(warnings, settings.Warning)
+		}
+		if cb := settings.Callbacks; cb != nil {
+			callbacks[p.Name] = gateway.ProviderConfig{Token: cb.Token, Signature: cb.Signature}
 		}
 	}
-	if len(missing) == len(names) && getenv("TWILIO_CALLBACK_TOKEN") == "" {
-		return gateway.TwilioConfig{}
-	}
-	cfg := gateway.TwilioConfig{Token: getenv("TWILIO_CALLBACK_TOKEN"), AuthToken: getenv("TWILIO_AUTH_TOKEN"), PublicURL: getenv("TWILIO_PUBLIC_URL")}
-	if len(missing) > 0 {
-		*problems = append(*problems, "Twilio is partly configured; also set "+strings.Join(missing, ", "))
-	}
-	if cfg.Token == "" {
-		if dev {
-			cfg.Token = devToken
-		} else {
-			*problems = append(*problems, "TWILIO_CALLBACK_TOKEN is required with Twilio (or run with --dev)")
-		}
-	}
-	if cfg.PublicURL != "" {
-		if err := twilio.ValidPublicURL(cfg.PublicURL); err != nil {
-			*problems = append(*problems, fmt.Sprintf("TWILIO_PUBLIC_URL: %v", err))
-		}
-	}
-	return cfg
+	return senders, warnings
 }
 
 // lookupEnv tells an unset variable from one set to "none".
@@ -624,32 +643,31 @@ func printBanner(env *environment, addr net.Addr, cfg serveConfig) {
 		}
 	}
 	base := "http://" + net.JoinHostPort(host, port)
-	token := func(provider string) string {
+	callbackURL := func(p providers.Provider) string {
+		token := "<" + p.EnvPrefix + "CALLBACK_TOKEN>"
 		if cfg.dev {
-			return cfg.providers[provider].Token
+			token = cfg.providers[p.Name].Token
 		}
-		return "<" + envPrefix(provider) + "CALLBACK_TOKEN>"
+		return base + providers.USSDPath(p.Name, token)
+	}
+	var enabled []providers.Provider
+	for _, p := range registry.USSD() {
+		if _, on := cfg.providers[p.Name]; on {
+			enabled = append(enabled, p)
+		}
 	}
 	fmt.Fprintf(env.stdout, "imis-gateway is serving on %s\n\nCallback URLs (set them in each aggregator's dashboard, behind HTTPS):\n", base)
-	for _, name := range gateway.USSDProviders {
-		if _, on := cfg.providers[name]; !on {
-			continue
+	for _, p := range enabled {
+		line := fmt.Sprintf("  %-15s %s", p.Name, callbackURL(p))
+		if p.USSD.CallbackNote != nil {
+			line += "   " + p.USSD.CallbackNote(callbackURL(p))
 		}
-		path := gateway.USSDPath(name, token(name))
-		switch name {
-		case africastalking.Name:
-			fmt.Fprintf(env.stdout, "  %-15s %s%s   (events: %s%s/events)\n", name, base, path, base, path)
-		case infobip.Name:
-			fmt.Fprintf(env.stdout, "  %-15s %s%s   (Infobip adds /session/{id}/start|response|end)\n", name, base, path)
-		default:
-			fmt.Fprintf(env.stdout, "  %-15s %s%s\n", name, base, path)
-		}
+		fmt.Fprintln(env.stdout, line)
 	}
-	if _, on := cfg.providers[africastalking.Name]; on {
-		fmt.Fprintf(env.stdout, `
-Try a hop:
-  curl -s -d sessionId=demo-1 -d serviceCode='*384*1234#' --data-urlencode phoneNumber=+255712111222 -d text= %s/ussd/africastalking/%s
-`, base, token(africastalking.Name))
+	for _, p := range enabled {
+		if p.USSD.TryHop != nil {
+			fmt.Fprintf(env.stdout, "\nTry a hop:\n  %s\n", p.USSD.TryHop(callbackURL(p)))
+		}
 	}
 	fmt.Fprintf(env.stdout, "\nOr dial it like a phone:  imis-gateway sim --url %s\n", base)
 	if cfg.dev {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openimis/imis-gateway/providers/registry"
 	"github.com/openimis/imis-gateway/providers/simphone"
 )
 
@@ -19,9 +20,9 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "sim",
 		"Dial the running gateway like a feature phone. Type the digits of each screen's choice and\n"+
 			"press Enter; an empty line after a final screen dials again; 'q' (or end of input) quits.",
-		[][2]string{{"<NAME>_CALLBACK_TOKEN", "callback token to use when --token is not given (AT_CALLBACK_TOKEN, HUBTEL_...)"}})
+		[][2]string{{"<NAME>_CALLBACK_TOKEN", "callback token to use when --token is not given (" + simTokenExample() + ")"}})
 	base := fs.String("url", "http://localhost:8080", "base URL of the gateway")
-	provider := fs.String("provider", "africastalking", "wire format to speak: "+strings.Join(simphone.Providers, ", "))
+	provider := fs.String("provider", registry.Default().Name, "wire format to speak: "+strings.Join(simphone.Providers, ", "))
 	token := fs.String("token", "", "the provider's callback token (default <NAME>_CALLBACK_TOKEN, else \""+devToken+"\")")
 	msisdn := fs.String("phone", "+255712111222", "phone number that dials (E.164)")
 	code := fs.String("code", "*384*1234#", "USSD service code dialled")
@@ -30,9 +31,10 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *token == "" {
-		*token = cmp.Or(env.getenv(envPrefix(*provider)+"CALLBACK_TOKEN"), devToken)
+	if p, ok := registry.Lookup(*provider); ok && *token == "" {
+		*token = env.getenv(p.EnvPrefix + "CALLBACK_TOKEN")
 	}
+	*token = cmp.Or(*token, devToken)
 	phone, err := simphone.New(*provider, *base, *token, *msisdn, *code, &http.Client{Timeout: *timeout})
 	if err != nil {
 		return err
@@ -70,6 +72,13 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 			return in.Err()
 		}
 	}
+}
+
+// simTokenExample names the first two providers' token variables:
+// "AT_CALLBACK_TOKEN, HUBTEL_...".
+func simTokenExample() string {
+	ussd := registry.USSD()
+	return ussd[0].EnvPrefix + "CALLBACK_TOKEN, " + ussd[1].EnvPrefix + "..."
 }
 
 // show draws the screen as a phone would, with its length: aggregators cut

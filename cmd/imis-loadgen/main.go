@@ -1,6 +1,7 @@
 // Command imis-loadgen drives a running imis-gateway with concurrent USSD
-// sessions in Africa's Talking's wire format and reports throughput and
-// latency, beside those of a minimal server measured in the same run.
+// sessions in a provider's wire format (the registry's default unless
+// -provider says otherwise) and reports throughput and latency, beside those
+// of a minimal server measured in the same run.
 //
 // Sessions are a mix (-mix) of three kinds, each of three or four hops:
 //
@@ -15,7 +16,7 @@
 // client gives each client one number for all its sessions instead.
 //
 // The ceiling (imis-loadgen ceiling) is a minimal net/http server answering
-// the same requests with constant screens: the most this machine can carry
+// the default provider's requests with constant screens: the most this machine can carry
 // for the load's shape. With -ceiling URL the generator measures it first,
 // then the gateway, and reports the gateway as a fraction of it, since
 // absolute numbers alone say little on a shared machine.
@@ -42,7 +43,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers"
+	"github.com/openimis/imis-gateway/providers/registry"
 )
+
+// serviceCode is the code every session dials.
+const serviceCode = "*384*1234#"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,8 +64,9 @@ func main() {
 }
 
 type config struct {
-	endpoint string // the gateway's Africa's Talking USSD URL
+	endpoint string // the gateway's USSD callback URL, token included
 	ceiling  string // the ceiling's, "" for none
+	wire     providers.Client
 	clients  int
 	duration time.Duration
 	warmup   time.Duration
@@ -96,7 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of the gateway")
 	ceiling := fs.String("ceiling", "", "base URL of an 'imis-loadgen ceiling' server to measure first, in the same run")
-	token := fs.String("token", "dev", "Africa's Talking callback token")
+	provider := fs.String("provider", registry.Default().Name, "wire format to speak: "+strings.Join(registry.Names(registry.USSD()), ", "))
+	token := fs.String("token", "dev", "the provider's callback token")
 	clients := fs.Int("clients", 50, "concurrent clients, each running one session after another")
 	duration := fs.Duration("duration", 20*time.Second, "measured run time (for each of the ceiling and the gateway)")
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before each run")
@@ -120,9 +129,14 @@ Flags:`)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	path := "/ussd/africastalking/" + url.PathEscape(*token)
+	p, ok := registry.Lookup(*provider)
+	if !ok || p.USSD == nil {
+		return fmt.Errorf("unknown provider %q (known: %s)", *provider, strings.Join(registry.Names(registry.USSD()), ", "))
+	}
+	path := providers.USSDPath(p.Name, url.PathEscape(*token))
 	cfg := config{
 		endpoint: strings.TrimRight(*base, "/") + path,
+		wire:     p.USSD.Client,
 		clients:  *clients,
 		duration: *duration,
 		warmup:   *warmup,
@@ -130,6 +144,9 @@ Flags:`)
 		chfids:   strings.Split(*chfids, ","),
 	}
 	if *ceiling != "" {
+		if p.Name != registry.Default().Name {
+			return fmt.Errorf("the ceiling speaks %s only", registry.Default().Name)
+		}
 		cfg.ceiling = strings.TrimRight(*ceiling, "/") + path
 	}
 	if cfg.clients < 1 || cfg.duration <= 0 {
@@ -271,22 +288,30 @@ func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) 
 	for c := range cfg.clients {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(seed, uint64(c)))
-			conn := &httpConn{host: target.Host, path: target.EscapedPath(), timeout: cfg.timeout, phone: phone(int64(c))}
+			conn := &httpConn{host: target.Host, timeout: cfg.timeout}
 			defer conn.close()
+			call := providers.Call{URL: endpoint, MSISDN: phone(int64(c)), ServiceCode: serviceCode}
 			st := clientStats{latencies: make([]time.Duration, 0, 1<<16), sessions: map[string]int64{}}
 			for n := 0; !stop.Load(); n++ {
 				kind := pick(cfg.mix, r)
-				id := fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
-				switch {
-				case kind == kindClaims:
+				call.Session = fmt.Sprintf("load-%d-%d-%d", time.Now().UnixNano(), c, n)
+				var inputs []string
+				switch kind {
+				case kindMembership:
+					call.MSISDN = phone(nextPhone.Add(1))
+					inputs = []string{"1", cfg.chfids[r.IntN(len(cfg.chfids))]}
+				case kindUnknown:
+					call.MSISDN = phone(nextPhone.Add(1))
+					inputs = []string{"1", fmt.Sprintf("U%08d", r.IntN(100_000_000))}
+				case kindClaims:
 					h := cfg.claims[r.IntN(len(cfg.claims))]
-					conn.phone = url.QueryEscape(h.phone)
-				case cfg.phonePerClient:
-					conn.phone = phone(int64(c))
-				default:
-					conn.phone = phone(nextPhone.Add(1))
+					call.MSISDN = h.phone
+					inputs = []string{"2", h.chfid, "98"}
 				}
-				ok := st.session(ctx, conn, cfg, kind, id, r, &measuring)
+				if cfg.phonePerClient && kind != kindClaims {
+					call.MSISDN = phone(int64(c))
+				}
+				ok := st.session(ctx, conn, cfg.wire, call, inputs, &measuring)
 				if ok && measuring.Load() {
 					st.sessions[kind]++
 				}
@@ -328,26 +353,22 @@ func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) 
 	return res, nil
 }
 
-// phone is the n-th load phone number, form-encoded: +25571 and seven
-// digits from n, ten million Tanzanian mobile numbers.
-func phone(n int64) string { return fmt.Sprintf("%%2B25571%07d", n%10_000_000) }
+// phone is the n-th load phone number: +25571 and seven digits from n, ten
+// million Tanzanian mobile numbers.
+func phone(n int64) string { return fmt.Sprintf("+25571%07d", n%10_000_000) }
 
-// session runs one session of kind; false when a hop failed.
-func (st *clientStats) session(ctx context.Context, conn *httpConn, cfg config, kind, id string, r *rand.Rand, measuring *atomic.Bool) bool {
-	var texts []string
-	switch kind {
-	case kindMembership:
-		chfid := cfg.chfids[r.IntN(len(cfg.chfids))]
-		texts = []string{"", "1", "1*" + chfid}
-	case kindUnknown:
-		texts = []string{"", "1", fmt.Sprintf("1*U%08d", r.IntN(100_000_000))}
-	case kindClaims:
-		chfid := cfg.claims[r.IntN(len(cfg.claims))].chfid
-		texts = []string{"", "2", "2*" + chfid, "2*" + chfid + "*98"}
-	}
-	for i, text := range texts {
+// session dials, then sends inputs one by one until an answer ends the
+// session (a claims list that fits one screen has no next page); false when
+// a hop failed. The third request carries the insurance number: a look-up.
+func (st *clientStats) session(ctx context.Context, conn *httpConn, wire providers.Client, call providers.Call, inputs []string, measuring *atomic.Bool) bool {
+	call.Transcript = ""
+	for i, input := range append([]string{serviceCode}, inputs...) {
+		call.Seq, call.Start, call.Input = i+1, i == 0, input
+		if i > 0 {
+			call.Transcript = strings.TrimPrefix(call.Transcript+"*"+input, "*")
+		}
 		start := time.Now()
-		reply, err := conn.hop(ctx, id, text)
+		reply, err := conn.hop(ctx, wire, call)
 		took := time.Since(start)
 		if !measuring.Load() {
 			if err != nil {
@@ -365,12 +386,12 @@ func (st *clientStats) session(ctx context.Context, conn *httpConn, cfg config, 
 		st.latencies = append(st.latencies, took)
 		if i == 2 {
 			st.lookups = append(st.lookups, took)
-			if bytes.Contains(reply, []byte("Too many")) {
+			if strings.Contains(reply.Text, "Too many") {
 				st.limited++
 			}
 		}
-		if bytes.HasPrefix(reply, []byte("END")) {
-			break // a claims list that fitted one screen has no next page
+		if reply.End {
+			break
 		}
 	}
 	return true
@@ -392,23 +413,28 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // per request, and on a 2-core machine shared with the gateway, Redis and
 // PostgreSQL every cycle the generator spends is taken from what it measures.
 type httpConn struct {
-	host, path string
-	phone      string // form-encoded
-	timeout    time.Duration
-	conn       net.Conn
-	r          *bufio.Reader
-	req        []byte
+	host    string
+	timeout time.Duration
+	conn    net.Conn
+	r       *bufio.Reader
+	req     []byte
 }
 
-func (c *httpConn) hop(ctx context.Context, session, text string) ([]byte, error) {
-	reply, err := c.roundTrip(ctx, session, text)
+// hop sends the request wire makes of call and reads the answer.
+func (c *httpConn) hop(ctx context.Context, wire providers.Client, call providers.Call) (providers.Reply, error) {
+	req, err := wire.Hop(call)
+	if err != nil {
+		return providers.Reply{}, err
+	}
+	body, err := c.roundTrip(ctx, req)
 	if err != nil {
 		c.close() // the next hop reconnects
+		return providers.Reply{}, err
 	}
-	return reply, err
+	return wire.Read(body)
 }
 
-func (c *httpConn) roundTrip(ctx context.Context, session, text string) ([]byte, error) {
+func (c *httpConn) roundTrip(ctx context.Context, req providers.Request) ([]byte, error) {
 	if c.conn == nil {
 		d := net.Dialer{Timeout: c.timeout}
 		conn, err := d.DialContext(ctx, "tcp", c.host)
@@ -417,10 +443,10 @@ func (c *httpConn) roundTrip(ctx context.Context, session, text string) ([]byte,
 		}
 		c.conn, c.r = conn, bufio.NewReaderSize(conn, 4096)
 	}
-	body := "sessionId=" + url.QueryEscape(session) +
-		"&serviceCode=%2A384%2A1234%23&phoneNumber=" + c.phone + "&networkCode=99999&text=" + url.QueryEscape(text)
-	c.req = fmt.Appendf(c.req[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
-		"Content-Length: %d\r\n\r\n%s", c.path, c.host, len(body), body)
+	path := strings.TrimPrefix(req.URL, "http://"+c.host)
+	c.req = fmt.Appendf(c.req[:0], "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		req.Method, path, c.host, req.ContentType, len(req.Body))
+	c.req = append(c.req, req.Body...)
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return nil, err
 	}
@@ -535,9 +561,10 @@ func printRatio(w io.Writer, gateway, ceiling *result) {
 		gateway.hopsPerSecond(), ceiling.hopsPerSecond(), percentile(gateway.latencies, .99), percentile(ceiling.latencies, .99))
 }
 
-// serveCeiling serves constant screens for Africa's Talking hops, the way
-// the smallest Go web service would (net/http, a form parse): what the
-// machine can carry for the load's shape when the gateway does no work.
+// serveCeiling serves constant screens for the default provider's hops, the
+// way the smallest Go web service would (net/http, the provider's parse and
+// render): what the machine can carry for the load's shape when the gateway
+// does no work.
 func serveCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("imis-loadgen ceiling", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -561,21 +588,23 @@ func serveCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// ceilingHandler answers a hop whose text holds a number with an END
-// screen, any other with a CON menu, each of the gateway's usual length.
+// ceilingHandler answers a hop whose input holds a number with an ending
+// screen, any other with a menu, each of the gateway's usual length.
 func ceilingHandler() http.Handler {
-	menu := []byte("CON Health insurance\n1. Check membership\n2. Claim status\n3. Language")
-	answer := []byte("END Juma Hassan Mrisho\nNo. 101203401\nCHF Family Basic: covered until 24 Jun 2027")
+	wire := registry.Default().USSD
+	menu := providers.Reply{Text: "Health insurance\n1. Check membership\n2. Claim status\n3. Language"}
+	answer := providers.Reply{Text: "Juma Hassan Mrisho\nNo. 101203401\nCHF Family Basic: covered until 24 Jun 2027", End: true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.FormValue("sessionId") == "" {
-			http.NotFound(w, r)
+		hop, err := wire.Parse(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if strings.Contains(r.FormValue("text"), "*") {
-			w.Write(answer) //nolint:errcheck
-			return
+		reply := menu
+		if len(hop.Text) > 2 {
+			reply = answer
 		}
-		w.Write(menu) //nolint:errcheck
+		w.Header().Set("Content-Type", wire.ContentType)
+		w.Write(wire.Render(hop, reply)) //nolint:errcheck
 	})
 }

@@ -100,11 +100,6 @@ func restorePlus(v string) string {
 	return v
 }
 
-// WriteReply answers a hop with Body(rep).
-func WriteReply(w http.ResponseWriter, rep providers.Reply) {
-	wire.Write(w, textType, Body(rep))
-}
-
 // Body renders rep as AT's wire text: "CON " (wait for input) or "END " (close
 // the session), then the screen, trimmed. AT reportedly refuses whitespace
 // before the prefix (protocols.md §1.2), so the prefix is followed by exactly

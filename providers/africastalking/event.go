@@ -85,9 +85,3 @@ func count(s string, bits int) int64 {
 	}
 	return int64(n)
 }
-
-// WriteEventAck answers an end-of-session notification: AT expects 200 and
-// reads no body, "OK" is for people watching the traffic.
-func WriteEventAck(w http.ResponseWriter) {
-	wire.Write(w, textType, []byte("OK"))
-}

@@ -81,29 +81,12 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 	}
 }
 
-// Configured reports whether the client has a username and an API key.
-func (c *SMSClient) Configured() bool { return c.username != "" && c.apiKey != "" }
+// Configured reports whether the client has a username and an API key; a
+// nil client has neither.
+func (c *SMSClient) Configured() bool { return c != nil && c.username != "" && c.apiKey != "" }
 
 // Endpoint is the URL Send posts to.
 func (c *SMSClient) Endpoint() string { return c.post.Endpoint }
-
-// SendResult is AT's answer for an accepted message.
-type SendResult struct {
-	MessageID  string // AT's messageId; delivery reports carry it as id
-	Status     string // the recipient's status as sent, e.g. "Success"
-	StatusCode int    // 100 Processed, 101 Sent or 102 Queued
-	Number     string // the recipient as AT read it
-	Cost       string // as AT reports it, e.g. "KES 0.8000"
-	// Parts is the number of SMS parts the message takes, by the GSM-7 and
-	// UCS-2 rules of protocols.md §6 (AT does not report it).
-	Parts int
-}
-
-// SendError is a send that AT did not accept. It is the type every SMS
-// client returns, so that the gateway reads all their refusals with one
-// conversion. From AT, Config means a plain-text 401 or a redirecting
-// AT_API_URL, StatusCode is the recipient's statusCode, and Code stays 0.
-type SendError = smsapi.SendError
 
 // Recipient statusCode values (protocols.md §2.4).
 const (
@@ -114,8 +97,13 @@ const (
 	codeGatewayError  = 501
 )
 
-// Send sends message to one E.164 number. It returns a *SendError when AT
-// does not accept the message, and never retries by itself.
+// Send sends message to one E.164 number. It returns a *providers.SendError
+// when AT does not accept the message, and never retries by itself.
+//
+// An accepted message's result carries AT's messageId (delivery reports name
+// it id), the recipient's status text and statusCode, the number as AT read
+// it, the cost as AT reports it, and the parts it takes by the GSM-7 and
+// UCS-2 rules of protocols.md §6 (AT does not report them).
 //
 // The outcome is AT's per-recipient statusCode, never the HTTP status alone:
 // 100/101/102 accepted, 500/501 retryable, anything else permanent with AT's
@@ -123,18 +111,19 @@ const (
 // is a configuration error, other 4xx are permanent. A network failure
 // before the request was fully written is retryable; a failure or timeout
 // after it was written, or a 2xx whose body cannot be read, is MaybeSent.
-func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult, err error) {
+// Errors carry the recipient's statusCode as StatusCode, never a Code.
+func (c *SMSClient) Send(ctx context.Context, to, message string) (_ providers.SendResult, err error) {
 	defer smsapi.Attribute(&err, Name)
 	to = strings.TrimSpace(to)
 	switch {
 	case !c.Configured():
-		return SendResult{}, &SendError{Config: true, Status: "NotConfigured",
+		return providers.SendResult{}, &providers.SendError{Config: true, Status: "NotConfigured",
 			Reason: "no AT username or API key (AT_USERNAME, AT_API_KEY)"}
 	case to == "" || strings.ContainsAny(to, ", \t\r\n"):
 		// AT reads a comma-separated list; this client sends to one.
-		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
+		return providers.SendResult{}, &providers.SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
 	case strings.TrimSpace(message) == "":
-		return SendResult{}, &SendError{Status: "EmptyMessage", Reason: "empty message"}
+		return providers.SendResult{}, &providers.SendError{Status: "EmptyMessage", Reason: "empty message"}
 	}
 
 	form := url.Values{
@@ -149,14 +138,14 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 
 	resp, body, failed := c.post.PostForm(ctx, form, func(r *http.Request) { r.Header.Set("apiKey", c.apiKey) })
 	if failed != nil {
-		return SendResult{}, failed
+		return providers.SendResult{}, failed
 	}
 
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
 		res, err := recipientOutcome(body, code)
 		if err != nil {
-			return SendResult{}, err
+			return providers.SendResult{}, err
 		}
 		res.Parts = smsParts(message)
 		return res, nil
@@ -164,18 +153,18 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 		// Bad key or username, sandbox key against live or the reverse, a
 		// key changed in the last ~20 minutes, or an unregistered sender
 		// (protocols.md §2.4). The body is plain text, not JSON.
-		return SendResult{}, &SendError{Config: true, HTTPStatus: code, Status: "Unauthorized",
+		return providers.SendResult{}, &providers.SendError{Config: true, HTTPStatus: code, Status: "Unauthorized",
 			Reason: smsapi.OrDefault(smsapi.Snippet(body), "authentication refused") + " (check AT_USERNAME, AT_API_KEY, AT_SENDER_ID and AT_API_URL)"}
 	case code == http.StatusTooManyRequests:
-		return SendResult{}, &SendError{Retryable: true, Throttled: true, HTTPStatus: code, Status: "HTTP 429",
+		return providers.SendResult{}, &providers.SendError{Retryable: true, Throttled: true, HTTPStatus: code, Status: "HTTP 429",
 			RetryAfter: smsapi.RetryAfter(resp.Header.Get("Retry-After")), Reason: smsapi.OrDefault(smsapi.Snippet(body), "too many requests")}
 	case code >= 500:
-		return SendResult{}, &SendError{Retryable: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
+		return providers.SendResult{}, &providers.SendError{Retryable: true, HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
 			RetryAfter: smsapi.RetryAfter(resp.Header.Get("Retry-After")), Reason: smsapi.OrDefault(smsapi.Snippet(body), http.StatusText(code))}
 	case code >= 300 && code < 400:
-		return SendResult{}, c.post.Redirected(resp, "set AT_API_URL to the final https URL")
+		return providers.SendResult{}, c.post.Redirected(resp, "set AT_API_URL to the final https URL")
 	default:
-		return SendResult{}, &SendError{HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
+		return providers.SendResult{}, &providers.SendError{HTTPStatus: code, Status: "HTTP " + strconv.Itoa(code),
 			Reason: smsapi.OrDefault(smsapi.Snippet(body), http.StatusText(code))}
 	}
 }
@@ -196,12 +185,12 @@ type sendResponse struct {
 }
 
 // recipientOutcome reads the per-recipient outcome of a 2xx answer.
-func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
+func recipientOutcome(body []byte, httpStatus int) (providers.SendResult, error) {
 	var r sendResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		// A 2xx means AT took the request; without the body nobody knows
 		// whether it sent (an XML answer if Accept were ignored, a proxy page).
-		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
+		return providers.SendResult{}, &providers.SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
 			Reason: "undecodable answer to an accepted request (it may have been sent): " + smsapi.OrDefault(smsapi.Snippet(body), "empty body")}
 	}
 	data := r.SMSMessageData
@@ -215,13 +204,13 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 		if msg != "" && !strings.ContainsFunc(msg, unicode.IsSpace) && len(msg) <= 64 {
 			status = msg
 		}
-		return SendResult{}, &SendError{HTTPStatus: httpStatus, Status: status,
+		return providers.SendResult{}, &providers.SendError{HTTPStatus: httpStatus, Status: status,
 			Reason: "no recipient accepted: " + smsapi.OrDefault(msg, "empty answer")}
 	}
 	rc := data.Recipients[0]
 	status := smsapi.Clean(rc.Status, 64)
 	code := int(rc.StatusCode)
-	res := SendResult{
+	res := providers.SendResult{
 		MessageID:  smsapi.Clean(rc.MessageID, 128),
 		Status:     status,
 		StatusCode: code,
@@ -235,10 +224,10 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 	case code == codeProcessed || code == codeSent || code == codeQueued, code == 0 && status == "Success":
 		return res, nil
 	case code == codeInternalError || code == codeGatewayError:
-		return SendResult{}, &SendError{Retryable: true, HTTPStatus: httpStatus, StatusCode: code,
+		return providers.SendResult{}, &providers.SendError{Retryable: true, HTTPStatus: httpStatus, StatusCode: code,
 			Status: smsapi.OrDefault(status, "statusCode "+strconv.Itoa(code)), Reason: "recipient status " + recipientText(code, status)}
 	default:
-		return SendResult{}, &SendError{HTTPStatus: httpStatus, StatusCode: code,
+		return providers.SendResult{}, &providers.SendError{HTTPStatus: httpStatus, StatusCode: code,
 			Status: smsapi.OrDefault(status, "statusCode "+strconv.Itoa(code)), Reason: "recipient status " + recipientText(code, status)}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
 )
@@ -30,7 +31,7 @@ func TestSendAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SendResult{MessageID: attest.MessageID(1), Status: "Success", StatusCode: 101, Number: testPhone,
+	want := providers.SendResult{MessageID: attest.MessageID(1), Status: "Success", StatusCode: 101, Number: testPhone,
 		Cost: "KES 0.8000", Parts: 1}
 	if res != want {
 		t.Errorf("result\n got %+v\nwant %+v", res, want)
@@ -129,7 +130,7 @@ func TestSendThrottledRetryAfter(t *testing.T) {
 	fake := attest.New(t)
 	fake.Enqueue(attest.Throttled(42))
 	_, err := newTestClient(fake, nil).Send(context.Background(), testPhone, "hello")
-	var se *SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || se.RetryAfter != 42*time.Second {
 		t.Fatalf("err %v, want RetryAfter 42s", err)
 	}
@@ -151,7 +152,7 @@ func TestSendCallerDeadlineAfterRequestIsMaybeSent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := newTestClient(fake, nil).Send(ctx, testPhone, "hello")
-	var se *SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || !se.MaybeSent {
 		t.Fatalf("err %+v, want MaybeSent", err)
 	}
@@ -334,7 +335,7 @@ func FuzzRecipientOutcome(f *testing.F) {
 			}
 			return
 		}
-		var se *SendError
+		var se *providers.SendError
 		if !errors.As(err, &se) {
 			t.Fatalf("%T %v", err, err)
 		}

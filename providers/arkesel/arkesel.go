@@ -92,8 +92,3 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 		ContinueSession: !rep.Closes(hop),
 	})
 }
-
-// WriteReply answers hop with Body(hop, rep).
-func WriteReply(w http.ResponseWriter, hop providers.Hop, rep providers.Reply) {
-	wire.Write(w, ContentType, Body(hop, rep))
-}

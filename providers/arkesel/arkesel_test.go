@@ -225,7 +225,7 @@ func TestBody(t *testing.T) {
 			Body: `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"Yaw B.: policy expired 2025-06-30","continueSession":false}`},
 		{Label: "empty END", Hop: hop, Rep: providers.Reply{End: true},
 			Body: `{"sessionID":"s9","userID":"NOKWARE","msisdn":"233507387216","message":"","continueSession":false}`},
-	}, Body, WriteReply)
+	}, Body, Provider.USSD)
 }
 
 func FuzzParseHop(f *testing.F) {

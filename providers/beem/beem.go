@@ -126,8 +126,3 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 		Payload:   replyPayload{RequestID: hop.Echo.RequestID, Request: rep.Screen()},
 	})
 }
-
-// WriteReply answers hop with Body(hop, rep).
-func WriteReply(w http.ResponseWriter, hop providers.Hop, rep providers.Reply) {
-	wire.Write(w, ContentType, Body(hop, rep))
-}

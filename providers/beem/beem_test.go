@@ -236,7 +236,7 @@ func TestBody(t *testing.T) {
 			Body: `{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1003","request":"Juma K.: bima hai hadi 2026-12-31"}}`},
 		{Label: "terminate acknowledged", Hop: beemHop("r-1004", func(h *providers.Hop) { h.End = true }), Rep: providers.Reply{},
 			Body: `{"session_id":"beem-3f9d2c71","msisdn":"255712345678","operator":"vodacom","command":"terminate","payload":{"request_id":"r-1004","request":""}}`},
-	}, Body, WriteReply)
+	}, Body, Provider.USSD)
 }
 
 func FuzzParseHop(f *testing.F) {

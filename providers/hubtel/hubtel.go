@@ -132,8 +132,3 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 	}
 	return wire.Encode(reply{SessionID: hop.SessionID, Type: typ, Message: rep.Screen()})
 }
-
-// WriteReply answers hop with Body(hop, rep).
-func WriteReply(w http.ResponseWriter, hop providers.Hop, rep providers.Reply) {
-	wire.Write(w, ContentType, Body(hop, rep))
-}

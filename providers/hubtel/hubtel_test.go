@@ -423,7 +423,7 @@ func TestBody(t *testing.T) {
 			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"Karibu – नमस्ते","ClientState":""}`},
 		{Label: "Release acknowledged", Hop: hubtelHop(3, func(h *providers.Hop) { h.End = true }), Rep: providers.Reply{},
 			Body: `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Type":"Release","Message":"","ClientState":""}`},
-	}, Body, WriteReply)
+	}, Body, Provider.USSD)
 }
 
 func FuzzParseHop(f *testing.F) {

@@ -36,9 +36,9 @@ const (
 	ActionStatus   = "status" // GET; answered with StatusBody, not a hop
 )
 
-// ParseHop reads one session call. The gateway mounts the resources under
-// /ussd/infobip/{token}/session/{id}/{action} and passes the path's id and
-// action (one of ActionStart, ActionResponse, ActionEnd).
+// ParseHop reads one session call, given the path's session id and action
+// (one of ActionStart, ActionResponse, ActionEnd): Provider's routes mount
+// the resources under /ussd/infobip/{token}/session/{session}/{action}.
 //
 // Start and response are POSTs of a JSON object with msisdn ("385955363443")
 // and text, both required, plus optional shortCode (the code dialled, "*123#";
@@ -134,7 +134,7 @@ type reply struct {
 	ResponseMessage  string `json:"responseMessage"`
 }
 
-// ack is the answer to an end call, and to errors.
+// ack is the answer to an end call.
 type ack struct {
 	ResponseExitCode int    `json:"responseExitCode"`
 	ResponseMessage  string `json:"responseMessage"`
@@ -158,13 +158,6 @@ func Body(hop providers.Hop, rep providers.Reply) []byte {
 	})
 }
 
-// ErrorBody is Infobip's error answer, {"responseExitCode":code,
-// "responseMessage":message}, for a call the gateway refuses (code 400, with
-// HTTP status 400 too).
-func ErrorBody(code int, message string) []byte {
-	return wire.Encode(ack{ResponseExitCode: code, ResponseMessage: message})
-}
-
 // StatusBody answers GET /session/{id}/status: whether the gateway still holds
 // the session.
 func StatusBody(active bool) []byte {
@@ -173,9 +166,4 @@ func StatusBody(active bool) []byte {
 		ResponseExitCode int    `json:"responseExitCode"`
 		ResponseMessage  string `json:"responseMessage"`
 	}{active, http.StatusOK, ""})
-}
-
-// WriteReply answers hop with Body(hop, rep).
-func WriteReply(w http.ResponseWriter, hop providers.Hop, rep providers.Reply) {
-	wire.Write(w, ContentType, Body(hop, rep))
 }

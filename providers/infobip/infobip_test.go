@@ -291,10 +291,7 @@ func TestBody(t *testing.T) {
 			Body: `{"ussdMenu":"Ivan H.: covered until 2026-12-31","shouldClose":true,"responseExitCode":200,"responseMessage":""}`},
 		{Label: "end acknowledged", Hop: endHop, Rep: providers.Reply{Text: "ignored", End: true},
 			Body: `{"responseExitCode":200,"responseMessage":""}`},
-	}, Body, WriteReply)
-	if got, want := string(ErrorBody(400, `USSD session "x" unknown`)), `{"responseExitCode":400,"responseMessage":"USSD session \"x\" unknown"}`; got != want {
-		t.Errorf("ErrorBody %s, want %s", got, want)
-	}
+	}, Body, Provider.USSD)
 	if got, want := string(StatusBody(true)), `{"sessionActive":true,"responseExitCode":200,"responseMessage":""}`; got != want {
 		t.Errorf("StatusBody %s, want %s", got, want)
 	}

@@ -271,7 +271,7 @@ func TestBody(t *testing.T) {
 			Body: `{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Ama K.: covered until 2026-12-31","MSGTYPE":false}`},
 		{Label: "whitespace trimmed, & kept", Hop: hop, Rep: providers.Reply{Text: "\n Claims & status \n"},
 			Body: `{"USERID":"NALOTest","MSISDN":"233244123456","MSG":"Claims & status","MSGTYPE":true}`},
-	}, Body, WriteReply)
+	}, Body, Provider.USSD)
 	// MSISDN is echoed exactly as Nalo sent it, not as normalised.
 	plus := naloHop(func(h *providers.Hop) { h.Echo.MSISDN = "+233244123456" })
 	if got := string(Body(plus, providers.Reply{Text: "x"})); !strings.Contains(got, `"MSISDN":"+233244123456"`) {

@@ -1,7 +1,7 @@
 // Package simphone plays the aggregator's side of USSD: it calls a running
-// gateway exactly as Africa's Talking, Hubtel, Nalo, Arkesel, Infobip or Beem
-// would for one subscriber, in that aggregator's wire format. The terminal
-// simulator and the end-to-end tests use it.
+// gateway exactly as one of the registered providers would for one
+// subscriber, in that provider's wire format (providers.Client). The
+// terminal simulator and the end-to-end tests use it.
 package simphone
 
 import (
@@ -9,31 +9,22 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 
-	"github.com/openimis/imis-gateway/providers/africastalking"
-	"github.com/openimis/imis-gateway/providers/arkesel"
-	"github.com/openimis/imis-gateway/providers/beem"
-	"github.com/openimis/imis-gateway/providers/hubtel"
-	"github.com/openimis/imis-gateway/providers/infobip"
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
-	"github.com/openimis/imis-gateway/providers/internal/wire"
-	"github.com/openimis/imis-gateway/providers/nalo"
+	"github.com/openimis/imis-gateway/providers/registry"
 )
 
-// Providers lists the wire formats a Phone speaks.
-var Providers = []string{africastalking.Name, hubtel.Name, nalo.Name, arkesel.Name, infobip.Name, beem.Name}
-
-// formType is what AT posts; the package keeps its own copy unexported.
-const formType = "application/x-www-form-urlencoded"
+// Providers lists the wire formats a Phone speaks: every registered
+// provider that carries USSD.
+var Providers = registry.Names(registry.USSD())
 
 // Screen is what the phone displays after a hop.
 type Screen struct {
@@ -50,28 +41,24 @@ type Phone struct {
 	ServiceCode string // e.g. *384*1234#
 	Client      *http.Client
 
+	wire       providers.Client // the provider's side of its wire
 	session    string
-	transcript string // AT: the accumulated input
+	transcript string // every input, '*'-joined: what accumulated wires send
 	seq        int    // hops sent in this session
-	last       request
-}
-
-// request is one call to the gateway, kept so that Retry can repeat it.
-type request struct {
-	method, endpoint, contentType string
-	payload                       []byte
+	last       providers.Request
 }
 
 // New returns a Phone for provider, or an error naming the known ones.
 func New(provider, baseURL, token, msisdn, serviceCode string, client *http.Client) (*Phone, error) {
-	if !slices.Contains(Providers, provider) {
+	p, ok := registry.Lookup(provider)
+	if !ok || p.USSD == nil {
 		return nil, fmt.Errorf("unknown provider %q (known: %s)", provider, strings.Join(Providers, ", "))
 	}
 	if client == nil {
 		client = http.DefaultClient
 	}
 	return &Phone{Provider: provider, BaseURL: strings.TrimRight(baseURL, "/"), Token: token,
-		MSISDN: msisdn, ServiceCode: serviceCode, Client: client}, nil
+		MSISDN: msisdn, ServiceCode: serviceCode, Client: client, wire: p.USSD.Client}, nil
 }
 
 // Dial starts a new session; route is a pre-dialled route ("1*48213" for
@@ -129,7 +116,7 @@ func (p *Phone) next(input string) error {
 
 // load makes the hop carrying input the one Retry sends.
 func (p *Phone) load(start bool, input string) error {
-	req, err := p.request(start, input)
+	req, err := p.wire.Hop(p.call(start, input))
 	if err != nil {
 		return err
 	}
@@ -140,72 +127,10 @@ func (p *Phone) load(start bool, input string) error {
 // Session is the current session's id.
 func (p *Phone) Session() string { return p.session }
 
-// request builds the hop in the provider's wire format.
-func (p *Phone) request(start bool, input string) (request, error) {
-	number := strings.TrimPrefix(p.MSISDN, "+")
-	bareCode := strings.TrimSuffix(strings.TrimPrefix(p.ServiceCode, "*"), "#")
-	endpoint := p.BaseURL + "/ussd/" + p.Provider + "/" + url.PathEscape(p.Token)
-	var (
-		contentType = wire.JSONType
-		body        any
-	)
-	switch p.Provider {
-	case africastalking.Name:
-		contentType = formType
-		body = url.Values{"sessionId": {p.session}, "serviceCode": {p.ServiceCode}, "phoneNumber": {p.MSISDN},
-			"networkCode": {"99999"}, "text": {p.transcript}}.Encode()
-	case hubtel.Name:
-		typ := hubtel.TypeResponse
-		if start {
-			typ = hubtel.TypeInitiation
-		}
-		body = map[string]any{"SessionId": p.session, "Mobile": number, "ServiceCode": bareCode, "Type": typ,
-			"Message": typed(input), "Operator": "vodafone", "ClientState": "", "Sequence": p.seq, "Platform": "USSD"}
-	case nalo.Name:
-		body = map[string]any{"USERID": "SIMULATOR", "MSISDN": number, "USERDATA": typed(input), "MSGTYPE": start,
-			"NETWORK": "MTN", "SESSIONID": p.session}
-	case arkesel.Name:
-		body = map[string]any{"sessionID": p.session, "userID": "SIMULATOR", "newSession": start, "msisdn": number,
-			"userData": typed(input), "network": "MTN"}
-	case beem.Name:
-		command, response := beem.CommandContinue, input
-		if start {
-			command, response = beem.CommandInitiate, ""
-		}
-		body = map[string]any{"session_id": p.session, "msisdn": number, "operator": "vodacom", "command": command,
-			"payload": map[string]any{"request_id": fmt.Sprintf("%s-%d", p.session, p.seq), "response": typed(response)}}
-	case infobip.Name:
-		action := infobip.ActionResponse
-		fields := map[string]any{"msisdn": number, "text": typed(input)}
-		if start {
-			action = infobip.ActionStart
-			fields["shortCode"] = p.ServiceCode
-		}
-		endpoint += "/session/" + p.session + "/" + action
-		body = fields
-	}
-	return newRequest(http.MethodPost, endpoint, contentType, body)
-}
-
-// typed is the user's input in a JSON body, written byte for byte as an
-// aggregator relays what the handset sent, also when it is not valid UTF-8
-// (a terminal in another encoding): encoding/json would send U+FFFD instead,
-// and the gateway would never see the bytes it must cope with.
-type typed string
-
-func (s typed) MarshalJSON() ([]byte, error) {
-	b := append(make([]byte, 0, len(s)+2), '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = fmt.Appendf(b, `\u%04x`, c)
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"'), nil
+// call is where the session stands for the request being built.
+func (p *Phone) call(start bool, input string) providers.Call {
+	return providers.Call{URL: p.BaseURL + providers.USSDPath(p.Provider, url.PathEscape(p.Token)), Session: p.session,
+		MSISDN: p.MSISDN, ServiceCode: p.ServiceCode, Seq: p.seq, Start: start, Input: input, Transcript: p.transcript}
 }
 
 // Retry sends the last hop again, byte for byte, as an aggregator retrying
@@ -215,35 +140,23 @@ func (p *Phone) Retry(ctx context.Context) (Screen, error) {
 	if err != nil {
 		return Screen{End: true}, err
 	}
-	return p.screen(raw)
+	rep, err := p.wire.Read(raw)
+	if err != nil {
+		return Screen{End: true}, fmt.Errorf("reply %q: %w", raw, err)
+	}
+	return Screen(rep), nil
 }
 
 // Hangup sends the aggregator's end-of-session signal, where its wire has
-// one: AT's events notification, Hubtel Release, Infobip /end, Beem
-// terminate. Nalo and Arkesel have none.
+// one (AT's events notification, Hubtel Release, Infobip /end, Beem
+// terminate); it does nothing on the others.
 func (p *Phone) Hangup(ctx context.Context) error {
-	number := strings.TrimPrefix(p.MSISDN, "+")
-	endpoint := p.BaseURL + "/ussd/" + p.Provider + "/" + url.PathEscape(p.Token)
-	var req request
-	var err error
-	switch p.Provider {
-	case africastalking.Name:
-		req, err = newRequest(http.MethodPost, endpoint+"/events", formType,
-			url.Values{"sessionId": {p.session}, "serviceCode": {p.ServiceCode}, "phoneNumber": {p.MSISDN},
-				"status": {africastalking.StatusSuccess}, "input": {p.transcript}}.Encode())
-	case hubtel.Name:
-		req, err = newRequest(http.MethodPost, endpoint, wire.JSONType, map[string]any{"SessionId": p.session,
-			"Mobile": number, "Type": hubtel.TypeRelease, "Message": "", "Sequence": p.seq + 1, "Platform": "USSD"})
-	case beem.Name:
-		req, err = newRequest(http.MethodPost, endpoint, wire.JSONType, map[string]any{"session_id": p.session,
-			"msisdn": number, "operator": "vodacom", "command": beem.CommandTerminate,
-			"payload": map[string]string{"request_id": p.session + "-end", "response": ""}})
-	case infobip.Name:
-		req, err = newRequest(http.MethodPut, endpoint+"/session/"+p.session+"/"+infobip.ActionEnd, wire.JSONType,
-			map[string]any{"exitCode": 0, "reason": "ok"})
-	default:
+	if p.wire.Hangup == nil {
 		return nil
 	}
+	c := p.call(false, "")
+	c.Seq++
+	req, err := p.wire.Hangup(c)
 	if err != nil {
 		return err
 	}
@@ -251,24 +164,12 @@ func (p *Phone) Hangup(ctx context.Context) error {
 	return err
 }
 
-// newRequest encodes body: a string is sent as it is, anything else as JSON.
-func newRequest(method, endpoint, contentType string, body any) (request, error) {
-	req := request{method: method, endpoint: endpoint, contentType: contentType}
-	if s, ok := body.(string); ok {
-		req.payload = []byte(s)
-		return req, nil
-	}
-	var err error
-	req.payload, err = json.Marshal(body)
-	return req, err
-}
-
-func (p *Phone) do(ctx context.Context, r request) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, r.method, r.endpoint, bytes.NewReader(r.payload))
+func (p *Phone) do(ctx context.Context, r providers.Request) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, smsapi.WithoutURL(err)
 	}
-	req.Header.Set("Content-Type", r.contentType)
+	req.Header.Set("Content-Type", r.ContentType)
 	resp, err := p.Client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("gateway unreachable: %w", smsapi.WithoutURL(err))
@@ -282,58 +183,4 @@ func (p *Phone) do(ctx context.Context, r request) ([]byte, error) {
 		return nil, fmt.Errorf("gateway answered %s (wrong token or URL?)", resp.Status)
 	}
 	return raw, nil
-}
-
-// screen reads a reply in the provider's format.
-func (p *Phone) screen(raw []byte) (Screen, error) {
-	var s Screen
-	var err error
-	switch p.Provider {
-	case africastalking.Name:
-		text := string(raw)
-		switch {
-		case strings.HasPrefix(text, "CON "):
-			s.Text = text[4:]
-		case strings.HasPrefix(text, "END "):
-			s.Text, s.End = text[4:], true
-		default:
-			err = fmt.Errorf("malformed reply %q", text)
-		}
-	case hubtel.Name:
-		var r struct{ Type, Message string }
-		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.Message, End: r.Type != hubtel.TypeResponse}
-	case nalo.Name:
-		var r struct {
-			MSG     string
-			MSGTYPE bool
-		}
-		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.MSG, End: !r.MSGTYPE}
-	case arkesel.Name:
-		var r struct {
-			Message         string `json:"message"`
-			ContinueSession bool   `json:"continueSession"`
-		}
-		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.Message, End: !r.ContinueSession}
-	case beem.Name:
-		var r struct {
-			Command string            `json:"command"`
-			Payload map[string]string `json:"payload"`
-		}
-		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.Payload["request"], End: r.Command != beem.CommandContinue}
-	case infobip.Name:
-		var r struct {
-			USSDMenu    string `json:"ussdMenu"`
-			ShouldClose bool   `json:"shouldClose"`
-		}
-		err = json.Unmarshal(raw, &r)
-		s = Screen{Text: r.USSDMenu, End: r.ShouldClose}
-	}
-	if err != nil {
-		return Screen{End: true}, fmt.Errorf("reply %q: %w", raw, err)
-	}
-	return s, nil
 }

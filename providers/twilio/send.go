@@ -90,33 +90,13 @@ func NewSMSClient(cfg SMSConfig) *SMSClient {
 }
 
 // Configured reports whether the client has an account SID, an auth token
-// and a sender.
+// and a sender; a nil client has none.
 func (c *SMSClient) Configured() bool {
-	return c.accountSID != "" && c.authToken != "" && (c.from != "" || c.serviceSID != "")
+	return c != nil && c.accountSID != "" && c.authToken != "" && (c.from != "" || c.serviceSID != "")
 }
 
 // Endpoint is the URL Send posts to.
 func (c *SMSClient) Endpoint() string { return c.post.Endpoint }
-
-// SendResult is Twilio's answer for an accepted message.
-type SendResult struct {
-	MessageID string // the Message SID ("SM..."); status callbacks carry it as MessageSid
-	// Status is the message's status as created: "queued", or "accepted"
-	// when a Messaging Service has yet to pick the sender.
-	Status string
-	// Parts is num_segments, the segments Twilio bills; 0 when sent through
-	// a Messaging Service, which counts them only once it picks the sender.
-	Parts int
-}
-
-// SendError is a send that Twilio did not accept. It is the type every SMS
-// client returns, so that the gateway reads all their refusals with one
-// conversion. From Twilio, Throttled also means error 21611 (the sender's
-// queue is full); Config means 401, 403, 404, a redirect, or a code that
-// fails every message (a bad From or status callback URL, a disabled
-// region); Code is Twilio's error code, Status that code as text; phone
-// numbers Twilio quotes in Reason are masked; StatusCode stays 0.
-type SendError = smsapi.SendError
 
 // Twilio error codes the client treats apart from their HTTP status. Twilio
 // asks integrators not to branch on codes much, as it refines them, so every
@@ -144,8 +124,14 @@ var configHints = map[int]string{
 	codeBadCallback:    "check the status callback URL (TWILIO_PUBLIC_URL)",
 }
 
-// Send sends body to one number. It returns a *SendError when Twilio does
-// not accept the message, and never retries by itself.
+// Send sends body to one number. It returns a *providers.SendError when
+// Twilio does not accept the message, and never retries by itself.
+//
+// An accepted message's result carries its SID ("SM..."; status callbacks
+// name it MessageSid), its status as created ("queued", or "accepted" when a
+// Messaging Service has yet to pick the sender) and num_segments, the parts
+// Twilio bills (0 through a Messaging Service, which counts them only once
+// it picks the sender).
 //
 // A 201 with the message's SID is a success. 429 (error 20429) and 21611
 // are throttled and retryable, 5xx retryable, 401, 403, 404, a redirect and
@@ -153,20 +139,22 @@ var configHints = map[int]string{
 // with Twilio's code as Status. A body over MaxBodyChars characters is
 // refused without a request. A network failure before the request was fully
 // written is retryable; a failure or timeout after it was written, or a 2xx
-// that cannot be read, is MaybeSent.
-func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, err error) {
+// that cannot be read, is MaybeSent. Errors carry Twilio's error code as
+// Code and that code as text as Status, with the phone numbers Twilio quotes
+// in Reason masked.
+func (c *SMSClient) Send(ctx context.Context, to, body string) (_ providers.SendResult, err error) {
 	defer smsapi.Attribute(&err, Name)
 	to = strings.TrimSpace(to)
 	switch n := utf8.RuneCountInString(body); {
 	case !c.Configured():
-		return SendResult{}, &SendError{Config: true, Status: "NotConfigured",
+		return providers.SendResult{}, &providers.SendError{Config: true, Status: "NotConfigured",
 			Reason: "no Twilio account SID, auth token or sender (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)"}
 	case to == "" || strings.ContainsFunc(to, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return SendResult{}, &SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
+		return providers.SendResult{}, &providers.SendError{Status: "InvalidPhoneNumber", Reason: fmt.Sprintf("not one phone number: %q", smsapi.Clip(providers.MaskPhones(to)))}
 	case strings.TrimSpace(body) == "":
-		return SendResult{}, &SendError{Status: "EmptyMessage", Reason: "empty message"}
+		return providers.SendResult{}, &providers.SendError{Status: "EmptyMessage", Reason: "empty message"}
 	case n > MaxBodyChars:
-		return SendResult{}, &SendError{Status: "BodyTooLong",
+		return providers.SendResult{}, &providers.SendError{Status: "BodyTooLong",
 			Reason: fmt.Sprintf("%d characters; Twilio takes at most %d (error 21617)", n, MaxBodyChars)}
 	}
 
@@ -182,7 +170,7 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, er
 
 	resp, answer, failed := c.post.PostForm(ctx, form, func(r *http.Request) { r.SetBasicAuth(c.accountSID, c.authToken) })
 	if failed != nil {
-		return SendResult{}, failed
+		return providers.SendResult{}, failed
 	}
 
 	code := resp.StatusCode
@@ -190,9 +178,9 @@ func (c *SMSClient) Send(ctx context.Context, to, body string) (_ SendResult, er
 	case code >= 200 && code < 300:
 		return created(answer, code)
 	case code >= 300 && code < 400:
-		return SendResult{}, c.post.Redirected(resp, "set it to the final https URL")
+		return providers.SendResult{}, c.post.Redirected(resp, "set it to the final https URL")
 	}
-	return SendResult{}, refused(code, resp.Header.Get("Retry-After"), answer)
+	return providers.SendResult{}, refused(code, resp.Header.Get("Retry-After"), answer)
 }
 
 // message is the part of Twilio's Message resource the client reads.
@@ -205,7 +193,7 @@ type message struct {
 }
 
 // created reads a 2xx answer: the Message resource Twilio created.
-func created(body []byte, httpStatus int) (SendResult, error) {
+func created(body []byte, httpStatus int) (providers.SendResult, error) {
 	var m message
 	err := json.Unmarshal(body, &m)
 	sid := smsapi.Clean(m.SID, 64)
@@ -213,10 +201,10 @@ func created(body []byte, httpStatus int) (SendResult, error) {
 	case err != nil:
 		// A 2xx means Twilio took the request; without the SID nobody
 		// knows what became of it.
-		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
+		return providers.SendResult{}, &providers.SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse", Err: err,
 			Reason: "undecodable answer to an accepted request (it may have been sent): " + smsapi.OrDefault(smsapi.Snippet(body), "empty body")}
 	case sid == "":
-		return SendResult{}, &SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse",
+		return providers.SendResult{}, &providers.SendError{MaybeSent: true, HTTPStatus: httpStatus, Status: "MalformedResponse",
 			Reason: "answer to an accepted request without a message SID (it may have been sent)"}
 	}
 	status := smsapi.Clean(m.Status, 32)
@@ -224,11 +212,11 @@ func created(body []byte, httpStatus int) (SendResult, error) {
 	case "failed", "undelivered", "canceled":
 		// Created but already dead (rare at creation): final, as a 4xx.
 		code := int(m.ErrorCode)
-		return SendResult{}, &SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), status),
+		return providers.SendResult{}, &providers.SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), status),
 			Reason: fmt.Sprintf("message %s %s at creation: %s", providers.MaskPhones(sid), status,
 				smsapi.OrDefault(smsapi.Quote(m.ErrorMessage), "no error message"))}
 	}
-	return SendResult{MessageID: sid, Status: status, Parts: max(int(m.NumSegments), 0)}, nil
+	return providers.SendResult{MessageID: sid, Status: status, Parts: max(int(m.NumSegments), 0)}, nil
 }
 
 // apiError is Twilio's error answer:
@@ -241,7 +229,7 @@ type apiError struct {
 }
 
 // refused classifies a non-2xx, non-3xx answer.
-func refused(httpStatus int, retryAfterHeader string, body []byte) *SendError {
+func refused(httpStatus int, retryAfterHeader string, body []byte) *providers.SendError {
 	var ae apiError
 	if json.Unmarshal(body, &ae) != nil {
 		ae = apiError{}
@@ -260,7 +248,7 @@ func refused(httpStatus int, retryAfterHeader string, body []byte) *SendError {
 		reason = "Twilio error " + strconv.Itoa(code) + ": " + smsapi.OrDefault(text, http.StatusText(httpStatus))
 	}
 	reason = smsapi.Clip(smsapi.OrDefault(reason, http.StatusText(httpStatus)))
-	e := &SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), "HTTP "+strconv.Itoa(httpStatus)),
+	e := &providers.SendError{HTTPStatus: httpStatus, Code: code, Status: smsapi.OrDefault(codeStatus(code), "HTTP "+strconv.Itoa(httpStatus)),
 		Reason: reason}
 
 	switch {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimis/imis-gateway/providers"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
 	"github.com/openimis/imis-gateway/providers/twilio/twiliotest"
 )
@@ -38,7 +39,7 @@ func TestSendAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SendResult{MessageID: twiliotest.MessageSID(1), Status: "queued", Parts: 2}
+	want := providers.SendResult{MessageID: twiliotest.MessageSID(1), Status: "queued", Parts: 2}
 	if res != want {
 		t.Errorf("result\n got %+v\nwant %+v", res, want)
 	}
@@ -160,7 +161,7 @@ func TestSendThrottledRetryAfter(t *testing.T) {
 	fake := twiliotest.New(t)
 	fake.Enqueue(twiliotest.Throttled(42))
 	_, err := newTestClient(fake, nil).Send(context.Background(), testPhone, "hello")
-	var se *SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || !se.Throttled || se.RetryAfter != 42*time.Second || se.HTTPStatus != 429 {
 		t.Fatalf("err %+v, want throttled with RetryAfter 42s", err)
 	}
@@ -248,7 +249,7 @@ func TestSendWrongCredentials(t *testing.T) {
 	fake := twiliotest.New(t)
 	fake.RequireAuth(accountSID, testToken)
 	_, err := newTestClient(fake, func(c *SMSConfig) { c.AuthToken = "stale" }).Send(context.Background(), testPhone, "hi")
-	var se *SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || !se.Config || se.Retryable || se.Code != 20003 {
 		t.Fatalf("err %+v, want a configuration error", err)
 	}
@@ -315,7 +316,7 @@ func FuzzSendOutcome(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		var err error
 		if status >= 200 && status < 300 {
-			var res SendResult
+			var res providers.SendResult
 			res, err = created(body, status)
 			if err == nil {
 				if res.MessageID == "" || res.Parts < 0 {
@@ -326,7 +327,7 @@ func FuzzSendOutcome(f *testing.F) {
 		} else {
 			err = refused(status, "", body)
 		}
-		var se *SendError
+		var se *providers.SendError
 		if !errors.As(err, &se) {
 			t.Fatalf("%T %v", err, err)
 		}

@@ -230,19 +230,17 @@ type BodyCase struct {
 }
 
 // RunBodyCases runs each case as a subtest: body must make the case's body
-// of it, and write must send that body with status 200 and content type ct.
+// of it, and so must the provider's declared renderer, under content type ct.
 func RunBodyCases(t *testing.T, ct string, cases []BodyCase,
-	body func(providers.Hop, providers.Reply) []byte, write func(http.ResponseWriter, providers.Hop, providers.Reply)) {
+	body func(providers.Hop, providers.Reply) []byte, ussd *providers.USSD) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.Label, func(t *testing.T) {
 			if got := string(body(tc.Hop, tc.Rep)); got != tc.Body {
 				t.Errorf("Body\n got %s\nwant %s", got, tc.Body)
 			}
-			w := httptest.NewRecorder()
-			write(w, tc.Hop, tc.Rep)
-			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ct || w.Body.String() != tc.Body {
-				t.Errorf("WriteReply: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+			if got := string(ussd.Render(tc.Hop, tc.Rep)); ussd.ContentType != ct || got != tc.Body {
+				t.Errorf("Provider.USSD: %q %s", ussd.ContentType, got)
 			}
 		})
 	}

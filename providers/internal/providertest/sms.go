@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/fakeapi"
-	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
 
 // Fake is what the SMS client harness needs of a provider's fake API
@@ -52,11 +52,11 @@ func (want Sent) Check(t *testing.T, header http.Header, form url.Values, body s
 // with a *SendError, returned along with the error as Send returned it,
 // after exactly one request reached fake (no hidden retries).
 func SendRefused[R any](t *testing.T, fake Fake, answer fakeapi.Response,
-	send func(context.Context, string, string) (R, error), to, message string) (*smsapi.SendError, error) {
+	send func(context.Context, string, string) (R, error), to, message string) (*providers.SendError, error) {
 	t.Helper()
 	fake.Enqueue(answer)
 	_, err := send(context.Background(), to, message)
-	var se *smsapi.SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) {
 		t.Fatalf("err %v (%T), want *SendError", err, err)
 	}
@@ -77,7 +77,7 @@ type SendWant struct {
 // CheckSendError fails t unless se is classified as want says. code is what
 // se says of the provider's code: Code, or StatusCode where the provider
 // reports a status per recipient.
-func CheckSendError(t *testing.T, se *smsapi.SendError, code int, want SendWant) {
+func CheckSendError(t *testing.T, se *providers.SendError, code int, want SendWant) {
 	t.Helper()
 	if se.Retryable != want.Retryable || se.MaybeSent != want.MaybeSent || se.Throttled != want.Throttled || se.Config != want.Config {
 		t.Errorf("classified %+v", se)
@@ -102,7 +102,7 @@ func SendTimesOut[R any](t *testing.T, send func(context.Context, string, string
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %v despite a %v timeout", took, timeout)
 	}
-	var se *smsapi.SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || !se.MaybeSent || se.Retryable || se.Status != "Timeout" {
 		t.Fatalf("err %+v, want MaybeSent Timeout", err)
 	}
@@ -117,7 +117,7 @@ func SendTimesOut[R any](t *testing.T, send func(context.Context, string, string
 func SendUnreachable[R any](t *testing.T, send func(context.Context, string, string) (R, error), to string) {
 	t.Helper()
 	_, err := send(context.Background(), to, "hello")
-	var se *smsapi.SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || !se.Retryable || se.MaybeSent || se.Status != "NetworkError" {
 		t.Fatalf("err %+v, want Retryable NetworkError", err)
 	}
@@ -126,9 +126,9 @@ func SendUnreachable[R any](t *testing.T, send func(context.Context, string, str
 // RefusedLocally returns err, of a send the client refused before calling its
 // API, as a *SendError, failing t unless it is one with this status and
 // Config, neither Retryable nor MaybeSent.
-func RefusedLocally(t *testing.T, err error, status string, config bool) *smsapi.SendError {
+func RefusedLocally(t *testing.T, err error, status string, config bool) *providers.SendError {
 	t.Helper()
-	var se *smsapi.SendError
+	var se *providers.SendError
 	if !errors.As(err, &se) || se.Status != status || se.Config != config || se.Retryable || se.MaybeSent {
 		t.Fatalf("err %+v", err)
 	}
@@ -143,7 +143,7 @@ func NoSecrets(t *testing.T, err error, secrets ...string) {
 	var texts []string
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		texts = append(texts, e.Error())
-		if se, ok := e.(*smsapi.SendError); ok {
+		if se, ok := e.(*providers.SendError); ok {
 			texts = append(texts, se.Reason, se.Status)
 		}
 	}

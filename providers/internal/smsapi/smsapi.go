@@ -1,6 +1,6 @@
 // Package smsapi is what the providers' outbound SMS clients share, so that
 // the outbox sees every provider's refusals classified by the same rules: one
-// SendError type (each client re-exports it under its own name), one request
+// error type (providers.SendError), one request
 // exchange that draws the line between "certainly not sent" and "may have
 // been sent", and one way of taming provider text before it reaches logs and
 // database rows: the client's credentials hidden, phone numbers masked, cut
@@ -38,63 +38,11 @@ const (
 	MaxReason = 200
 )
 
-// SendError is a send that the provider did not accept, classified for the
-// outbox.
-//
-// At most one of Retryable and MaybeSent is set. Retryable: the provider
-// certainly did not send it, try again later. MaybeSent: the request reached
-// the provider but no usable answer came back, so it may have been sent;
-// resending could deliver it twice. Neither: a permanent refusal, final for
-// this message.
-type SendError struct {
-	// Provider is the client's package name ("africastalking", "twilio"),
-	// so that an error read out of context says which API refused.
-	Provider  string
-	Retryable bool
-	MaybeSent bool
-	// Throttled: the provider asks the whole account to slow down (a 429,
-	// a full sender queue); it should pause, not only this message
-	// (peers.md §3.14).
-	Throttled bool
-	// Config: the provider refuses something every message uses (the
-	// credentials, the sender, the API URL). Every message will fail until
-	// the configuration is fixed; callers should say so loudly.
-	Config bool
-	// RetryAfter is the Retry-After of a 429 or 5xx, zero if absent.
-	RetryAfter time.Duration
-	HTTPStatus int // 0 when no answer came back
-	// Code is the provider's error code (Twilio's 21211, 21610, ...), 0
-	// when there was none.
-	Code int
-	// StatusCode is the recipient's status code where the answer reports
-	// one per recipient (AT's statusCode), 0 when there was none.
-	StatusCode int
-	// Status is the provider's status in one word: its own ("InvalidPhoneNumber",
-	// "21610") or the client's ("HTTP 429", "Timeout", "NetworkError", ...).
-	Status string
-	// Reason says what happened, for people reading logs and the outbox.
-	Reason string
-	Err    error // the transport error, if any
-}
-
-func (e *SendError) Error() string {
-	kind := "permanent"
-	switch {
-	case e.Retryable:
-		kind = "retryable"
-	case e.MaybeSent:
-		kind = "maybe sent"
-	}
-	return fmt.Sprintf("%s send (%s): %s: %s", OrDefault(e.Provider, "sms"), kind, e.Status, e.Reason)
-}
-
-func (e *SendError) Unwrap() error { return e.Err }
-
-// Attribute sets the Provider of the *SendError in *err, if there is one.
+// Attribute sets the Provider of the *providers.SendError in *err, if there is one.
 // A client defers it once in Send, with Send's named error result, rather
 // than naming itself at every place that builds an error.
 func Attribute(err *error, provider string) {
-	if e, ok := (*err).(*SendError); ok && e.Provider == "" {
+	if e, ok := (*err).(*providers.SendError); ok && e.Provider == "" {
 		e.Provider = provider
 	}
 }
@@ -116,12 +64,12 @@ func HTTPClient(hc *http.Client) *http.Client {
 // at most MaxResponse bytes of the answer; the returned response's body is
 // already closed. api names the provider in reasons ("Twilio").
 //
-// It returns a *SendError only when no usable answer came back: a failure
+// It returns a *providers.SendError only when no usable answer came back: a failure
 // before the request was fully written is Retryable; a failure or timeout
 // after it, or a 2xx whose body cannot be read, is MaybeSent, since the
 // provider may have acted on it. Any other answer, with what could be read
 // of its body, is for the client to classify.
-func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte, *SendError) {
+func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte, *providers.SendError) {
 	// Whether the whole request left this process is the line between the
 	// two: httptrace reports it.
 	var wrote atomic.Bool
@@ -148,7 +96,7 @@ func Do(hc *http.Client, req *http.Request, api string) (*http.Response, []byte,
 
 // transportError classifies a failure to get an answer: after the request
 // was written the provider may have acted on it.
-func transportError(ctx context.Context, err error, written bool, api string) *SendError {
+func transportError(ctx context.Context, err error, written bool, api string) *providers.SendError {
 	status, what := "NetworkError", "network error"
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
 		status, what = "Timeout", "no answer in time"
@@ -156,10 +104,10 @@ func transportError(ctx context.Context, err error, written bool, api string) *S
 		status, what = "Canceled", "send canceled"
 	}
 	if written {
-		return &SendError{MaybeSent: true, Status: status, Err: err,
+		return &providers.SendError{MaybeSent: true, Status: status, Err: err,
 			Reason: what + " after the request reached " + api + "; it may have been sent: " + Clip(err.Error())}
 	}
-	return &SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + Clip(err.Error())}
+	return &providers.SendError{Retryable: true, Status: status, Err: err, Reason: what + " before the request was sent: " + Clip(err.Error())}
 }
 
 // WithoutURL drops the URL net/http and net/url put into their errors: it
@@ -302,13 +250,13 @@ func Timeout(d, def time.Duration) time.Duration {
 // reads the answer as Do does, with p's Secrets hidden in the answer's body
 // and in the reason of a missing answer. An endpoint no request can be built
 // for is a configuration error: nothing was sent.
-func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.Request)) (*http.Response, []byte, *SendError) {
+func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.Request)) (*http.Response, []byte, *providers.SendError) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		err = WithoutURL(err)
-		return nil, nil, &SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + p.hide(err.Error()), Err: err}
+		return nil, nil, &providers.SendError{Config: true, Status: "BadURL", Reason: p.URLName + ": " + p.hide(err.Error()), Err: err}
 	}
 	auth(req)
 	req.Header.Set("Accept", "application/json")
@@ -324,7 +272,7 @@ func (p *Poster) PostForm(ctx context.Context, form url.Values, auth func(*http.
 // Redirected classifies a 3xx answer, which HTTP reports instead of
 // following: only a wrong endpoint redirects, and every send will fail until
 // it is fixed as hint says.
-func (p *Poster) Redirected(resp *http.Response, hint string) *SendError {
-	return &SendError{Config: true, HTTPStatus: resp.StatusCode, Status: "HTTP " + strconv.Itoa(resp.StatusCode),
+func (p *Poster) Redirected(resp *http.Response, hint string) *providers.SendError {
+	return &providers.SendError{Config: true, HTTPStatus: resp.StatusCode, Status: "HTTP " + strconv.Itoa(resp.StatusCode),
 		Reason: fmt.Sprintf("%s redirects to %q; %s", p.URLName, Quote(p.hide(resp.Header.Get("Location"))), hint)}
 }

@@ -4,20 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openimis/imis-gateway/providers"
 )
 
 // A client's errors name it however deep in Send they were built.
 func TestAttributeNamesTheClient(t *testing.T) {
 	send := func() (err error) {
 		defer Attribute(&err, "twilio")
-		return &SendError{MaybeSent: true, Status: "Timeout", Reason: "no answer in time"}
+		return &providers.SendError{MaybeSent: true, Status: "Timeout", Reason: "no answer in time"}
 	}
 	if got, want := send().Error(), "twilio send (maybe sent): Timeout: no answer in time"; got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -28,7 +29,7 @@ func TestAttributeNamesTheClient(t *testing.T) {
 	if err != plain {
 		t.Errorf("Attribute changed a foreign error: %v", err)
 	}
-	if got := (&SendError{Status: "X", Reason: "y"}).Error(); got != "sms send (permanent): X: y" {
+	if got := (&providers.SendError{Status: "X", Reason: "y"}).Error(); got != "sms send (permanent): X: y" {
 		t.Errorf("unattributed: %q", got)
 	}
 }
@@ -155,15 +156,4 @@ func TestClean(t *testing.T) {
 	if got := Snippet([]byte(strings.Repeat("word ", 100))); len(got) > MaxReason {
 		t.Errorf("Snippet of %d bytes", len(got))
 	}
-}
-
-func ExampleSendError() {
-	err := fmt.Errorf("outbox: %w", &SendError{Provider: "africastalking", Retryable: true, Throttled: true,
-		Status: "HTTP 429", Reason: "too many requests"})
-	var e *SendError
-	fmt.Println(errors.As(err, &e), e.Throttled)
-	fmt.Println(err)
-	// Output:
-	// true true
-	// outbox: africastalking send (retryable): HTTP 429: too many requests
 }
