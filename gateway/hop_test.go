@@ -74,8 +74,10 @@ func TestRedisRoundTripsPerHop(t *testing.T) {
 			{"AT divergent hop from memory: refused the locked way", func() { mustEND(t, a.hop(s, stranger, "2*5")) }, 2},
 			{"AT back, from memory", func() { mustCON(t, a.hop(s, stranger, "1*0*1*0")) }, 1},
 			{"AT language menu, from memory", func() { mustCON(t, a.hop(s, stranger, "1*0*1*0*3")) }, 1},
-			{"AT language chosen: a step that writes, locked", func() { a.hop(s, stranger, "1*0*1*0*3*1") }, 3},
-			{"AT end of session", func() { a.post("/ussd/africastalking/"+token+"/events", "application/x-www-form-urlencoded", "sessionId="+s+"&status=Success") }, 1},
+			{"AT language chosen: a step that writes, locked", func() { mustCON(t, a.hop(s, stranger, "1*0*1*0*3*1")) }, 3},
+			{"AT end of session", func() {
+				a.post("/ussd/africastalking/"+token+"/events", "application/x-www-form-urlencoded", "sessionId="+s+"&status=Success")
+			}, 1},
 			{"AT pre-dialled route", func() { mustCON(t, a.hop(fresh, stranger, "1*0")) }, 3},
 			{"AT transcript too long", func() { mustEND(t, a.hop(fresh, stranger, tooLong)) }, 2},
 			{"Hubtel start", func() { must(hubtel.Dial(ctx, "")) }, 2},
