@@ -321,14 +321,17 @@ func (s *Store) guess(r Request, keys [2]string) (*Tx, bool) {
 	if !found && (!r.Start || s.recent == nil) {
 		return nil, false
 	}
-	tx := &Tx{Record: rec, Found: found, Key: r.Key, sessionID: r.SessionID, keys: keys,
+	key := r.Key
+	if r.Counted {
+		key = "n:" + strconv.Itoa(rec.Hops) + ":" + r.Key
+	}
+	if found && rec.LastKey == key {
+		return nil, false
+	}
+	tx := &Tx{Record: rec, Found: found, Key: key, sessionID: r.SessionID, keys: keys,
 		token: s.newToken(), guessed: true, rev: rev}
 	if r.Counted {
 		tx.counted, tx.input = true, r.Key
-		tx.Key = "n:" + strconv.Itoa(rec.Hops) + ":" + r.Key
-	}
-	if found && rec.LastKey == tx.Key {
-		return nil, false
 	}
 	return tx, true
 }
