@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,8 +33,8 @@ func (s *Server) ussdHop(wire *providers.USSD) http.HandlerFunc {
 }
 
 // pipeline runs one USSD hop within the hop deadline: take the session
-// (sessions: from memory, or load and lock), step the menu (menus), and save
-// it (sessions: compare-and-set, or save and unlock).
+// (sessions.Store.Begin), step the menu (menus), and save what the hop made of
+// it (sessions.Store.Commit).
 type pipeline struct {
 	sessions *sessions.Store
 	menus    *menus.Engine
@@ -54,120 +53,124 @@ const (
 	outcomeUnavailable = "unavailable"
 )
 
+// result is what a hop came to: the reply, and what the log and the metrics
+// say of it.
+type result struct {
+	outcome string
+	node    string // the menu node the hop left the session on, if it got that far
+	body    []byte
+}
+
+// renderFunc renders a reply in the provider's wire format.
+type renderFunc func(providers.Reply) []byte
+
 // serve always returns a well-formed reply, also when Redis or PostgreSQL
 // fail, the deadline passes or a bug panics: aggregators end the session on
 // anything else (protocols.md §1.3).
-func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte) (body []byte) {
+func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render renderFunc) []byte {
 	start := time.Now()
-	outcome, lang, node := outcomeUnavailable, "", ""
-	defer func() {
-		if v := recover(); v != nil {
-			p.log.Error("panic in hop", "req", middleware.GetReqID(ctx), "panic", fmt.Sprint(v),
-				"at", panicSite())
-			outcome, body = outcomeUnavailable, render(screenReply(p.menus.Unavailable(lang)))
-		}
-		took := time.Since(start)
-		p.metrics.observeHop(hop.Provider, outcome, took)
-		if p.log.Enabled(ctx, slog.LevelInfo) {
-			p.log.LogAttrs(ctx, slog.LevelInfo, "hop",
-				slog.String("req", middleware.GetReqID(ctx)),
-				slog.String("provider", hop.Provider),
-				slog.String("session", hop.SessionID),
-				slog.String("phone", maskPhone(hop.Phone)),
-				slog.String("outcome", outcome),
-				slog.String("node", node),
-				slog.Duration("took", took),
-			)
-		}
-	}()
-
 	// Everything below shares one deadline; a small reserve is kept so that
 	// the reply still goes out in time when a dependency hangs to the end.
 	ctx, cancel := context.WithTimeout(ctx, p.deadline-p.deadline/10)
 	defer cancel()
 
-	var err error
-	outcome, node, body, err = p.step(ctx, hop, render, &lang)
-	if err != nil {
-		p.log.Warn("hop failed", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
-			"session", hop.SessionID, "err", err)
-		return render(screenReply(p.menus.Unavailable(lang)))
+	res := p.run(ctx, hop, render)
+
+	took := time.Since(start)
+	p.metrics.observeHop(hop.Provider, res.outcome, took)
+	if p.log.Enabled(ctx, slog.LevelInfo) {
+		p.log.LogAttrs(ctx, slog.LevelInfo, "hop",
+			slog.String("req", middleware.GetReqID(ctx)),
+			slog.String("provider", hop.Provider),
+			slog.String("session", hop.SessionID),
+			slog.String("phone", maskPhone(hop.Phone)),
+			slog.String("outcome", res.outcome),
+			slog.String("node", res.node),
+			slog.Duration("took", took),
+		)
 	}
-	return body
+	return res.body
 }
 
-func (p *pipeline) step(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
+// run answers hop: begin (take the session), step the menu, commit (save the
+// session), with the reply rendered on the way. It recovers from a panic, and
+// answers any failure with the "temporarily unavailable" screen.
+func (p *pipeline) run(ctx context.Context, hop providers.Hop, render renderFunc) (res result) {
+	var tx *sessions.Tx
+	defer func() {
+		if v := recover(); v != nil {
+			p.log.Error("panic in hop", "req", middleware.GetReqID(ctx), "panic", fmt.Sprint(v),
+				"at", panicSite())
+			res = p.unavailable(render, tx)
+		}
+	}()
+
 	// End-of-session signals only clean up; they never step a menu or write
 	// (protocols.md §5.4).
 	if hop.End {
 		if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
 			p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)
 		}
-		return outcomeEnded, "", render(providers.Reply{End: true}), nil
+		return result{outcome: outcomeEnded, body: render(providers.Reply{End: true})}
 	}
 	if err := hop.Bound(); err != nil {
-		return p.endOversized(ctx, hop, render, lang)
+		return p.endOversized(ctx, hop, render)
 	}
 	if hop.ServiceCode == "" {
 		hop.ServiceCode = p.cfg[hop.Provider].ServiceCode
 	}
 
-	key, counted := hop.ReplayKey, hop.ReplayKey == ""
-	if counted {
-		// The aggregator numbers nothing: the key comes from the session's
-		// count of answered hops (providers.Hop.KeyAt).
-		key = hop.Text
+	// The usual hop takes one round trip: the session is taken from the
+	// record this instance saved last, and the commit compare-and-sets it.
+	tx, err := p.sessions.Begin(ctx, sessionRequest(hop))
+	if err != nil {
+		return p.failed(ctx, hop, render, tx, "", err)
 	}
-	// The usual hop: one round trip, from the record this instance saved last
-	// (sessions.Store.Optimistic). Only an answer that was stored stands; a
-	// refusal, a replay or a conflict is decided again the locked way.
-	guess, ok := p.sessions.Optimistic(hop.Provider, hop.SessionID, key, counted, startsSession(hop))
-	if ok {
-		outcome, node, body, err = p.answer(ctx, hop, guess, render, lang)
-		if errors.Is(err, sessions.ErrConflict) {
+	// A no-op once committed; on every other way out (refusal, failure,
+	// panic) it frees the session at once rather than after the lock's TTL.
+	defer p.release(ctx, tx)
+
+	// The loop runs at most twice: once from a guess, and once from the
+	// session as stored (Lock), which is no guess.
+	for {
+		a, err := p.step(ctx, hop, tx, render)
+		if err != nil {
+			return p.failed(ctx, hop, render, tx, a.node, err)
+		}
+		switch {
+		case a.needsStored:
+			// Only an answer that is stored stands on a guess.
+		case a.outcome != outcomeAnswered:
+			return a.result // a replay or a refusal: nothing to store
+		default:
+			stored, err := p.sessions.Commit(ctx, tx, a.save)
+			if err != nil {
+				return p.failed(ctx, hop, render, tx, a.node, err)
+			}
+			if stored {
+				return a.result
+			}
+			// The guess was wrong: another instance or a copy of this hop
+			// got there first.
 			p.metrics.conflicts.Inc()
-		} else if !errors.Is(err, errNotOptimistic) {
-			return outcome, node, body, err
+		}
+		if err := p.sessions.Lock(ctx, tx); err != nil {
+			return p.failed(ctx, hop, render, tx, "", err)
 		}
 	}
-
-	var lease *sessions.Lease
-	switch {
-	case ok:
-		lease, err = p.sessions.AcquireAfter(ctx, guess)
-	case counted:
-		lease, err = p.sessions.AcquireCounted(ctx, hop.Provider, hop.SessionID, key)
-	default:
-		lease, err = p.sessions.Acquire(ctx, hop.Provider, hop.SessionID, key)
-	}
-	if err != nil {
-		return outcomeUnavailable, "", nil, err
-	}
-	// A no-op once saved; on every other way out (refusal, failure, panic)
-	// it frees the session at once rather than after the lock's TTL.
-	defer p.release(ctx, lease)
-	return p.answer(ctx, hop, lease, render, lang)
 }
 
-// endOversized answers a hop whose transcript no real session reaches
-// (providers.ErrTooLong): the session ends with the session-error screen, in
-// the caller's language, and what Redis held of it goes too, so that none of
-// the text is kept.
-func (p *pipeline) endOversized(ctx context.Context, hop providers.Hop, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
-	p.log.Warn("transcript too long: session ended", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
-		"session", hop.SessionID, "phone", maskPhone(hop.Phone), "bytes", len(hop.Text))
-	if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
-		p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)
+// sessionRequest names hop's session and tells hop from a retry of it.
+func sessionRequest(hop providers.Hop) sessions.Request {
+	r := sessions.Request{Provider: hop.Provider, SessionID: hop.SessionID, Key: hop.ReplayKey,
+		Start: startsSession(hop)}
+	if hop.ReplayKey == "" {
+		// The aggregator numbers nothing: the key comes from the session's
+		// count of answered hops (providers.Hop.KeyAt).
+		r.Key, r.Counted = hop.Text, true
 	}
-	// A preference, not worth a failed answer: on error the default applies.
-	*lang, _ = p.menus.LanguageOf(ctx, hop.Phone)
-	return outcomeRefused, "", render(screenReply(p.menus.SessionError(*lang))), nil
+	return r
 }
-
-// errNotOptimistic: an optimistic lease led to an answer that only the stored
-// record may decide: a refusal, a replay, or a step that writes (a renewal
-// confirmed from a stale copy would be written with stale amounts).
-var errNotOptimistic = errors.New("answer needs the stored session")
 
 // startsSession reports whether hop is, as far as the wire tells, the first
 // of its session: marked so by the aggregator, or Africa's Talking's first
@@ -176,23 +179,37 @@ func startsSession(hop providers.Hop) bool {
 	return hop.Start || (hop.Accumulated && hop.Text == "")
 }
 
-// answer steps the menu from lease's record and saves the result.
-func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *sessions.Lease, render func(providers.Reply) []byte, lang *string) (outcome, node string, body []byte, err error) {
-	rec := lease.Record
-	*lang = rec.Lang
-	first := !lease.Found
-	refuse := func() (string, string, []byte, error) {
-		if lease.Optimistic() {
-			return "", "", nil, errNotOptimistic
+// answer is what the menu made of a hop, before the session is saved.
+type answer struct {
+	result
+	// save is the session as an answered hop (outcomeAnswered) leaves it,
+	// for Commit.
+	save sessions.Record
+	// needsStored: the hop may only be answered from the session as stored,
+	// and the tx holds a guess. A refusal or a replay decided on a guess must
+	// be confirmed; a step that writes (a renewal confirmed from a stale
+	// copy would be written with stale amounts), or a pre-dialled route,
+	// which may walk into one, must start from the truth.
+	needsStored bool
+}
+
+// step answers hop from the session in tx: it checks that hop may go on
+// with the session, and steps the menu.
+func (p *pipeline) step(ctx context.Context, hop providers.Hop, tx *sessions.Tx, render renderFunc) (answer, error) {
+	rec := tx.Record
+	first := !tx.Found
+	refuse := func() (answer, error) {
+		if tx.Guessed() {
+			return answer{needsStored: true}, nil
 		}
-		return outcomeRefused, "", render(screenReply(p.menus.SessionError(rec.Lang))), nil
+		return answer{result: result{outcome: outcomeRefused, body: render(screenReply(p.menus.SessionError(rec.Lang)))}}, nil
 	}
 	// A session stays bound to the phone and service code it began with.
 	if !first && !hop.BoundTo(rec.Phone, rec.ServiceCode) {
 		return refuse()
 	}
-	if lease.Replay {
-		return outcomeReplayed, "", rec.Reply, nil
+	if tx.Replay {
+		return answer{result: result{outcome: outcomeReplayed, body: rec.Reply}}, nil
 	}
 	inputs, err := hop.Inputs(rec.Transcript, first)
 	if err != nil || (!first && hop.Stale(rec.Hops)) {
@@ -200,41 +217,39 @@ func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *session
 		// newer hop left it.
 		return refuse()
 	}
-	if first && len(inputs) > 0 && lease.Optimistic() {
-		return "", "", nil, errNotOptimistic // a pre-dialled route may walk into a step that writes
+	if first && len(inputs) > 0 && tx.Guessed() {
+		return answer{needsStored: true}, nil
 	}
 
 	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget,
 		Session: hop.Provider + ":" + hop.SessionID, Provider: hop.Provider}
-	if first {
-		// A preference, not worth a failed session: on error the default applies.
-		if caller.Lang, err = p.menus.LanguageOf(ctx, hop.Phone); err != nil {
-			p.log.Warn("language of caller", "provider", hop.Provider, "session", hop.SessionID, "err", err)
-		}
-	}
 	var (
 		st     menus.State
 		screen menus.Screen
 	)
 	if first {
+		// A preference, not worth a failed session: on error the default applies.
+		if caller.Lang, err = p.menus.LanguageOf(ctx, hop.Phone); err != nil {
+			p.log.Warn("language of caller", "provider", hop.Provider, "session", hop.SessionID, "err", err)
+		}
 		st, screen, err = p.menus.Begin(ctx, caller, inputs)
 	} else {
 		if err = json.Unmarshal(rec.State, &st); err != nil {
-			return outcomeUnavailable, "", nil, fmt.Errorf("decode menu state: %w", err)
+			return answer{}, fmt.Errorf("decode menu state: %w", err)
 		}
-		if lease.Optimistic() && st.Writes() {
-			return "", "", nil, errNotOptimistic
+		if tx.Guessed() && st.Writes() {
+			return answer{needsStored: true}, nil
 		}
 		st, screen, err = p.menus.Next(ctx, caller, st, inputs[0])
 	}
 	if err != nil {
-		return outcomeUnavailable, st.Node, nil, err
+		return answer{result: result{node: st.Node}}, err
 	}
 
-	body = render(screenReply(screen))
+	body := render(screenReply(screen))
 	state, err := json.Marshal(st)
 	if err != nil {
-		return outcomeUnavailable, st.Node, nil, fmt.Errorf("encode menu state: %w", err)
+		return answer{result: result{node: st.Node}}, fmt.Errorf("encode menu state: %w", err)
 	}
 	if first {
 		rec.Provider, rec.Phone, rec.ServiceCode = hop.Provider, hop.Phone, hop.ServiceCode
@@ -242,30 +257,53 @@ func (p *pipeline) answer(ctx context.Context, hop providers.Hop, lease *session
 	if hop.Accumulated {
 		rec.Transcript = hop.Text
 	}
-	rec.LastKey = lease.Key
 	rec.Lang = st.Lang
 	rec.Reply = body
-	rec.Hops++
 	rec.State = state
 	// Final screens are saved too, so that a retried last hop replays them.
-	if err := p.sessions.Save(ctx, lease, rec); err != nil {
-		return outcomeUnavailable, st.Node, nil, err
-	}
-	return outcomeAnswered, st.Node, body, nil
+	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body}, save: rec}, nil
 }
 
-// release gives the session lock back; a failure only delays the next hop
-// until the lock expires, so it is logged, not returned.
-//
-// It runs on its own short deadline: after a hop that used up its own, the
-// lock must still go, or the caller's next try would wait for its expiry.
-func (p *pipeline) release(ctx context.Context, lease *sessions.Lease) {
-	if !lease.Held() {
-		return // saved, or a replay: the usual way out costs nothing
+// endOversized answers a hop whose transcript no real session reaches
+// (providers.ErrTooLong): the session ends with the session-error screen, in
+// the caller's language, and what Redis held of it goes too, so that none of
+// the text is kept.
+func (p *pipeline) endOversized(ctx context.Context, hop providers.Hop, render renderFunc) result {
+	p.log.Warn("transcript too long: session ended", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
+		"session", hop.SessionID, "phone", maskPhone(hop.Phone), "bytes", len(hop.Text))
+	if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
+		p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	if err := p.sessions.Release(ctx, lease); err != nil {
+	// A preference, not worth a failed answer: on error the default applies.
+	lang, _ := p.menus.LanguageOf(ctx, hop.Phone)
+	return result{outcome: outcomeRefused, body: render(screenReply(p.menus.SessionError(lang)))}
+}
+
+// failed answers a hop that could not be answered: the "temporarily
+// unavailable" screen. The error is logged, not shown.
+func (p *pipeline) failed(ctx context.Context, hop providers.Hop, render renderFunc, tx *sessions.Tx, node string, err error) result {
+	p.log.Warn("hop failed", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
+		"session", hop.SessionID, "err", err)
+	res := p.unavailable(render, tx)
+	res.node = node
+	return res
+}
+
+// unavailable is the "temporarily unavailable" screen, in the language of
+// the session in tx as far as it is known.
+func (p *pipeline) unavailable(render renderFunc, tx *sessions.Tx) result {
+	lang := ""
+	if tx != nil {
+		lang = tx.Record.Lang
+	}
+	return result{outcome: outcomeUnavailable, body: render(screenReply(p.menus.Unavailable(lang)))}
+}
+
+// release gives the session lock back, if the hop still holds it; a failure
+// only delays the next hop until the lock expires, so it is logged, not
+// returned.
+func (p *pipeline) release(ctx context.Context, tx *sessions.Tx) {
+	if err := p.sessions.Release(ctx, tx); err != nil {
 		p.log.Warn("release session lock", "err", err)
 	}
 }

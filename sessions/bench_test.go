@@ -19,42 +19,45 @@ var benchRecord = sessions.Record{
 	State: json.RawMessage(`{"menu":"renew.receipt","chfid":"070707070","product":"CHF1","family":1042,"due":10000}`),
 }
 
-// hop is one navigation hop on a fresh key: Acquire (lock) and Save (unlock), two round trips.
+// benchHop is one navigation hop on a fresh key, the locked way: Begin (lock) and Commit (unlock),
+// two round trips.
 func benchHop(b *testing.B, store *sessions.Store, id string, n int) {
 	ctx := context.Background()
 	key := "1*" + strconv.Itoa(n)
-	l, err := store.Acquire(ctx, "at", id, key)
-	if err != nil || l.Replay {
-		b.Fatalf("Acquire: replay %v, err %v", l != nil && l.Replay, err)
+	tx, err := store.Begin(ctx, sessions.Request{Provider: "at", SessionID: id, Key: key})
+	if err != nil || tx.Replay || tx.Guessed() {
+		b.Fatalf("Begin: replay %v, guessed %v, err %v", tx != nil && tx.Replay, tx.Guessed(), err)
 	}
 	rec := benchRecord
-	rec.LastKey, rec.Transcript, rec.Hops = key, key, l.Record.Hops+1
-	if err := store.Save(ctx, l, rec); err != nil {
-		b.Fatalf("Save: %v", err)
+	rec.Transcript = key
+	if stored, err := store.Commit(ctx, tx, rec); !stored || err != nil {
+		b.Fatalf("Commit: stored %v, err %v", stored, err)
 	}
 }
 
 // optimisticBenchHop is one navigation hop from this process's memory of the session: one round trip.
 func optimisticBenchHop(b *testing.B, store *sessions.Store, id string, n int) {
+	ctx := context.Background()
 	key := "1*" + strconv.Itoa(n)
-	l, ok := store.Optimistic("at", id, key, false, n == 1)
-	if !ok {
-		b.Fatal("no optimistic lease")
+	tx, err := store.Begin(ctx, sessions.Request{Provider: "at", SessionID: id, Key: key, Start: n == 1})
+	if err != nil || !tx.Guessed() {
+		b.Fatalf("Begin: not from memory (%v)", err)
 	}
 	rec := benchRecord
-	rec.LastKey, rec.Transcript, rec.Hops = key, key, l.Record.Hops+1
-	if err := store.Save(context.Background(), l, rec); err != nil {
-		b.Fatalf("Save: %v", err)
+	rec.Transcript = key
+	if stored, err := store.Commit(ctx, tx, rec); !stored || err != nil {
+		b.Fatalf("Commit: stored %v, err %v", stored, err)
 	}
 }
 
-func BenchmarkAcquireSave(b *testing.B) { benchHops(b, benchHop) }
+// BenchmarkAcquireSave: the locked way, on a store that remembers no session.
+func BenchmarkAcquireSave(b *testing.B) { benchHops(b, sessions.Options{Recent: -1}, benchHop) }
 
-func BenchmarkOptimisticHop(b *testing.B) { benchHops(b, optimisticBenchHop) }
+func BenchmarkOptimisticHop(b *testing.B) { benchHops(b, sessions.Options{}, optimisticBenchHop) }
 
 // benchHops plays hops of one session serially, and of one session per goroutine in parallel.
-func benchHops(b *testing.B, hop func(b *testing.B, store *sessions.Store, id string, n int)) {
-	store := redistest.Store(b)
+func benchHops(b *testing.B, opt sessions.Options, hop func(b *testing.B, store *sessions.Store, id string, n int)) {
+	store := redistest.NewStore(b, redistest.Client(b), opt)
 	var sessionsStarted atomic.Int64 // across the runs of a sub-benchmark: each plays new sessions
 	newSession := func(kind string) string {
 		return kind + "-" + strconv.FormatInt(sessionsStarted.Add(1), 10)
@@ -84,9 +87,9 @@ func BenchmarkReplay(b *testing.B) {
 	ctx := context.Background()
 	benchHop(b, store, "s", 1)
 	replay := func(b *testing.B) {
-		l, err := store.Acquire(ctx, "at", "s", "1*1")
-		if err != nil || !l.Replay {
-			b.Fatalf("Acquire: replay %v, err %v", l != nil && l.Replay, err)
+		tx, err := store.Begin(ctx, sessions.Request{Provider: "at", SessionID: "s", Key: "1*1"})
+		if err != nil || !tx.Replay {
+			b.Fatalf("Begin: replay %v, err %v", tx != nil && tx.Replay, err)
 		}
 	}
 	b.Run("serial", func(b *testing.B) {
@@ -105,7 +108,7 @@ func BenchmarkReplay(b *testing.B) {
 	})
 }
 
-// BenchmarkRecordJSON is the encoding's share of a hop: a Save's encode and an Acquire's decode.
+// BenchmarkRecordJSON is the encoding's share of a hop: a Commit's encode and a Begin's decode.
 func BenchmarkRecordJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

@@ -21,7 +21,7 @@ func instances(t *testing.T) (*fixture, *sessions.Store) {
 }
 
 // optimisticHop answers one hop from an optimistic lease, as the gateway does.
-func optimisticHop(t *testing.T, s *sessions.Store, id, key string, start bool) (*sessions.Lease, error) {
+func optimisticHop(t *testing.T, s *sessions.Store, id, key string, start bool) (*sessions.Tx, error) {
 	t.Helper()
 	l, ok := s.Optimistic("at", id, key, false, start)
 	if !ok {
@@ -147,7 +147,7 @@ func TestConcurrentOptimisticHopsStoreOnce(t *testing.T) {
 	if _, err := optimisticHop(t, f.store, "s", "", true); err != nil {
 		t.Fatal(err)
 	}
-	leases := make([]*sessions.Lease, 20)
+	leases := make([]*sessions.Tx, 20)
 	for i := range leases {
 		l, ok := f.store.Optimistic("at", "s", "1", false, false)
 		if !ok {
@@ -243,7 +243,7 @@ func TestCountedCopyRacingFromMemoryIsReplayed(t *testing.T) {
 	if err := f.store.Save(ctx, start, sessions.Record{LastKey: start.Key, Hops: 1, Reply: []byte("menu")}); err != nil {
 		t.Fatal(err)
 	}
-	var copies [2]*sessions.Lease
+	var copies [2]*sessions.Tx
 	for i := range copies {
 		if copies[i], ok = f.store.Optimistic("at", "s", "98", true, false); !ok || copies[i].Key != "n:1:98" {
 			t.Fatalf("copy %d: %+v", i, copies[i])
@@ -255,7 +255,7 @@ func TestCountedCopyRacingFromMemoryIsReplayed(t *testing.T) {
 	if err := f.store.Save(ctx, copies[1], sessions.Record{LastKey: copies[1].Key, Hops: 2, Reply: []byte("page 2 again")}); !errors.Is(err, sessions.ErrConflict) {
 		t.Fatalf("second copy: %v, want ErrConflict", err)
 	}
-	l, err := f.store.AcquireAfter(ctx, copies[1])
+	l, err := copies[1], f.store.Lock(ctx, copies[1])
 	if err != nil || !l.Replay || string(l.Record.Reply) != "page 2" {
 		t.Fatalf("second copy the locked way: %+v, %v; want the replay of page 2", l, err)
 	}
@@ -311,7 +311,7 @@ func TestDeliberateRepeatOnAStaleInstanceIsANewHop(t *testing.T) {
 	if err := f.store.Save(ctx, second, sessions.Record{LastKey: second.Key, Hops: 2}); !errors.Is(err, sessions.ErrConflict) {
 		t.Fatalf("save from a stale memory: %v, want ErrConflict", err)
 	}
-	l, err := f.store.AcquireAfter(ctx, second)
+	l, err := second, f.store.Lock(ctx, second)
 	if err != nil || l.Replay || l.Key != "n:2:98" {
 		t.Fatalf("second 98 the locked way: %+v, %v; want a new hop n:2:98", l, err)
 	}

@@ -7,9 +7,8 @@ import (
 )
 
 // recent remembers the sessions this process saved last, each with the revision it wrote, so that
-// the next hop of a session can start from memory (Store.Optimistic) instead of a round trip. It is
-// a hint, never the truth: Save with an optimistic lease stores only if Redis still holds that
-// revision.
+// the next hop of a session can start from memory (Store.Begin) instead of a round trip. It is
+// a hint, never the truth: Commit of a guess stores only if Redis still holds that revision.
 //
 // It holds at most limit sessions taking at most about limitBytes, in two generations of half as
 // much: when the newer one reaches half the count or half the bytes, the older one is dropped whole.

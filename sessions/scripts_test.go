@@ -56,7 +56,7 @@ func TestScriptsSurviveRetries(t *testing.T) {
 		t.Fatalf("repeated acquire: status %d, err %v; want the lock", status, err)
 	}
 	// Another hop's token does not get it.
-	other := &Lease{keys: l.keys, token: s.newToken()}
+	other := &Tx{keys: l.keys, token: s.newToken()}
 	if status, _, _, err := s.tryAcquire(ctx, other, "1", false, nil); err != nil || status != statusBusy {
 		t.Fatalf("acquire by another hop: status %d, err %v; want busy", status, err)
 	}

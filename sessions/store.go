@@ -2,28 +2,32 @@
 // per-session lock so two concurrent hops of one session never both advance it, and the exact bytes
 // last answered so that a retried hop is replayed byte for byte (protocols.md §5.4).
 //
-// A hop takes one of two ways:
+// A hop begins (Begin), steps its menu from the record it was given, and commits what it made of it
+// (Commit), or releases the session on any other way out (Release). Begin chooses one of two ways,
+// and Commit finishes it:
 //
-//   - Locked, two round trips: Acquire loads the record and takes the lock in one Lua script, Save
-//     stores the new record and releases the lock in another. A replayed hop costs one (Acquire
+//   - Locked, two round trips: Begin loads the record and takes the lock in one Lua script, Commit
+//     stores the new record and releases the lock in another. A replayed hop costs one (Begin
 //     alone, read-only).
-//   - Optimistic, one round trip: when this process saved the session last (it remembers the record
-//     it wrote and that write's revision), or the aggregator marks the hop as a session start,
-//     Optimistic hands out the record without asking Redis, and Save stores the new one only if
-//     the session is still at that revision and unlocked: a compare-and-set. Anything else (another
-//     instance or a racing retry got there first) is ErrConflict, and the hop is answered again the
-//     locked way, which sees the truth and replays or waits as usual.
+//   - From memory, one round trip: when this process saved the session last (it remembers the
+//     record it wrote and that write's revision), or the aggregator marks the hop as a session
+//     start, Begin hands out the record without asking Redis (a guess, Tx.Guessed), and Commit
+//     stores the new one only if the session is still at that revision and unlocked: a
+//     compare-and-set. Anything else (another instance or a racing retry got there first) stores
+//     nothing and Commit says so, and the hop is answered again the locked way (Lock), which sees
+//     the truth and replays or waits as usual.
 //
-// With one gateway instance, or aggregators that keep a session on one instance, a hop is optimistic
-// whenever this process still remembers its session (Options.Recent) and the hop is no step that
-// writes (the gateway's rule). The store works on any redis.UniversalClient: both keys of a
-// session carry the same hash tag, so the scripts also run on Redis Cluster.
+// With one gateway instance, or aggregators that keep a session on one instance, a hop goes from
+// memory whenever this process still remembers its session (Options.Recent) and the hop is no step
+// that writes (the gateway's rule: a guess decides no refusal and no write, see Tx.Guessed). The
+// store works on any redis.UniversalClient: both keys of a session carry the same hash tag, so the
+// scripts also run on Redis Cluster.
 //
 // Keys, for a provider "at" and a session "ATUid_1" under the default prefix:
 //
 //	imisgw:{at:ATUid_1}:s   hash {k: replay key of the last answered hop, r: Record as JSON,
 //	                        h: hops answered, v: revision (token of the hop that saved it),
-//	                        p: the revision an optimistic save replaced, if the last save was one}; TTL
+//	                        p: the revision a compare-and-set replaced, if the last save was one}; TTL
 //	imisgw:{at:ATUid_1}:l   lock, holding the random token of the hop that owns it; LockTTL
 package sessions
 
@@ -46,18 +50,13 @@ import (
 // over: the hop's result was not stored and the caller must not answer as if it had been.
 var ErrLockLost = errors.New("session lock lost")
 
-// ErrConflict reports that an optimistic lease's Save found the session changed, locked or gone
-// since the record the lease was given: nothing was stored, and the hop must be answered again from
-// Acquire.
-var ErrConflict = errors.New("session changed since it was last seen here")
-
-// ErrTooLarge reports a record that Save refused to store: larger than MaxRecord.
+// ErrTooLarge reports a record that Commit refused to store: larger than MaxRecord.
 var ErrTooLarge = errors.New("session record too large")
 
 // MaxSessionIDLen bounds the session IDs providers may send, which become part of Redis keys.
 const MaxSessionIDLen = 256
 
-// MaxRecord bounds a record as Save stores it (JSON), in bytes. The gateway's records stay within a
+// MaxRecord bounds a record as Commit stores it (JSON), in bytes. The gateway's records stay within a
 // few kilobytes: the providers bound what a hop may add (an input of 182 characters, a transcript of
 // 2 KiB) and a screen is a few hundred bytes. A larger record would be a bug; it is refused, with
 // ErrTooLarge, so that nothing can grow Redis by accident.
@@ -69,9 +68,9 @@ type Record struct {
 	Phone       string          `json:"ph"` // first phone number of the session (sessions are bound to it)
 	ServiceCode string          `json:"sc"`
 	Transcript  string          `json:"t,omitempty"` // the accumulated input text last answered (AT)
-	LastKey     string          `json:"k"`           // replay key of the last answered hop
+	LastKey     string          `json:"k"`           // replay key of the last answered hop (Commit sets it)
 	Reply       []byte          `json:"r"`           // the exact bytes last answered (replayed byte for byte)
-	Hops        int             `json:"h"`
+	Hops        int             `json:"h"`           // hops answered (Commit counts them)
 	Lang        string          `json:"l,omitempty"`
 	State       json.RawMessage `json:"s,omitempty"` // menu state, opaque to this package
 }
@@ -82,8 +81,8 @@ type Options struct {
 	LockTTL  time.Duration // lock expiry so a crashed process never blocks a session; default 10s
 	LockWait time.Duration // poll interval while another hop of the session holds the lock; default 5ms
 	Prefix   string        // key prefix, default "imisgw"
-	// Recent is how many sessions this process remembers as it saved them, for Optimistic. Zero
-	// takes DefaultRecent; a negative value turns optimistic hops off.
+	// Recent is how many sessions this process remembers as it saved them, for hops from memory.
+	// Zero takes DefaultRecent; a negative value turns hops from memory off.
 	Recent int
 	// RecentBytes bounds, approximately, the memory those sessions take: their records' strings
 	// and a fixed cost per entry. Whichever of Recent and RecentBytes is reached first bounds the
@@ -114,7 +113,7 @@ type Store struct {
 
 	recent *recent
 	// failing is set while Redis does not answer (a broken connection, a timeout) and cleared by
-	// the next call that succeeds. Optimistic offers nothing meanwhile, so that a hop fails at its
+	// the next call that succeeds. Begin guesses nothing meanwhile, so that a hop fails at its
 	// first call, before its menu step does any work, as on the locked way: a renewal is not
 	// written for a hop whose session cannot be saved.
 	failing atomic.Bool
@@ -155,26 +154,49 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	}
 }
 
-// Lease is one hop's hold on a session: the record as loaded, and for a non-replay lease the lock,
-// which the hop gives back with Save or Release. An optimistic lease (Optimistic) holds no lock: its
-// record is a guess that its Save checks. A Lease belongs to one goroutine.
-type Lease struct {
+// Request names the session a hop belongs to, and tells the hop from a retry of it.
+type Request struct {
+	Provider, SessionID string
+	// Key is the hop's replay key: equal for a retried hop and different for every new one. The
+	// empty key is a valid key.
+	Key string
+	// Counted is for aggregators that give a hop no key of its own (Nalo, Arkesel, Infobip and Beem
+	// after their start). Key is then the hop's input, and the replay key is "n:<hops>:<input>", with
+	// the number of hops the session had answered when this one arrived, read in the same round trip
+	// and kept while the hop waits for the lock. A retry that arrives while its original is being
+	// answered saw the same count, waits, and is replayed; the user's next input can only come after
+	// that answer, so it sees a higher count and is new even when it repeats the same text ("98",
+	// "98"). A retry that arrives after its original was answered cannot be told from a deliberate
+	// repeat; it is applied as new, and business writes stay single through their own idempotency
+	// keys.
+	Counted bool
+	// Start is set when the aggregator marks the hop as its session's first: a session this process
+	// knows nothing of is then guessed new.
+	Start bool
+}
+
+// Tx is one hop's hold on its session, from Begin to Commit or Release: the record the hop steps
+// from, and what the store needs to save what the hop makes of it. Its record is either the session
+// as stored, loaded under the session's lock (a replay takes no lock), or a guess: the record this
+// process saved last, handed out without a round trip, which only Commit confirms (Guessed). A Tx
+// belongs to one goroutine.
+type Tx struct {
 	Record Record
 	Found  bool // a record existed (always true for a replay)
 	Replay bool // the hop was answered before: Record.Reply is the answer; no lock is held
-	// Key is the hop's replay key: the one given to Acquire, or the one AcquireCounted derived. Save
+	// Key is the hop's replay key: Request.Key, or the key derived for a counted hop. Commit stores
 	// it as the record's LastKey.
 	Key string
 
 	sessionID string
 	keys      [2]string // session hash, lock
-	token     string    // the lock's token, and the revision Save writes
-	done      bool      // the lock was released (or lost); Save and Release have nothing left to do
+	token     string    // the lock's token, and the revision Commit writes
+	done      bool      // the lock was released (or lost); Commit and Release have nothing left to do
 
-	optimistic bool
-	rev        string // the revision an optimistic lease expects; "" for no session at all
-	counted    bool   // an optimistic lease of a counted hop (AcquireCounted) ...
-	input      string // ... for this input
+	guessed bool
+	rev     string // the revision a guess expects; "" for no session at all
+	counted bool   // a guess of a counted hop ...
+	input   string // ... for this input
 }
 
 // The scripts below are the only writers of session keys besides End. Each runs in one round trip and
@@ -185,9 +207,9 @@ type Lease struct {
 
 // acquireScript: KEYS = session, lock; ARGV = replay key, token, lock TTL (ms), counted, seen, base.
 // With counted = "1", ARGV[1] is the hop's input and the replay key is derived from it and the number
-// of hops the session has answered: "n:<hops>:<input>" (AcquireCounted). A non-empty seen is the key
-// an optimistic lease on revision base gave the hop (AcquireAfter): a session last answered under
-// that key by an optimistic save from that same revision was answered by a copy of this very hop.
+// of hops the session has answered: "n:<hops>:<input>" (Request.Counted). A non-empty seen is the key
+// a guess on revision base gave the hop (Lock): a session last answered under that key by a
+// compare-and-set from that same revision was answered by a copy of this very hop.
 // Returns {1, record, key} for a replay, {2, record or "", key} when the lock is ours, {0, "", key}
 // while another hop holds it.
 var acquireScript = redis.NewScript(`
@@ -225,11 +247,11 @@ end
 return 0
 `)
 
-// commitScript, the compare-and-set of an optimistic lease: KEYS = session, lock; ARGV = expected
-// revision ("" for no session), new revision, replay key, record, TTL (ms), hops answered, expected
-// hops answered. Returns 1 when the record is stored (by this call or an earlier run of it), 0 when
-// the session is locked or not as expected. The count of hops is compared too because a gateway of
-// an earlier release, still running beside this one during an upgrade, saves without a revision.
+// commitScript, the compare-and-set of a guess: KEYS = session, lock; ARGV = expected revision (""
+// for no session), new revision, replay key, record, TTL (ms), hops answered, expected hops
+// answered. Returns 1 when the record is stored (by this call or an earlier run of it), 0 when the
+// session is locked or not as expected. The count of hops is compared too because a gateway of an
+// earlier release, still running beside this one during an upgrade, saves without a revision.
 var commitScript = redis.NewScript(`
 local s = redis.call('HMGET', KEYS[1], 'v', 'h')
 if s[1] == ARGV[2] then
@@ -264,79 +286,111 @@ const (
 	statusLocked = 2
 )
 
-// Acquire loads the session (provider, sessionID) in one round trip.
-//   - If the stored record's LastKey equals replayKey, it returns a Lease with Replay=true and the
-//     record, without taking the lock: the reply is already stored and replaying it is read-only.
-//   - Otherwise it takes the session's lock and returns the record (Found=false when there is none).
-//     While another hop holds the lock it polls every LockWait until the lock frees (then checks the
-//     replay condition again: the holder may have just answered this very hop) or ctx ends, and then
-//     returns an error wrapping ctx's; callers answer "please retry".
-//
-// The empty replayKey is a valid key (AT's first hop has an empty transcript).
-func (s *Store) Acquire(ctx context.Context, provider, sessionID, replayKey string) (*Lease, error) {
-	keys, err := s.keyNames(provider, sessionID)
+// releaseTimeout bounds a lock's release, which runs apart from the hop's own deadline.
+const releaseTimeout = time.Second
+
+// Begin takes the session for one hop, the way the package comment describes:
+//   - From memory, without a round trip (tx.Guessed()), when this process saved the session last,
+//     or when r.Start marks a session this process knows nothing of. Not while Redis fails, and
+//     never for a retry of the hop saved last: a retry is replayed from Redis.
+//   - Otherwise in one round trip: if the stored record's LastKey equals the hop's replay key, tx
+//     is a replay (tx.Replay) and no lock is taken, since replaying is read-only. If not, Begin
+//     takes the session's lock and loads the record (tx.Found is false when there is none). While
+//     another hop holds the lock it polls every LockWait until the lock frees (then checks the
+//     replay condition again: the holder may have just answered this very hop) or ctx ends, and
+//     then returns an error wrapping ctx's; callers answer "please retry".
+func (s *Store) Begin(ctx context.Context, r Request) (*Tx, error) {
+	keys, err := s.keyNames(r.Provider, r.SessionID)
 	if err != nil {
-		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+		return nil, fmt.Errorf("acquire session %q: %w", r.SessionID, err)
 	}
-	return s.acquire(ctx, keys, sessionID, replayKey, false, nil)
+	if tx, ok := s.guess(r, keys); ok {
+		return tx, nil
+	}
+	return s.acquire(ctx, keys, r.SessionID, r.Key, r.Counted, nil)
 }
 
-// AcquireCounted is Acquire for aggregators that give a hop no key of its own (protocols.md §5.4:
-// Nalo, Arkesel, Infobip and Beem after their start): the replay key is "n:<hops>:<input>", with the
-// number of hops the session had answered when this one arrived, read in the same round trip and
-// kept while the hop waits for the lock. A retry that arrives while its original is being answered
-// saw the same count, waits, and is replayed; the user's next input can only come after that answer,
-// so it sees a higher count and is new even when it repeats the same text ("98", "98"). A retry that
-// arrives after its original was answered cannot be told from a deliberate repeat; it is applied as
-// new, and business writes stay single through their own idempotency keys.
-func (s *Store) AcquireCounted(ctx context.Context, provider, sessionID, input string) (*Lease, error) {
-	keys, err := s.keyNames(provider, sessionID)
-	if err != nil {
-		return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
+// guess returns a Tx on the record this process saved last, or on no session at all for a start,
+// when it can tell what Redis most likely holds; ok is false when there is nothing to go on, and for
+// a hop whose key is that of the last one saved here.
+func (s *Store) guess(r Request, keys [2]string) (*Tx, bool) {
+	if s.failing.Load() {
+		return nil, false // the locked way reports it
 	}
-	return s.acquire(ctx, keys, sessionID, input, true, nil)
+	rec, rev, found := s.recent.get(keys[0])
+	if !found && (!r.Start || s.recent == nil) {
+		return nil, false
+	}
+	key := r.Key
+	if r.Counted {
+		key = "n:" + strconv.Itoa(rec.Hops) + ":" + r.Key
+	}
+	if found && rec.LastKey == key {
+		return nil, false
+	}
+	tx := &Tx{Record: rec, Found: found, Key: key, sessionID: r.SessionID, keys: keys,
+		token: s.newToken(), guessed: true, rev: rev}
+	if r.Counted {
+		tx.counted, tx.input = true, r.Key
+	}
+	return tx, true
 }
 
-// AcquireAfter is Acquire, or AcquireCounted, for the hop an optimistic lease was given for, once
-// that lease's Save returned ErrConflict or its answer needed the stored session. A session last
-// answered under the key the lease carried, by an optimistic save from the revision the lease was
-// given, is a replay whatever its count of hops says now: a copy of this hop, racing it from the
-// same memory, stored its answer first.
-func (s *Store) AcquireAfter(ctx context.Context, guess *Lease) (*Lease, error) {
+// Lock takes the session of a guessed tx the locked way, in one round trip, when the guess cannot
+// decide the hop (a refusal, a replay or a step that writes is decided on the session as stored) or
+// Commit found it wrong. tx then holds the stored record and the lock, or is a replay, as from
+// Begin. A session last answered under the key the guess carried, by a compare-and-set from the
+// revision the guess was given, is a replay whatever its count of hops says now: a copy of this hop,
+// racing it from the same memory, stored its answer first. On error tx is left as it was. Locking a
+// tx that is not a guess is an error.
+func (s *Store) Lock(ctx context.Context, tx *Tx) error {
+	if !tx.Guessed() {
+		return errors.New("lock session: not a guess")
+	}
+	locked, err := s.acquireAfter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	*tx = *locked
+	return nil
+}
+
+// acquireAfter takes the session the locked way for the hop guess was given for.
+func (s *Store) acquireAfter(ctx context.Context, guess *Tx) (*Tx, error) {
 	if guess.counted {
 		return s.acquire(ctx, guess.keys, guess.sessionID, guess.input, true, guess)
 	}
 	return s.acquire(ctx, guess.keys, guess.sessionID, guess.Key, false, nil)
 }
 
-// acquire takes the session for a hop; guess, when not nil, is the optimistic lease the hop had.
-func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, guess *Lease) (*Lease, error) {
-	l := &Lease{sessionID: sessionID, keys: keys, token: s.newToken()}
+// acquire takes the session for a hop; guess, when not nil, is the guess the hop had.
+func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, guess *Tx) (*Tx, error) {
+	tx := &Tx{sessionID: sessionID, keys: keys, token: s.newToken()}
 	var wait *time.Timer
 	for {
-		status, raw, key, err := s.tryAcquire(ctx, l, replayKey, counted, guess)
+		status, raw, key, err := s.tryAcquire(ctx, tx, replayKey, counted, guess)
 		if err != nil {
 			if mayHaveRun(err) {
-				s.releaseLater(ctx, l)
+				s.releaseLater(ctx, tx)
 			}
 			return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 		}
 		// Later polls check the key derived now, from the count before the wait.
-		l.Key, replayKey, counted = key, key, false
+		tx.Key, replayKey, counted = key, key, false
 		if status != statusBusy {
-			l.Replay = status == statusReplay
-			l.done = l.Replay
-			if raw == "" && !l.Replay {
-				return l, nil
+			tx.Replay = status == statusReplay
+			tx.done = tx.Replay
+			if raw == "" && !tx.Replay {
+				return tx, nil
 			}
-			if err := decodeRecord(raw, &l.Record); err != nil {
-				if !l.Replay {
-					_ = s.Release(ctx, l)
+			if err := decodeRecord(raw, &tx.Record); err != nil {
+				if !tx.Replay {
+					_ = s.Release(ctx, tx)
 				}
 				return nil, fmt.Errorf("acquire session %q: %w", sessionID, err)
 			}
-			l.Found = true
-			return l, nil
+			tx.Found = true
+			return tx, nil
 		}
 
 		if wait == nil {
@@ -353,38 +407,7 @@ func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKe
 	}
 }
 
-// Optimistic returns a lease on the session without a round trip when this process can tell what
-// Redis most likely holds: the record it saved there last, or, for a hop the aggregator marks as
-// a session's start (start), no session at all. replayKey and counted are as for Acquire and
-// AcquireCounted. The lease holds no lock; its Save stores only if the guess still holds, and
-// returns ErrConflict otherwise, after which the hop must be answered again from Acquire. A hop
-// answered from an optimistic lease must be one that Save records: a refusal or a replay decided
-// on a guess must be confirmed the locked way.
-//
-// ok is false when there is nothing to go on, and for a hop whose key is that of the last one
-// saved here: a retry is replayed from Redis, never from memory.
-func (s *Store) Optimistic(provider, sessionID, replayKey string, counted, start bool) (*Lease, bool) {
-	keys, err := s.keyNames(provider, sessionID)
-	if err != nil || s.failing.Load() {
-		return nil, false // Acquire reports it
-	}
-	rec, rev, found := s.recent.get(keys[0])
-	if !found && (!start || s.recent == nil) {
-		return nil, false
-	}
-	l := &Lease{Record: rec, Found: found, Key: replayKey, sessionID: sessionID, keys: keys,
-		token: s.newToken(), optimistic: true, rev: rev}
-	if counted {
-		l.counted, l.input = true, replayKey
-		l.Key = "n:" + strconv.Itoa(rec.Hops) + ":" + replayKey
-	}
-	if found && rec.LastKey == l.Key {
-		return nil, false
-	}
-	return l, true
-}
-
-func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, counted bool, guess *Lease) (status int64, raw, key string, err error) {
+func (s *Store) tryAcquire(ctx context.Context, tx *Tx, replayKey string, counted bool, guess *Tx) (status int64, raw, key string, err error) {
 	countedArg, seen, base := "0", "", ""
 	if counted {
 		countedArg = "1"
@@ -392,7 +415,7 @@ func (s *Store) tryAcquire(ctx context.Context, l *Lease, replayKey string, coun
 	if guess != nil {
 		seen, base = guess.Key, guess.rev
 	}
-	res, err := acquireScript.Run(ctx, s.rdb, l.keys[:], replayKey, l.token, s.lockTTLArg, countedArg, seen, base).Slice()
+	res, err := acquireScript.Run(ctx, s.rdb, tx.keys[:], replayKey, tx.token, s.lockTTLArg, countedArg, seen, base).Slice()
 	s.observe(ctx, err)
 	if err != nil {
 		return 0, "", "", err
@@ -418,93 +441,111 @@ func decodeRecord(raw string, rec *Record) error {
 	return nil
 }
 
-// Save stores rec for TTL and releases the lock, in one round trip, if the lease still holds the lock.
-// If the lock was lost (it expired and another hop took it), Save stores nothing and returns an error
-// wrapping ErrLockLost. A record larger than MaxRecord is not stored either (ErrTooLarge); the lease
-// keeps its lock for Release. For an optimistic lease it stores rec only if the session is still as the
-// lease found it, and otherwise returns an error wrapping ErrConflict. rec.LastKey must be the
-// replay key of the hop being answered.
-func (s *Store) Save(ctx context.Context, l *Lease, rec Record) error {
-	if l == nil || l.token == "" {
-		return errors.New("save session: no lease")
+// Commit stores rec as the session after tx's hop, for TTL, in one round trip. It sets rec.LastKey
+// to tx.Key and counts the hop in rec.Hops: those two fields are the store's.
+//   - A locked tx saves and releases the lock. If the lock was lost (it expired and another hop
+//     took it, or the session ended), nothing is stored and the error wraps ErrLockLost.
+//   - A guessed tx stores rec only if the session is still as this process saved it and nobody
+//     holds its lock: a compare-and-set. Otherwise nothing is stored and stored is false: the guess
+//     was wrong, and the hop must be answered again from the session as stored (Lock).
+//
+// A record larger than MaxRecord is not stored either (ErrTooLarge); a locked tx keeps its lock for
+// Release. Committing a replay, or a tx already committed or released, is an error.
+func (s *Store) Commit(ctx context.Context, tx *Tx, rec Record) (stored bool, err error) {
+	if tx != nil {
+		rec.LastKey, rec.Hops = tx.Key, tx.Record.Hops+1
 	}
-	if l.Replay {
-		return fmt.Errorf("save session %q: a replay holds no lock", l.sessionID)
+	return s.store(ctx, tx, rec)
+}
+
+// store is Commit with rec's LastKey and Hops as given.
+func (s *Store) store(ctx context.Context, tx *Tx, rec Record) (bool, error) {
+	if tx == nil || tx.token == "" {
+		return false, errors.New("save session: no session taken")
 	}
-	if l.done {
-		return fmt.Errorf("save session %q: lease already saved or released", l.sessionID)
+	if tx.Replay {
+		return false, fmt.Errorf("save session %q: a replay holds no lock", tx.sessionID)
+	}
+	if tx.done {
+		return false, fmt.Errorf("save session %q: already saved or released", tx.sessionID)
 	}
 	data, err := json.Marshal(&rec)
 	if err != nil {
-		return fmt.Errorf("save session %q: encode record: %w", l.sessionID, err)
+		return false, fmt.Errorf("save session %q: encode record: %w", tx.sessionID, err)
 	}
 	if len(data) > MaxRecord {
-		return fmt.Errorf("save session %q: %d bytes: %w", l.sessionID, len(data), ErrTooLarge)
+		return false, fmt.Errorf("save session %q: %d bytes: %w", tx.sessionID, len(data), ErrTooLarge)
 	}
-	if l.optimistic {
-		return s.commit(ctx, l, rec, data)
+	if tx.guessed {
+		return s.compareAndSet(ctx, tx, rec, data)
 	}
-	n, err := saveScript.Run(ctx, s.rdb, l.keys[:], l.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	n, err := saveScript.Run(ctx, s.rdb, tx.keys[:], tx.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
 	s.observe(ctx, err)
 	if err != nil {
-		s.recent.forget(l.keys[0])
+		s.recent.forget(tx.keys[0])
 		if mayHaveRun(err) {
-			s.releaseLater(ctx, l)
+			s.releaseLater(ctx, tx)
 		}
-		return fmt.Errorf("save session %q: %w", l.sessionID, err)
+		return false, fmt.Errorf("save session %q: %w", tx.sessionID, err)
 	}
-	l.done = true
+	tx.done = true
 	if n != 1 {
-		s.recent.forget(l.keys[0])
-		return fmt.Errorf("save session %q: %w", l.sessionID, ErrLockLost)
+		s.recent.forget(tx.keys[0])
+		return false, fmt.Errorf("save session %q: %w", tx.sessionID, ErrLockLost)
 	}
-	s.recent.put(l.keys[0], rec, l.token)
-	return nil
+	s.recent.put(tx.keys[0], rec, tx.token)
+	return true, nil
 }
 
-// commit is Save for an optimistic lease: one compare-and-set round trip.
-func (s *Store) commit(ctx context.Context, l *Lease, rec Record, data []byte) error {
-	n, err := commitScript.Run(ctx, s.rdb, l.keys[:], l.rev, l.token, rec.LastKey, data, s.ttlArg, rec.Hops,
-		l.Record.Hops).Int()
+// compareAndSet is store for a guess.
+func (s *Store) compareAndSet(ctx context.Context, tx *Tx, rec Record, data []byte) (bool, error) {
+	n, err := commitScript.Run(ctx, s.rdb, tx.keys[:], tx.rev, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops,
+		tx.Record.Hops).Int()
 	s.observe(ctx, err)
-	l.done = true
+	tx.done = true
 	if err != nil || n != 1 {
-		s.recent.forget(l.keys[0])
+		s.recent.forget(tx.keys[0])
 		if err != nil {
-			return fmt.Errorf("save session %q: %w", l.sessionID, err)
+			return false, fmt.Errorf("save session %q: %w", tx.sessionID, err)
 		}
-		return fmt.Errorf("save session %q: %w", l.sessionID, ErrConflict)
+		return false, nil
 	}
-	s.recent.put(l.keys[0], rec, l.token)
-	return nil
+	s.recent.put(tx.keys[0], rec, tx.token)
+	return true, nil
 }
 
-// Held reports whether the lease still holds its session's lock: neither a
-// replay nor already saved or released.
-func (l *Lease) Held() bool {
-	return l != nil && !l.Replay && !l.done && !l.optimistic && l.token != ""
+// Guessed reports whether tx's record is a guess from this process's memory, which only Commit
+// confirms: a hop may be answered from it only with an answer that Commit stores. A refusal, a
+// replay or a step that writes must be decided on the session as stored: Lock it first.
+func (tx *Tx) Guessed() bool { return tx != nil && tx.guessed }
+
+// held reports whether tx still holds its session's lock: neither a guess nor a replay, and
+// neither committed nor released.
+func (tx *Tx) held() bool {
+	return tx != nil && !tx.Replay && !tx.done && !tx.guessed && tx.token != ""
 }
 
-// Optimistic reports whether the lease came from Optimistic: its record is a
-// guess that only its Save confirms.
-func (l *Lease) Optimistic() bool { return l != nil && l.optimistic }
-
-// Release gives the lock back without saving (a divergent hop, an error screen). It is a no-op for a
-// replay lease and for a lease already saved or released, so `defer store.Release(ctx, lease)` is
-// safe after Acquire. Releasing a lock that already expired is not an error.
-func (s *Store) Release(ctx context.Context, l *Lease) error {
-	if !l.Held() {
+// Release gives the lock back without storing anything, on every way out of a hop but Commit (a
+// refusal, a failure, a panic). It is a no-op for a tx that holds no lock (a guess, a replay, a tx
+// committed or released already), so `defer store.Release(ctx, tx)` is safe after Begin. It runs on
+// a short deadline of its own, whatever is left of ctx's: a hop that used up its deadline must
+// still free the lock, or the caller's retry would wait for the lock to expire. Releasing a lock
+// that already expired is not an error.
+func (s *Store) Release(ctx context.Context, tx *Tx) error {
+	if !tx.held() {
 		return nil
 	}
-	if err := releaseScript.Run(ctx, s.rdb, l.keys[1:], l.token).Err(); err != nil {
-		return fmt.Errorf("release session %q: %w", l.sessionID, err)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := releaseScript.Run(ctx, s.rdb, tx.keys[1:], tx.token).Err(); err != nil {
+		return fmt.Errorf("release session %q: %w", tx.sessionID, err)
 	}
-	l.done = true
+	tx.done = true
 	return nil
 }
 
 // End deletes the session and its lock (end-of-session events). A session that does not exist is
-// not an error. A hop still running on the session then gets ErrLockLost from Save.
+// not an error. A hop still running on the session then gets ErrLockLost from Commit.
 func (s *Store) End(ctx context.Context, provider, sessionID string) error {
 	keys, err := s.keyNames(provider, sessionID)
 	if err != nil {
@@ -587,13 +628,13 @@ func mayHaveRun(err error) bool {
 	return !errors.As(err, &rerr)
 }
 
-// releaseLater frees, in the background, a lock the lease may hold after a call whose outcome is
+// releaseLater frees, in the background, a lock tx may hold after a call whose outcome is
 // unknown, so that the user's retry need not wait out LockTTL. The token check makes it harmless if
 // the lock is not ours.
-func (s *Store) releaseLater(ctx context.Context, l *Lease) {
-	lock, token := l.keys[1], l.token
+func (s *Store) releaseLater(ctx context.Context, tx *Tx) {
+	lock, token := tx.keys[1], tx.token
 	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
 		_ = releaseScript.Run(ctx, s.rdb, []string{lock}, token).Err()
 	}()

@@ -570,7 +570,7 @@ func TestRoundTrips(t *testing.T) {
 		}
 	}
 	// Warm up: the scripts may not be in Redis's script cache yet (EVALSHA falls back to EVAL).
-	var l *sessions.Lease
+	var l *sessions.Tx
 	for _, key := range []string{"", "1"} {
 		if l, err = store.Acquire(ctx, "at", "warm", key); err != nil {
 			t.Fatal(err)
@@ -617,7 +617,7 @@ func TestAcquireCountedKeysByHopsAnswered(t *testing.T) {
 		t.Fatalf("second hop: %+v %v", l, err)
 	}
 	// A retry of "98" while it is being answered waits, then replays.
-	retried := make(chan *sessions.Lease, 1)
+	retried := make(chan *sessions.Tx, 1)
 	go func() {
 		r, err := s.AcquireCounted(ctx, "nalo", "S1", "98")
 		if err != nil {

@@ -54,11 +54,11 @@ func TestStoreIsolation(t *testing.T) {
 	var store *sessions.Store
 	t.Run("inner", func(t *testing.T) {
 		store = redistest.NewStore(t, rdb, sessions.Options{Prefix: a})
-		l, err := store.Acquire(ctx, "at", "s1", "")
+		tx, err := store.Begin(ctx, sessions.Request{Provider: "at", SessionID: "s1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Save(ctx, l, sessions.Record{Reply: []byte("CON hi")}); err != nil {
+		if _, err := store.Commit(ctx, tx, sessions.Record{Reply: []byte("CON hi")}); err != nil {
 			t.Fatal(err)
 		}
 		if n := rdb.Exists(ctx, a+":{at:s1}:s").Val(); n != 1 {
