@@ -17,6 +17,7 @@ import (
 
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
@@ -184,7 +185,7 @@ const (
 
 // quoteFor is the quote of chfid's renewal for the officer calling from
 // phone, as "Renew policy" asks for it.
-func quoteFor(t *testing.T, store *policystore.Store, phone, chfid, product string) policystore.RenewalQuote {
+func quoteFor(t *testing.T, store *policystore.Store, phone, chfid, product string) openimis.RenewalQuote {
 	t.Helper()
 	ctx := context.Background()
 	o, ok, err := store.OfficerByPhone(ctx, phone, time.Now().UTC())

@@ -22,6 +22,7 @@ import (
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/infobip"
@@ -92,7 +93,7 @@ type serveConfig struct {
 	auditUserID                   int
 	claimsVisibleTo               menus.ClaimsVisibility
 	lookups                       sessions.LookupLimits
-	maxOverpayment                policystore.Money
+	maxOverpayment                openimis.Money
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
@@ -467,12 +468,12 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 // parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
 // units written as an officer types one in RENEW: digits, at most two
 // decimals, no sign.
-func parseMaxOverpayment(getenv func(string) string, problems *[]string) policystore.Money {
+func parseMaxOverpayment(getenv func(string) string, problems *[]string) openimis.Money {
 	v := strings.TrimSpace(getenv("RENEWAL_MAX_OVERPAYMENT"))
 	if v == "" {
 		return 0
 	}
-	m, err := policystore.ParseMoney(v)
+	m, err := openimis.ParseMoney(v)
 	if err != nil {
 		*problems = append(*problems, fmt.Sprintf("RENEWAL_MAX_OVERPAYMENT %q: want an amount in currency units such as 500 or 500.50 (0 for none), without sign or separators", v))
 		return 0
