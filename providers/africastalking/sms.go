@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/openimis/imis-gateway/menus/gsm7"
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
@@ -95,7 +96,7 @@ type SendResult struct {
 	Number     string // the recipient as AT read it
 	Cost       string // as AT reports it, e.g. "KES 0.8000"
 	// Parts is the number of SMS parts the message takes, by the GSM-7 and
-	// UCS-2 rules of protocols.md §6 (AT does not report it).
+	// UCS-2 rules of protocols.md §6 (gsm7.Parts; AT does not report it).
 	Parts int
 }
 
@@ -158,7 +159,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ SendResult,
 		if err != nil {
 			return SendResult{}, err
 		}
-		res.Parts = smsParts(message)
+		_, _, res.Parts = gsm7.Parts(message)
 		return res, nil
 	case code == http.StatusUnauthorized:
 		// Bad key or username, sandbox key against live or the reverse, a
@@ -245,53 +246,4 @@ func recipientOutcome(body []byte, httpStatus int) (SendResult, error) {
 
 func recipientText(code int, status string) string {
 	return strconv.Itoa(code) + " " + smsapi.OrDefault(status, "(no status text)")
-}
-
-// The GSM 03.38 default alphabet and its extension table (protocols.md §5.2;
-// ESC itself is not a character). Extension characters take two septets.
-const (
-	gsm7Basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	gsm7Extension = "\f^{}\\[~]|€"
-)
-
-// smsParts counts the parts message takes (protocols.md §6): 160 GSM-7
-// septets or 70 UCS-2 units in one part; 153 or 67 per part when
-// concatenated, never splitting an escape pair or a surrogate pair.
-func smsParts(message string) int {
-	single, multi := 160, 153
-	width := func(r rune) int {
-		if strings.ContainsRune(gsm7Extension, r) {
-			return 2
-		}
-		return 1
-	}
-	for _, r := range message {
-		if !strings.ContainsRune(gsm7Basic, r) && !strings.ContainsRune(gsm7Extension, r) {
-			single, multi = 70, 67
-			width = func(r rune) int {
-				if r > 0xFFFF {
-					return 2
-				}
-				return 1
-			}
-			break
-		}
-	}
-	total := 0
-	for _, r := range message {
-		total += width(r)
-	}
-	if total <= single {
-		return 1
-	}
-	parts, used := 1, 0
-	for _, r := range message {
-		w := width(r)
-		if used+w > multi {
-			parts, used = parts+1, 0
-		}
-		used += w
-	}
-	return parts
 }
