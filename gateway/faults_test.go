@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
@@ -101,7 +101,7 @@ func TestHopDeadlineHoldsWhenPostgresHangs(t *testing.T) {
 
 type panickingSource struct{}
 
-func (panickingSource) Coverage(context.Context, string, time.Time) (policystore.Coverage, error) {
+func (panickingSource) Coverage(context.Context, string, time.Time) (openimis.Coverage, error) {
 	panic("bug in a coverage source")
 }
 

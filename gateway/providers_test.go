@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/simphone"
 	"github.com/openimis/imis-gateway/sessions/redistest"
@@ -193,7 +194,7 @@ func (g *gatedSource) arm() (arrived <-chan struct{}, release chan<- struct{}) {
 	return g.arrived, g.release
 }
 
-func (g *gatedSource) Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+func (g *gatedSource) Coverage(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error) {
 	g.mu.Lock()
 	arrived, release := g.arrived, g.release
 	g.mu.Unlock()
@@ -202,7 +203,7 @@ func (g *gatedSource) Coverage(ctx context.Context, chfid string, today time.Tim
 		select {
 		case <-release:
 		case <-ctx.Done():
-			return policystore.Coverage{}, ctx.Err()
+			return openimis.Coverage{}, ctx.Err()
 		}
 	}
 	return g.CoverageSource.Coverage(ctx, chfid, today)

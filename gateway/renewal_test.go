@@ -17,6 +17,7 @@ import (
 
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
@@ -184,7 +185,7 @@ const (
 
 // quoteFor is the quote of chfid's renewal for the officer calling from
 // phone, as "Renew policy" asks for it.
-func quoteFor(t *testing.T, store *policystore.Store, phone, chfid, product string) policystore.RenewalQuote {
+func quoteFor(t *testing.T, store *policystore.Store, phone, chfid, product string) openimis.RenewalQuote {
 	t.Helper()
 	ctx := context.Background()
 	o, ok, err := store.OfficerByPhone(ctx, phone, time.Now().UTC())
@@ -460,5 +461,33 @@ func TestAbsurdAmountIsRefused(t *testing.T) {
 		if r.Form.Get("to") == head {
 			t.Fatalf("the head was told: %q", r.Form.Get("message"))
 		}
+	}
+}
+
+// TestUSSDRenewalConfirmedThroughTheSMSProvider: a renewal made over a USSD
+// aggregator that sends no SMS (Hubtel) is confirmed through the configured
+// SMS provider, not queued for ever under the aggregator's name.
+func TestUSSDRenewalConfirmedThroughTheSMSProvider(t *testing.T) {
+	g := newSMSGateway(t, func(o *menus.Options) { o.SMSProvider = "africastalking" })
+	quote := quoteFor(t, g.store, officerEO001, "604120019", "")
+	p, err := simphone.New("hubtel", g.URL, token, officerEO001, "*384*1234#", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.Dial(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	var last simphone.Screen
+	for _, in := range []string{"3", "604120019", "RC-HUB-1", quote.Value.String(), "1"} {
+		if last, err = p.Send(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !last.End || !strings.Contains(last.Text, "renewed") {
+		t.Fatalf("result: %+v", last)
+	}
+	if sms := g.sent(officerEO001)[officerEO001]; !strings.Contains(sms[0], "RC-HUB-1") {
+		t.Fatalf("officer's confirmation: %q", sms)
 	}
 }

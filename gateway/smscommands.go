@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 )
 
@@ -173,7 +174,7 @@ func (o *SMSOptions) replyBudget(ctx context.Context, phone string) int {
 	if o.Officers == nil {
 		return o.ReplyBudget
 	}
-	_, officer, err := o.Officers.OfficerByPhone(ctx, phone, policystore.DateOf(time.Now().In(o.Location)))
+	_, officer, err := o.Officers.OfficerByPhone(ctx, phone, openimis.DateOf(time.Now().In(o.Location)))
 	if err != nil {
 		// Without the officer index (it could never load) the public budget
 		// holds: the message is still decided, rather than failed.
@@ -194,7 +195,7 @@ type RenewalsNotifying struct {
 }
 
 // Renew renews, then wakes the outbox.
-func (r RenewalsNotifying) Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error) {
+func (r RenewalsNotifying) Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error) {
 	res, err := r.Store.Renew(ctx, req)
 	if err == nil && !res.Repeated {
 		r.Notify()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers/africastalking"
 )
@@ -262,9 +263,9 @@ type smsFlakySource struct {
 	down atomic.Bool
 }
 
-func (s *smsFlakySource) Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+func (s *smsFlakySource) Coverage(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error) {
 	if s.down.Load() {
-		return policystore.Coverage{}, errors.New("connection reset by peer")
+		return openimis.Coverage{}, errors.New("connection reset by peer")
 	}
 	return s.Store.Coverage(ctx, chfid, today)
 }

@@ -9,18 +9,18 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore/demo"
 )
 
 const stranger = "+255700000001"
 
 // statusWords is how an English answer line states each coverage status.
-var statusWords = map[policystore.CoverageStatus]string{
-	policystore.Covered:      ": covered until ",
-	policystore.NotYetActive: ": not yet active",
-	policystore.Expired:      ": expired",
-	policystore.Suspended:    ": suspended",
+var statusWords = map[openimis.CoverageStatus]string{
+	openimis.Covered:      ": covered until ",
+	openimis.NotYetActive: ": not yet active",
+	openimis.Expired:      ": expired",
+	openimis.Suspended:    ": suspended",
 }
 
 // TestMembershipCheckOfEveryDemoCase walks main menu → "Check membership" →

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // Who may see what of an insurance number, and which look-ups count against
@@ -87,7 +87,7 @@ const (
 // relationTo tells what the caller is to holder. An officer look-up that
 // fails counts the caller as no officer: the answer is then the one a
 // stranger gets, never more.
-func (h *hop) relationTo(holder policystore.Holder) relation {
+func (h *hop) relationTo(holder openimis.Holder) relation {
 	switch {
 	case h.phone.matchesAny(holder.Phone, holder.HeadPhone):
 		return relInsured
@@ -154,7 +154,7 @@ func (h *hop) countLookup() error {
 // is a look-up like any other outside the caller's own families. Over the
 // limit, text is the caller's answer.
 func (h *hop) countRenewalLookup(refused error) (text string, over bool, err error) {
-	if !errors.Is(refused, policystore.ErrOutsideArea) && !errors.Is(refused, policystore.ErrInsureeNotFound) {
+	if !errors.Is(refused, openimis.ErrOutsideArea) && !errors.Is(refused, openimis.ErrInsureeNotFound) {
 		return "", false, nil
 	}
 	if err := h.countLookup(); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // fakeLimiter allows the first allow look-ups and refuses the rest for
@@ -54,14 +54,14 @@ const (
 
 var (
 	member       = Caller{Phone: "0765 111 222"} // Amina's son, a phone of his own
-	otherFamily  = policystore.Holder{Phone: "0713 000 001", HeadPhone: "0713 000 001", FamilyPhones: []string{"0713 000 001"}, Location: 7}
-	accessClaims = &fakeClaims{byCHFID: map[string][]policystore.Claim{inArea: {claimEntered}, otherArea: {claimEntered}}}
+	otherFamily  = openimis.Holder{Phone: "0713 000 001", HeadPhone: "0713 000 001", FamilyPhones: []string{"0713 000 001"}, Location: 7}
+	accessClaims = &fakeClaims{byCHFID: map[string][]openimis.Claim{inArea: {claimEntered}, otherArea: {claimEntered}}}
 )
 
 // holderClaims returns each number's claims with its own holder.
-type holderClaims map[string]policystore.Holder
+type holderClaims map[string]openimis.Holder
 
-func (h holderClaims) Claims(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error) {
+func (h holderClaims) Claims(ctx context.Context, chfid string, limit int) (openimis.ClaimList, error) {
 	list, err := accessClaims.Claims(ctx, chfid, limit)
 	if holder, ok := h[chfid]; ok {
 		list.Holder = holder
@@ -71,8 +71,8 @@ func (h holderClaims) Claims(ctx context.Context, chfid string, limit int) (poli
 
 func newAccessEngine(opt Options) *Engine {
 	src := newFake()
-	src.byCHFID[otherArea] = policystore.Coverage{CHFID: otherArea, LastName: "Other", OtherNames: "Family", Holder: otherFamily,
-		Policies: []policystore.PolicyCoverage{basicCovered}}
+	src.byCHFID[otherArea] = openimis.Coverage{CHFID: otherArea, LastName: "Other", OtherNames: "Family", Holder: otherFamily,
+		Policies: []openimis.PolicyCoverage{basicCovered}}
 	officers, renewals := newFakeRenewals()
 	opt.Officers, opt.Renewals = officers, renewals
 	return newFullEngine(src, holderClaims{otherArea: otherFamily}, &fakeLanguages{}, opt)
@@ -215,7 +215,7 @@ func TestLookupLimit(t *testing.T) {
 	t.Run("an officer's renewal look-ups outside the area count", func(t *testing.T) {
 		lim := &fakeLimiter{allow: 1}
 		officers, renewals := newFakeRenewals()
-		renewals.refuse["303000001"] = policystore.ErrOutsideArea
+		renewals.refuse["303000001"] = openimis.ErrOutsideArea
 		e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{Lookups: lim, Officers: officers, Renewals: renewals})
 		// A family of the area, twice: not counted.
 		for range 2 {

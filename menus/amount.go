@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // Amounts officers type (renew.amount, SMS RENEW): digits, with decimals
@@ -24,11 +24,11 @@ import (
 
 // parseAmount reads an amount typed in the hop's language; the problem is
 // the message to show, "" when the amount is good.
-func (h *hop) parseAmount(s string) (policystore.Money, msg) {
+func (h *hop) parseAmount(s string) (openimis.Money, msg) {
 	return parseAmount(s, h.e.cat.formatsOf(h.lang).number)
 }
 
-func parseAmount(s string, np numberPattern) (policystore.Money, msg) {
+func parseAmount(s string, np numberPattern) (openimis.Money, msg) {
 	s = strings.TrimSpace(s)
 	if rest, neg := strings.CutPrefix(s, "-"); neg {
 		if _, problem := parseAmount(rest, np); problem == "" || problem == msgRenewAmountZero {
@@ -86,10 +86,10 @@ func parseAmount(s string, np numberPattern) (policystore.Money, msg) {
 		}
 		cents += f
 	}
-	switch m := policystore.Money(cents); {
+	switch m := openimis.Money(cents); {
 	case m <= 0:
 		return 0, msgRenewAmountZero
-	case m > policystore.MaxMoney:
+	case m > openimis.MaxMoney:
 		return 0, msgRenewAmountLarge
 	default:
 		return m, ""

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // BenchmarkNextMenu is one navigation step: main menu → "Check membership".
@@ -86,8 +86,8 @@ func BenchmarkParsePhone(b *testing.B) {
 
 // staticSource answers every number with the same coverage, recording
 // nothing, so a benchmark measures the engine alone.
-type staticSource policystore.Coverage
+type staticSource openimis.Coverage
 
-func (s staticSource) Coverage(context.Context, string, time.Time) (policystore.Coverage, error) {
-	return policystore.Coverage(s), nil
+func (s staticSource) Coverage(context.Context, string, time.Time) (openimis.Coverage, error) {
+	return openimis.Coverage(s), nil
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/menus/gsm7"
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // The budgets every screen is checked against: the default (160 GSM-7 / 70
@@ -22,7 +22,7 @@ var testBudgets = map[string]Budget{
 // longest builds the longest realistic coverage: 100-character names (in
 // one word, four, or fifty), product names of 100 characters and codes of
 // 50, five policies, the insurance number as wide as the database allows.
-func longest(chfid string, status policystore.CoverageStatus, nameWords int) policystore.Coverage {
+func longest(chfid string, status openimis.CoverageStatus, nameWords int) openimis.Coverage {
 	name := func(c string) string {
 		if nameWords <= 1 {
 			return strings.Repeat(c, 100)
@@ -30,10 +30,10 @@ func longest(chfid string, status policystore.CoverageStatus, nameWords int) pol
 		w := strings.Repeat(c, 100/nameWords-1)
 		return strings.TrimSpace(strings.Repeat(w+" ", nameWords))
 	}
-	cov := policystore.Coverage{CHFID: chfid, LastName: name("L"), OtherNames: name("O"),
-		Holder: policystore.Holder{Phone: "+255 712 345 678", HeadPhone: "+255 754 000 111"}}
+	cov := openimis.Coverage{CHFID: chfid, LastName: name("L"), OtherNames: name("O"),
+		Holder: openimis.Holder{Phone: "+255 712 345 678", HeadPhone: "+255 754 000 111"}}
 	for i := range 5 {
-		cov.Policies = append(cov.Policies, policystore.PolicyCoverage{
+		cov.Policies = append(cov.Policies, openimis.PolicyCoverage{
 			ProductCode: strings.Repeat(string(rune('A'+i)), 50), ProductName: strings.Repeat("P", 100),
 			Status: status, EffectiveDate: date(2026, 9, 30), ExpiryDate: date(2027, 9, 29)})
 	}
@@ -42,13 +42,13 @@ func longest(chfid string, status policystore.CoverageStatus, nameWords int) pol
 
 // longestClaims are ten claims in every status, with the widest codes, the
 // longest facility name (100 characters) and amounts of 99,999,999.99.
-func longestClaims(codeLen int) []policystore.Claim {
-	statuses := []policystore.ClaimStatus{policystore.ClaimEntered, policystore.ClaimChecked, policystore.ClaimProcessed,
-		policystore.ClaimValuated, policystore.ClaimRejected, 3}
-	big := policystore.Amount{Cents: 99999999_99, Valid: true}
-	var claims []policystore.Claim
+func longestClaims(codeLen int) []openimis.Claim {
+	statuses := []openimis.ClaimStatus{openimis.ClaimEntered, openimis.ClaimChecked, openimis.ClaimProcessed,
+		openimis.ClaimValuated, openimis.ClaimRejected, 3}
+	big := openimis.Amount{Cents: 99999999_99, Valid: true}
+	var claims []openimis.Claim
 	for i := range 10 {
-		claims = append(claims, policystore.Claim{
+		claims = append(claims, openimis.Claim{
 			Code: fmt.Sprintf("%0*d", codeLen, i), FacilityCode: "GDB00001", FacilityName: gaspar,
 			DateClaimed: date(2026, 9, 30-i), Status: statuses[i%len(statuses)], Claimed: big, Approved: big, Valuated: big})
 	}
@@ -66,34 +66,34 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 	t.Helper()
 	ctx := context.Background()
 	wide, unknown := strings.Repeat("9", width), strings.Repeat("8", width)
-	covs := map[string]policystore.Coverage{}
+	covs := map[string]openimis.Coverage{}
 	numbers := []string{}
-	for _, status := range []policystore.CoverageStatus{policystore.Covered, policystore.NotYetActive, policystore.Expired,
-		policystore.Suspended, policystore.CoverageStatus(42)} {
+	for _, status := range []openimis.CoverageStatus{openimis.Covered, openimis.NotYetActive, openimis.Expired,
+		openimis.Suspended, openimis.CoverageStatus(42)} {
 		for _, words := range []int{1, 4, 50} {
 			n := fmt.Sprintf("%d%d%s", status, words, wide)[:width]
 			covs[n] = longest(n, status, words)
 			numbers = append(numbers, n)
 		}
 	}
-	covs["7"] = policystore.Coverage{CHFID: "7", LastName: strings.Repeat("L", 100)}
-	claims := &fakeClaims{byCHFID: map[string][]policystore.Claim{wide: longestClaims(min(width, 50)), "1": nil,
+	covs["7"] = openimis.Coverage{CHFID: "7", LastName: strings.Repeat("L", 100)}
+	claims := &fakeClaims{byCHFID: map[string][]openimis.Claim{wide: longestClaims(min(width, 50)), "1": nil,
 		"2": longestClaims(8)[:1]}}
 	// Renewal: a head's name of 99 characters in four words, product codes
 	// of 50, an old product renewed as another, 99,999,999.99 due.
 	officers, renewals := newFakeRenewals()
 	renewing, lapsed, noPolicy := wide, strings.Repeat("6", width), strings.Repeat("5", width)
 	headName := strings.TrimSpace(strings.Repeat(strings.Repeat("N", 24)+" ", 4))
-	renewals.quotes[renewing] = policystore.RenewalQuote{FamilyID: 99, HeadName: headName, HeadPhone: "+255 754 000 111",
+	renewals.quotes[renewing] = openimis.RenewalQuote{FamilyID: 99, HeadName: headName, HeadPhone: "+255 754 000 111",
 		ProductCode: strings.Repeat("P", 50), ProductName: strings.Repeat("P", 100), Converted: true,
 		PreviousProductCode: strings.Repeat("Q", 50), PreviousExpiry: date(2026, 9, 30), Start: date(2026, 10, 1),
-		Expiry: date(2027, 9, 30), Value: policystore.Money(99_999_999_99)}
-	renewals.quotes[lapsed] = policystore.RenewalQuote{FamilyID: 98, HeadName: headName, HeadPhone: "+255 754 000 111",
+		Expiry: date(2027, 9, 30), Value: openimis.Money(99_999_999_99)}
+	renewals.quotes[lapsed] = openimis.RenewalQuote{FamilyID: 98, HeadName: headName, HeadPhone: "+255 754 000 111",
 		ProductCode: strings.Repeat("P", 50), PreviousProductCode: strings.Repeat("P", 50), PreviousExpiry: date(2026, 5, 31),
-		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Money(99_999_999_99)}
-	renewals.refuse[noPolicy] = policystore.ErrNoPreviousPolicy
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Money(99_999_999_99)}
+	renewals.refuse[noPolicy] = openimis.ErrNoPreviousPolicy
 	outside := strings.Repeat("4", width)
-	renewals.refuse[outside] = policystore.ErrOutsideArea
+	renewals.refuse[outside] = openimis.ErrOutsideArea
 	e := newFullEngine(&fakeSource{byCHFID: covs}, claims, &fakeLanguages{},
 		Options{CHFIDMaxLen: width, DefaultLang: lang, Budget: budget, Officers: officers, Renewals: renewals})
 
@@ -163,14 +163,14 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 	renewals.ready = true
 	renew("renew ready", "3", renewing, "R-2", "99999999.99", "1")
 	renewals.ready = false
-	for _, refusal := range []error{policystore.ErrReceiptUsed, policystore.ErrNotOfficer, policystore.ErrUnknownProduct,
-		policystore.ErrInvalidRequest, policystore.ErrOutsideArea,
-		&policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: policystore.MaxMoney}} {
+	for _, refusal := range []error{openimis.ErrReceiptUsed, openimis.ErrNotOfficer, openimis.ErrUnknownProduct,
+		openimis.ErrInvalidRequest, openimis.ErrOutsideArea,
+		&openimis.RefusalError{Reason: openimis.ReasonAmountTooHigh, Due: openimis.MaxMoney}} {
 		renewals.refuseNow = refusal
 		renew("renew refused", "3", renewing, receipt, "1", "1")
 	}
 	renewals.refuseNow = nil
-	full := Renewal{CHFID: wide, Product: strings.Repeat("P", 50), Due: 99_999_999_99, Receipt: receipt, Amount: int64(policystore.MaxMoney)}
+	full := Renewal{CHFID: wide, Product: strings.Repeat("P", 50), Due: 99_999_999_99, Receipt: receipt, Amount: int64(openimis.MaxMoney)}
 	for _, node := range []string{NodeRenewAsk, NodeRenewReceipt, NodeRenewAmount, NodeRenewConfirm} {
 		for _, c := range []Caller{{Phone: stranger.Phone, Lang: lang, Budget: budget}, off} {
 			for _, r := range []Renewal{full, {}} {
@@ -258,7 +258,7 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 	for name, budget := range testBudgets {
 		for _, lang := range languages {
 			t.Run(name+"/"+lang, func(t *testing.T) {
-				e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}},
+				e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]openimis.Claim{"5": claims}},
 					&fakeLanguages{}, Options{Budget: budget})
 				c := Caller{Phone: insuree.Phone, Lang: lang}
 				h := e.newHop(context.Background(), c, lang)
@@ -286,7 +286,7 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 	// The default budget leaves room for some of the facility name in
 	// every language.
 	for _, lang := range languages {
-		e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]policystore.Claim{"5": claims}}, &fakeLanguages{}, Options{})
+		e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]openimis.Claim{"5": claims}}, &fakeLanguages{}, Options{})
 		_, scr, _ := e.Begin(context.Background(), Caller{Phone: insuree.Phone, Lang: lang}, []string{"2", "5"})
 		if !strings.Contains(scr.Text, "Hospitali") {
 			t.Errorf("%s: no facility name on the first page:\n%s", lang, scr.Text)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // "Claim status" (DESIGN.md §2.3, openimis.md §4): ask for the insurance
@@ -76,9 +76,9 @@ func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
 // again, that no insuree has the number and another may be typed (only
 // where anyone may see claims: elsewhere the answer must not tell a known
 // number from an unknown one).
-func (h *hop) claimsFor(chfid string, count bool) (claims []policystore.Claim, denial string, again bool, err error) {
+func (h *hop) claimsFor(chfid string, count bool) (claims []openimis.Claim, denial string, again bool, err error) {
 	list, err := h.loadClaims(chfid)
-	notFound := errors.Is(err, policystore.ErrInsureeNotFound)
+	notFound := errors.Is(err, openimis.ErrInsureeNotFound)
 	if err != nil && !notFound {
 		return nil, "", false, err
 	}
@@ -109,7 +109,7 @@ func (h *hop) claimsFor(chfid string, count bool) (claims []policystore.Claim, d
 // view need them.
 type claimsCache struct {
 	chfid  string
-	list   policystore.ClaimList
+	list   openimis.ClaimList
 	err    error
 	loaded bool
 	// texts are the claims rendered in textsLang: a route may change the
@@ -118,7 +118,7 @@ type claimsCache struct {
 	textsLang string
 }
 
-func (h *hop) loadClaims(chfid string) (policystore.ClaimList, error) {
+func (h *hop) loadClaims(chfid string) (openimis.ClaimList, error) {
 	if c := h.claims; c.loaded && c.chfid == chfid {
 		return c.list, c.err
 	}
@@ -160,7 +160,7 @@ func noTail(int) string { return "" }
 
 // claimsSMS is the SMS answer: the header and as many claims as fit one
 // part, then "+N more".
-func claimsSMS(h *hop, claims []policystore.Claim) string {
+func claimsSMS(h *hop, claims []openimis.Claim) string {
 	n := len(claims)
 	more := func(last int) string {
 		if last == n-1 {
@@ -265,7 +265,7 @@ type claimTexts struct {
 	full   []string // at facilityMax, rendered on first use
 }
 
-func newClaimTexts(h *hop, claims []policystore.Claim) *claimTexts {
+func newClaimTexts(h *hop, claims []openimis.Claim) *claimTexts {
 	ct := &claimTexts{header: h.tn(msgClaimsHeader, len(claims), nil), full: make([]string, len(claims))}
 	for _, c := range claims {
 		ct.render = append(ct.render, claimRenderer(h, c))
@@ -282,7 +282,7 @@ func (ct *claimTexts) entry(i int) string {
 
 // claimRenderer renders one claim for any facility width (left out at 0),
 // localising its date and status once.
-func claimRenderer(h *hop, c policystore.Claim) func(facility int) string {
+func claimRenderer(h *hop, c openimis.Claim) func(facility int) string {
 	name := clean(c.FacilityName)
 	if name == "" {
 		name = clean(c.FacilityCode)
@@ -311,22 +311,22 @@ func withoutBlankLines(s string) string {
 
 // claimStatus is the status in plain words, with the approved amount from
 // "checked" on and the valued one at "valued" (openimis.md §4).
-func claimStatus(h *hop, c policystore.Claim) string {
+func claimStatus(h *hop, c openimis.Claim) string {
 	switch c.Status {
-	case policystore.ClaimRejected:
+	case openimis.ClaimRejected:
 		return h.t(msgClaimRejected, nil)
-	case policystore.ClaimEntered:
+	case openimis.ClaimEntered:
 		return h.t(msgClaimEntered, nil)
-	case policystore.ClaimChecked, policystore.ClaimProcessed:
+	case openimis.ClaimChecked, openimis.ClaimProcessed:
 		id := msgClaimChecked
-		if c.Status == policystore.ClaimProcessed {
+		if c.Status == openimis.ClaimProcessed {
 			id = msgClaimProcessed
 		}
 		if !c.Approved.Valid {
 			return h.t(id, nil)
 		}
 		return h.t(msgClaimApproved, vars{"Status": h.t(id, nil), "Amount": h.amount(c.Approved)})
-	case policystore.ClaimValuated:
+	case openimis.ClaimValuated:
 		if !c.Valuated.Valid {
 			return h.t(msgClaimValuated, nil)
 		}

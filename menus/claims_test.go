@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 const (
@@ -164,9 +164,9 @@ func TestClaimStoreError(t *testing.T) {
 
 func TestClaimStatusWords(t *testing.T) {
 	e := newClaimsEngine(newFakeClaims())
-	noAmount := policystore.Amount{}
+	noAmount := openimis.Amount{}
 	tests := []struct {
-		c    policystore.Claim
+		c    openimis.Claim
 		want map[string]string
 	}{
 		{claimEntered, map[string]string{"en": "Received", "fr": "Reçue", "sw": "Limepokelewa", "ne": "प्राप्त"}},
@@ -178,10 +178,10 @@ func TestClaimStatusWords(t *testing.T) {
 			"sw": "Limethaminiwa: TZS 172,500", "ne": "मूल्याङ्कित: TZS 1,72,500"}},
 		{claimRejected, map[string]string{"en": "Rejected", "fr": "Rejetée", "sw": "Limekataliwa", "ne": "अस्वीकृत"}},
 		// Amounts only where they mean something: none when missing.
-		{policystore.Claim{Status: policystore.ClaimChecked, Approved: noAmount}, map[string]string{"en": "Checked"}},
-		{policystore.Claim{Status: policystore.ClaimValuated, Approved: money(5), Valuated: noAmount}, map[string]string{"en": "Valued"}},
-		{policystore.Claim{Status: policystore.ClaimEntered, Approved: money(5)}, map[string]string{"en": "Received"}},
-		{policystore.Claim{Status: 3}, map[string]string{"en": "Status 3", "ne": "स्थिति 3"}},
+		{openimis.Claim{Status: openimis.ClaimChecked, Approved: noAmount}, map[string]string{"en": "Checked"}},
+		{openimis.Claim{Status: openimis.ClaimValuated, Approved: money(5), Valuated: noAmount}, map[string]string{"en": "Valued"}},
+		{openimis.Claim{Status: openimis.ClaimEntered, Approved: money(5)}, map[string]string{"en": "Received"}},
+		{openimis.Claim{Status: 3}, map[string]string{"en": "Status 3", "ne": "स्थिति 3"}},
 	}
 	for _, tt := range tests {
 		for lang, want := range tt.want {

@@ -6,23 +6,23 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/menus"
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
-type sourceFunc func(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error)
+type sourceFunc func(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error)
 
-func (f sourceFunc) Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+func (f sourceFunc) Coverage(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error) {
 	return f(ctx, chfid, today)
 }
 
 func Example() {
-	src := sourceFunc(func(_ context.Context, chfid string, _ time.Time) (policystore.Coverage, error) {
+	src := sourceFunc(func(_ context.Context, chfid string, _ time.Time) (openimis.Coverage, error) {
 		if chfid != "101000001" {
-			return policystore.Coverage{}, policystore.ErrInsureeNotFound
+			return openimis.Coverage{}, openimis.ErrInsureeNotFound
 		}
-		return policystore.Coverage{CHFID: chfid, OtherNames: "Amina", LastName: "Juma", Holder: policystore.Holder{Phone: "0712 345 678"},
-			Policies: []policystore.PolicyCoverage{{ProductCode: "BASIC", ProductName: "Basic Cover",
-				Status: policystore.Covered, ExpiryDate: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}}}, nil
+		return openimis.Coverage{CHFID: chfid, OtherNames: "Amina", LastName: "Juma", Holder: openimis.Holder{Phone: "0712 345 678"},
+			Policies: []openimis.PolicyCoverage{{ProductCode: "BASIC", ProductName: "Basic Cover",
+				Status: openimis.Covered, ExpiryDate: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}}}, nil
 	})
 	e := menus.New(src, menus.Options{PhoneRegion: "TZ", CHFIDMaxLen: 12})
 	ctx := context.Background()
@@ -63,19 +63,19 @@ func Example() {
 	// Basic Cover: covered until 31 Dec 2026
 }
 
-type claimsFunc func(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error)
+type claimsFunc func(ctx context.Context, chfid string, limit int) (openimis.ClaimList, error)
 
-func (f claimsFunc) Claims(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error) {
+func (f claimsFunc) Claims(ctx context.Context, chfid string, limit int) (openimis.ClaimList, error) {
 	return f(ctx, chfid, limit)
 }
 
 func ExampleEngine_SMS() {
 	// The insuree's claims, asked from the insuree's own phone.
-	claims := claimsFunc(func(_ context.Context, chfid string, _ int) (policystore.ClaimList, error) {
-		return policystore.ClaimList{Holder: policystore.Holder{Phone: "0712 345 678"},
-			Claims: []policystore.Claim{{Code: "DRH00871", FacilityName: "Dodoma Regional Referral Hospital",
-				DateClaimed: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), Status: policystore.ClaimValuated,
-				Valuated: policystore.Amount{Cents: 17250000, Valid: true}}}}, nil
+	claims := claimsFunc(func(_ context.Context, chfid string, _ int) (openimis.ClaimList, error) {
+		return openimis.ClaimList{Holder: openimis.Holder{Phone: "0712 345 678"},
+			Claims: []openimis.Claim{{Code: "DRH00871", FacilityName: "Dodoma Regional Referral Hospital",
+				DateClaimed: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), Status: openimis.ClaimValuated,
+				Valuated: openimis.Amount{Cents: 17250000, Valid: true}}}}, nil
 	})
 	e := menus.New(nil, menus.Options{Claims: claims, DefaultLang: "fr"})
 	r, err := e.SMS(context.Background(), menus.SMSRequest{From: "+255712345678", Text: "claims 101203401", Key: "africastalking:ATXid_1"})

@@ -2,34 +2,35 @@ package menus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // fakeSource is a CoverageSource over a map, recording its calls.
 type fakeSource struct {
 	mu      sync.Mutex
-	byCHFID map[string]policystore.Coverage
+	byCHFID map[string]openimis.Coverage
 	err     error // returned for every call when set
 	calls   []string
 	today   []time.Time
 }
 
-func (f *fakeSource) Coverage(_ context.Context, chfid string, today time.Time) (policystore.Coverage, error) {
+func (f *fakeSource) Coverage(_ context.Context, chfid string, today time.Time) (openimis.Coverage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, chfid)
 	f.today = append(f.today, today)
 	if f.err != nil {
-		return policystore.Coverage{}, f.err
+		return openimis.Coverage{}, f.err
 	}
 	c, ok := f.byCHFID[chfid]
 	if !ok {
-		return policystore.Coverage{}, policystore.ErrInsureeNotFound
+		return openimis.Coverage{}, openimis.ErrInsureeNotFound
 	}
 	return c, nil
 }
@@ -54,36 +55,36 @@ var (
 )
 
 var (
-	basicCovered = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 2,
-		Status: policystore.Covered, EffectiveDate: date(2026, 1, 1), ExpiryDate: date(2026, 12, 31)}
-	extraCovered = policystore.PolicyCoverage{ProductCode: "EXTRA", ProductName: "Extra Care", PolicyStatus: 2,
-		Status: policystore.Covered, EffectiveDate: date(2025, 9, 1), ExpiryDate: date(2026, 8, 31)}
-	basicIdle = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 1,
-		Status: policystore.NotYetActive}
-	basicFuture = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 2,
-		Status: policystore.NotYetActive, EffectiveDate: date(2026, 7, 1), ExpiryDate: date(2027, 6, 30)}
-	basicExpired = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 8,
-		Status: policystore.Expired, EffectiveDate: date(2025, 1, 1), ExpiryDate: date(2025, 12, 31)}
-	oldExpired = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 8,
-		Status: policystore.Expired, EffectiveDate: date(2024, 1, 1), ExpiryDate: date(2024, 12, 31)}
-	basicSuspended = policystore.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 4,
-		Status: policystore.Suspended, EffectiveDate: date(2026, 1, 1), ExpiryDate: date(2026, 12, 31)}
-	longNamed = policystore.PolicyCoverage{ProductCode: "CHF-TZ", ProductName: "Community Health Fund Tanzania Mainland",
-		PolicyStatus: 2, Status: policystore.Covered, EffectiveDate: date(2026, 2, 1), ExpiryDate: date(2027, 1, 31)}
+	basicCovered = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 2,
+		Status: openimis.Covered, EffectiveDate: date(2026, 1, 1), ExpiryDate: date(2026, 12, 31)}
+	extraCovered = openimis.PolicyCoverage{ProductCode: "EXTRA", ProductName: "Extra Care", PolicyStatus: 2,
+		Status: openimis.Covered, EffectiveDate: date(2025, 9, 1), ExpiryDate: date(2026, 8, 31)}
+	basicIdle = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 1,
+		Status: openimis.NotYetActive}
+	basicFuture = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 2,
+		Status: openimis.NotYetActive, EffectiveDate: date(2026, 7, 1), ExpiryDate: date(2027, 6, 30)}
+	basicExpired = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 8,
+		Status: openimis.Expired, EffectiveDate: date(2025, 1, 1), ExpiryDate: date(2025, 12, 31)}
+	oldExpired = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 8,
+		Status: openimis.Expired, EffectiveDate: date(2024, 1, 1), ExpiryDate: date(2024, 12, 31)}
+	basicSuspended = openimis.PolicyCoverage{ProductCode: "BASIC", ProductName: "Basic Cover", PolicyStatus: 4,
+		Status: openimis.Suspended, EffectiveDate: date(2026, 1, 1), ExpiryDate: date(2026, 12, 31)}
+	longNamed = openimis.PolicyCoverage{ProductCode: "CHF-TZ", ProductName: "Community Health Fund Tanzania Mainland",
+		PolicyStatus: 2, Status: openimis.Covered, EffectiveDate: date(2026, 2, 1), ExpiryDate: date(2027, 1, 31)}
 )
 
 // amina is the test insuree; each test number gives her other policies.
-func amina(chfid string, policies ...policystore.PolicyCoverage) policystore.Coverage {
-	return policystore.Coverage{CHFID: chfid, LastName: "Juma", OtherNames: "Amina", Holder: aminasFamily, Policies: policies}
+func amina(chfid string, policies ...openimis.PolicyCoverage) openimis.Coverage {
+	return openimis.Coverage{CHFID: chfid, LastName: "Juma", OtherNames: "Amina", Holder: aminasFamily, Policies: policies}
 }
 
 // aminasFamily: Amina's own phone, her head's, and her son's (a member with
 // a phone of his own); a village of officer directory's area.
-var aminasFamily = policystore.Holder{Phone: "0712345678", HeadPhone: "+255 754 000 111",
+var aminasFamily = openimis.Holder{Phone: "0712345678", HeadPhone: "+255 754 000 111",
 	FamilyPhones: []string{"0712345678", "+255 754 000 111", "0765 111 222"}, Location: 42}
 
 func newFake() *fakeSource {
-	return &fakeSource{byCHFID: map[string]policystore.Coverage{
+	return &fakeSource{byCHFID: map[string]openimis.Coverage{
 		"101000001": amina("101000001", basicCovered),
 		"101000002": amina("101000002", basicIdle),
 		"101000003": amina("101000003", basicFuture),
@@ -105,24 +106,24 @@ func newTestEngine(src CoverageSource) *Engine {
 // fakeClaims is a ClaimsSource over a map, recording its calls.
 type fakeClaims struct {
 	mu      sync.Mutex
-	byCHFID map[string][]policystore.Claim
+	byCHFID map[string][]openimis.Claim
 	err     error
 	calls   []string
 }
 
 // Every number's claims are Amina's family's.
-func (f *fakeClaims) Claims(_ context.Context, chfid string, limit int) (policystore.ClaimList, error) {
+func (f *fakeClaims) Claims(_ context.Context, chfid string, limit int) (openimis.ClaimList, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, chfid)
 	if f.err != nil {
-		return policystore.ClaimList{}, f.err
+		return openimis.ClaimList{}, f.err
 	}
 	c, ok := f.byCHFID[chfid]
 	if !ok {
-		return policystore.ClaimList{}, policystore.ErrInsureeNotFound
+		return openimis.ClaimList{}, openimis.ErrInsureeNotFound
 	}
-	return policystore.ClaimList{Holder: aminasFamily, Claims: c[:min(limit, len(c))]}, nil
+	return openimis.ClaimList{Holder: aminasFamily, Claims: c[:min(limit, len(c))]}, nil
 }
 
 func (f *fakeClaims) callCount() int {
@@ -163,33 +164,33 @@ func (f *fakeLanguages) SetLanguage(_ context.Context, phone, lang string) error
 	return nil
 }
 
-func money(units int64) policystore.Amount {
-	return policystore.Amount{Cents: units * 100, Valid: true}
+func money(units int64) openimis.Amount {
+	return openimis.Amount{Cents: units * 100, Valid: true}
 }
 
 // The demo's claims (policystore/demo): every status, newest first.
 var (
-	claimEntered = policystore.Claim{Code: "MKH00342", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
-		DateClaimed: date(2026, 6, 11), Status: policystore.ClaimEntered, Claimed: money(15000)}
-	claimChecked = policystore.Claim{Code: "MKH00318", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
-		DateClaimed: date(2026, 5, 28), Status: policystore.ClaimChecked, Claimed: money(28500), Approved: money(28500)}
-	claimRejected = policystore.Claim{Code: "MKH00290", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
-		DateClaimed: date(2026, 5, 8), Status: policystore.ClaimRejected, Claimed: money(15000), Approved: money(0)}
-	claimProcessed = policystore.Claim{Code: "DRH01022", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
-		DateClaimed: date(2026, 4, 17), Status: policystore.ClaimProcessed, Claimed: money(45000), Approved: money(42000)}
-	claimValuated = policystore.Claim{Code: "DRH00871", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
-		DateClaimed: date(2026, 2, 20), Status: policystore.ClaimValuated, Claimed: money(185000), Approved: money(172500),
+	claimEntered = openimis.Claim{Code: "MKH00342", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 6, 11), Status: openimis.ClaimEntered, Claimed: money(15000)}
+	claimChecked = openimis.Claim{Code: "MKH00318", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 5, 28), Status: openimis.ClaimChecked, Claimed: money(28500), Approved: money(28500)}
+	claimRejected = openimis.Claim{Code: "MKH00290", FacilityCode: "MKL001", FacilityName: "Makole Health Centre",
+		DateClaimed: date(2026, 5, 8), Status: openimis.ClaimRejected, Claimed: money(15000), Approved: money(0)}
+	claimProcessed = openimis.Claim{Code: "DRH01022", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
+		DateClaimed: date(2026, 4, 17), Status: openimis.ClaimProcessed, Claimed: money(45000), Approved: money(42000)}
+	claimValuated = openimis.Claim{Code: "DRH00871", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital",
+		DateClaimed: date(2026, 2, 20), Status: openimis.ClaimValuated, Claimed: money(185000), Approved: money(172500),
 		Valuated: money(172500)}
 	gaspar = "Hospitali Teule ya Rufaa ya Mtakatifu Gaspar Del Bufalo na Chuo cha Wauguzi na Wakunga, Kisesa, Magu"
 )
 
 func newFakeClaims() *fakeClaims {
-	return &fakeClaims{byCHFID: map[string][]policystore.Claim{
+	return &fakeClaims{byCHFID: map[string][]openimis.Claim{
 		"101203401": {claimEntered, claimChecked, claimRejected, claimProcessed, claimValuated},
 		"120507726": {{Code: "BSW00131", FacilityCode: "BSW001", FacilityName: "Buswelu Dispensary",
-			DateClaimed: date(2026, 6, 12), Status: policystore.ClaimEntered, Claimed: money(8500)}},
+			DateClaimed: date(2026, 6, 12), Status: openimis.ClaimEntered, Claimed: money(8500)}},
 		"310482231": {{Code: "BUF00412", FacilityCode: "GDB001", FacilityName: gaspar,
-			DateClaimed: date(2026, 5, 28), Status: policystore.ClaimRejected, Claimed: money(22000), Approved: money(0)}},
+			DateClaimed: date(2026, 5, 28), Status: openimis.ClaimRejected, Claimed: money(22000), Approved: money(0)}},
 		"101203402": nil,
 	}}
 }
@@ -210,18 +211,18 @@ type fakeOfficers struct {
 	today  []time.Time
 }
 
-func (f *fakeOfficers) OfficerByPhone(_ context.Context, phone string, today time.Time) (policystore.Officer, bool, error) {
+func (f *fakeOfficers) OfficerByPhone(_ context.Context, phone string, today time.Time) (openimis.Officer, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.today = append(f.today, today)
 	if f.err != nil {
-		return policystore.Officer{}, false, f.err
+		return openimis.Officer{}, false, f.err
 	}
 	key, ok := phoneKey(phone, "TZ")
 	if !ok || !f.phones[key] {
-		return policystore.Officer{}, false, nil
+		return openimis.Officer{}, false, nil
 	}
-	return policystore.Officer{ID: 1, Code: "EO003", Name: "Rose Upendo Komba", Phone: phone, E164: key,
+	return openimis.Officer{ID: 1, Code: "EO003", Name: "Rose Upendo Komba", Phone: phone, E164: key,
 		Area: []int{aminasFamily.Location}}, true, nil
 }
 
@@ -246,7 +247,7 @@ type sentSMS struct{ to, text string }
 type fakeRenewals struct {
 	mu        sync.Mutex
 	officers  *fakeOfficers
-	quotes    map[string]policystore.RenewalQuote
+	quotes    map[string]openimis.RenewalQuote
 	refuse    map[string]error // by insurance number, for quotes and renewals
 	refuseNow error            // Renew only: refused at the write (receipt used, officer left, ...)
 	err       error            // an infrastructure failure, of both calls
@@ -254,60 +255,60 @@ type fakeRenewals struct {
 
 	quoteCalls    []string
 	quoteOfficers []string // the code of the officer each quote was asked for
-	requests      []policystore.RenewalRequest
-	byKey         map[string]policystore.RenewalResult
-	byReceipt     map[string]policystore.RenewalResult
-	written       []policystore.RenewalResult
+	requests      []openimis.RenewalRequest
+	byKey         map[string]openimis.RenewalResult
+	byReceipt     map[string]openimis.RenewalResult
+	written       []openimis.RenewalResult
 	sent          []sentSMS
 }
 
-func (f *fakeRenewals) RenewalQuote(_ context.Context, officer policystore.Officer, chfid, productCode string, _ time.Time) (policystore.RenewalQuote, error) {
+func (f *fakeRenewals) RenewalQuote(_ context.Context, officer openimis.Officer, chfid, productCode string, _ time.Time) (openimis.RenewalQuote, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.quoteCalls = append(f.quoteCalls, chfid+"/"+productCode)
 	f.quoteOfficers = append(f.quoteOfficers, officer.Code)
 	if f.err != nil {
-		return policystore.RenewalQuote{}, f.err
+		return openimis.RenewalQuote{}, f.err
 	}
 	if officer.Code == "" { // no officer, no area
-		return policystore.RenewalQuote{}, policystore.ErrOutsideArea
+		return openimis.RenewalQuote{}, openimis.ErrOutsideArea
 	}
 	if err := f.refuse[chfid]; err != nil {
-		return policystore.RenewalQuote{}, fmt.Errorf("quote: %w", err)
+		return openimis.RenewalQuote{}, fmt.Errorf("quote: %w", err)
 	}
 	q, ok := f.quotes[chfid]
 	if !ok {
-		return policystore.RenewalQuote{}, &policystore.RefusalError{Reason: policystore.ReasonUnknownNumber, Detail: "no such number"}
+		return openimis.RenewalQuote{}, &openimis.RefusalError{Reason: openimis.ReasonUnknownNumber, Detail: "no such number"}
 	}
 	if productCode != "" && !strings.EqualFold(productCode, q.ProductCode) && !strings.EqualFold(productCode, q.PreviousProductCode) {
-		return policystore.RenewalQuote{}, policystore.ErrUnknownProduct
+		return openimis.RenewalQuote{}, openimis.ErrUnknownProduct
 	}
 	q.CHFID = chfid
 	return q, nil
 }
 
-func (f *fakeRenewals) Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error) {
+func (f *fakeRenewals) Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, req)
 	if f.err != nil {
-		return policystore.RenewalResult{}, f.err
+		return openimis.RenewalResult{}, f.err
 	}
 	if _, ok, _ := f.officers.OfficerByPhone(ctx, req.OfficerPhone, req.Today); !ok {
-		return policystore.RenewalResult{}, policystore.ErrNotOfficer
+		return openimis.RenewalResult{}, openimis.ErrNotOfficer
 	}
 	if err := f.refuse[req.CHFID]; err != nil {
-		return policystore.RenewalResult{}, err
+		return openimis.RenewalResult{}, err
 	}
 	if f.refuseNow != nil {
-		return policystore.RenewalResult{}, f.refuseNow
+		return openimis.RenewalResult{}, f.refuseNow
 	}
 	q, ok := f.quotes[req.CHFID]
 	if !ok {
-		return policystore.RenewalResult{}, policystore.ErrUnknownNumber
+		return openimis.RenewalResult{}, openimis.ErrUnknownNumber
 	}
 	if req.ProductCode != "" && !strings.EqualFold(req.ProductCode, q.ProductCode) && !strings.EqualFold(req.ProductCode, q.PreviousProductCode) {
-		return policystore.RenewalResult{}, policystore.ErrUnknownProduct
+		return openimis.RenewalResult{}, openimis.ErrUnknownProduct
 	}
 	if r, ok := f.byKey[req.RequestKey]; ok && req.RequestKey != "" {
 		r.Repeated = true
@@ -315,43 +316,43 @@ func (f *fakeRenewals) Renew(ctx context.Context, req policystore.RenewalRequest
 	}
 	if r, ok := f.byReceipt[req.Receipt]; ok {
 		if r.FamilyID != q.FamilyID {
-			return policystore.RenewalResult{}, policystore.ErrReceiptUsed
+			return openimis.RenewalResult{}, openimis.ErrReceiptUsed
 		}
 		r.Repeated = true
 		return r, nil
 	}
 	if req.Amount > q.Value+req.MaxOverpayment {
-		return policystore.RenewalResult{}, &policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: q.Value}
+		return openimis.RenewalResult{}, &openimis.RefusalError{Reason: openimis.ReasonAmountTooHigh, Due: q.Value}
 	}
-	res := policystore.RenewalResult{PolicyID: 100 + len(f.written), CHFID: req.CHFID, FamilyID: q.FamilyID,
+	res := openimis.RenewalResult{PolicyID: 100 + len(f.written), CHFID: req.CHFID, FamilyID: q.FamilyID,
 		HeadName: q.HeadName, ProductCode: q.ProductCode, ProductName: q.ProductName, Start: q.Start, Expiry: q.Expiry,
-		Value: q.Value, Amount: req.Amount, Receipt: req.Receipt, Status: policystore.PolicyIdle}
+		Value: q.Value, Amount: req.Amount, Receipt: req.Receipt, Status: openimis.PolicyIdle}
 	if req.Amount >= q.Value {
-		res.Status = policystore.PolicyActive
+		res.Status = openimis.PolicyActive
 		if f.ready {
-			res.Status = policystore.PolicyReady
+			res.Status = openimis.PolicyReady
 		}
 	}
-	res.Active = res.Status == policystore.PolicyActive
+	res.Active = res.Status == openimis.PolicyActive
 	if f.byKey == nil {
-		f.byKey, f.byReceipt = map[string]policystore.RenewalResult{}, map[string]policystore.RenewalResult{}
+		f.byKey, f.byReceipt = map[string]openimis.RenewalResult{}, map[string]openimis.RenewalResult{}
 	}
 	if req.RequestKey != "" {
 		f.byKey[req.RequestKey] = res
 	}
 	f.byReceipt[req.Receipt] = res
 	f.written = append(f.written, res)
-	recipients := []string{policystore.RecipientOfficer}
+	recipients := []string{openimis.RecipientOfficer}
 	if q.HeadPhone != "" {
-		recipients = append(recipients, policystore.RecipientHead)
+		recipients = append(recipients, openimis.RecipientHead)
+	}
+	if req.Messages == nil {
+		return openimis.RenewalResult{}, errors.New("no Messages: the store words no SMS")
 	}
 	for _, to := range recipients {
-		text := ""
-		if req.Messages != nil {
-			text = req.Messages(res, to)
-		}
+		text := req.Messages(res, to)
 		if text == "" {
-			text = policystore.DefaultRenewalMessage(res, to)
+			return openimis.RenewalResult{}, fmt.Errorf("no text for the %s", to)
 		}
 		f.sent = append(f.sent, sentSMS{to, text})
 	}
@@ -367,33 +368,33 @@ func (f *fakeRenewals) writes() int {
 // The renewal's test families, after the demo's (policystore/demo): today
 // is 15 June 2026.
 var (
-	quoteDue = policystore.RenewalQuote{FamilyID: 6, HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga",
+	quoteDue = openimis.RenewalQuote{FamilyID: 6, HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga",
 		HeadPhone: "0754 100 200", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
 		PreviousPolicyID: 61, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 24),
-		Start: date(2026, 6, 25), Expiry: date(2027, 6, 24), Value: policystore.Units(37000), Members: 5}
-	quoteExpired = policystore.RenewalQuote{FamilyID: 2, HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro",
+		Start: date(2026, 6, 25), Expiry: date(2027, 6, 24), Value: openimis.Units(37000), Members: 5}
+	quoteExpired = openimis.RenewalQuote{FamilyID: 2, HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro",
 		HeadPhone: "+255 713 111 333", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
 		PreviousPolicyID: 21, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 5),
-		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Units(32000), Members: 4}
-	quoteConverted = policystore.RenewalQuote{FamilyID: 3, HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa",
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Units(32000), Members: 4}
+	quoteConverted = openimis.RenewalQuote{FamilyID: 3, HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa",
 		ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic", Converted: true,
 		PreviousPolicyID: 31, PreviousProductCode: "CHF00", PreviousExpiry: date(2025, 11, 10),
-		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: policystore.Units(32000), Members: 3}
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Units(32000), Members: 3}
 	officer = Caller{Phone: "+255767890123", Session: "africastalking:ATUid_7c1f", Provider: "africastalking"}
 )
 
 func newFakeRenewals() (*fakeOfficers, *fakeRenewals) {
 	officers := &fakeOfficers{phones: map[string]bool{"+255767890123": true, "+255754321098": true}}
-	return officers, &fakeRenewals{officers: officers, quotes: map[string]policystore.RenewalQuote{
+	return officers, &fakeRenewals{officers: officers, quotes: map[string]openimis.RenewalQuote{
 		"604120019": quoteDue, "604120035": quoteDue, "20461301": quoteExpired, "310482215": quoteConverted,
 	}, refuse: map[string]error{
-		"907712214": policystore.ErrNoPreviousPolicy,
-		"604120027": policystore.ErrRenewalExists,
-		"503910017": policystore.ErrProductNotRenewable,
-		"120507768": policystore.ErrNoMembers,
-		"402771106": policystore.ErrInvalidRequest,
-		"48214":     policystore.ErrOutsideArea,
-		"48213":     &policystore.RefusalError{Reason: "reason_of_a_later_release"},
+		"907712214": openimis.ErrNoPreviousPolicy,
+		"604120027": openimis.ErrRenewalExists,
+		"503910017": openimis.ErrProductNotRenewable,
+		"120507768": openimis.ErrNoMembers,
+		"402771106": openimis.ErrInvalidRequest,
+		"48214":     openimis.ErrOutsideArea,
+		"48213":     &openimis.RefusalError{Reason: "reason_of_a_later_release"},
 	}}
 }
 

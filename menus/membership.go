@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // "Check membership" (DESIGN.md §2.3): ask for the insurance number, answer
@@ -53,7 +53,7 @@ func (e *Engine) membershipInput(h *hop, _ State, in string) (step, error) {
 func (e *Engine) membership(h *hop, chfid string) (text string, again bool, err error) {
 	today := e.today()
 	cov, err := e.src.Coverage(h.ctx, chfid, today)
-	notFound := errors.Is(err, policystore.ErrInsureeNotFound)
+	notFound := errors.Is(err, openimis.ErrInsureeNotFound)
 	if err != nil && !notFound {
 		return "", false, fmt.Errorf("check membership: %w", err)
 	}
@@ -104,7 +104,7 @@ func validCHFID(s string, max int) bool {
 // coverageAnswer renders the END screen for a found insuree: the name, the
 // number, then as many policy lines as fit. On a short budget the name gives
 // way first, so that the number and at least "+N more" stay.
-func (e *Engine) coverageAnswer(h *hop, cov policystore.Coverage, asked string, today time.Time) string {
+func (e *Engine) coverageAnswer(h *hop, cov openimis.Coverage, asked string, today time.Time) string {
 	number := cov.CHFID
 	if number == "" {
 		number = asked
@@ -151,7 +151,7 @@ func (e *Engine) coverageAnswer(h *hop, cov policystore.Coverage, asked string, 
 // insureeName is "OtherNames LastName" for the insuree or the family head
 // calling from their phone on record, and initials ("A*** J***") for anyone
 // else: the answer is given to whoever knows a number.
-func (e *Engine) insureeName(h *hop, cov policystore.Coverage) string {
+func (e *Engine) insureeName(h *hop, cov openimis.Coverage) string {
 	words := strings.Fields(clean(cov.OtherNames + " " + cov.LastName))
 	if len(words) == 0 {
 		return ""
@@ -168,19 +168,19 @@ func (e *Engine) insureeName(h *hop, cov policystore.Coverage) string {
 // policiesToShow follows the legacy enquiry (openimis.md §2.1): when a policy
 // covers the insuree only covering policies count; otherwise all of them,
 // latest expiry first.
-func policiesToShow(all []policystore.PolicyCoverage) []policystore.PolicyCoverage {
-	shown := make([]policystore.PolicyCoverage, 0, len(all))
+func policiesToShow(all []openimis.PolicyCoverage) []openimis.PolicyCoverage {
+	shown := make([]openimis.PolicyCoverage, 0, len(all))
 	for _, p := range all {
-		if p.Status == policystore.Covered {
+		if p.Status == openimis.Covered {
 			shown = append(shown, p)
 		}
 	}
 	if len(shown) == 0 {
 		shown = append(shown, all...)
 	}
-	// policystore already orders them; sorting again makes the screen
+	// The store already orders them; sorting again makes the screen
 	// independent of that promise.
-	slices.SortStableFunc(shown, func(a, b policystore.PolicyCoverage) int {
+	slices.SortStableFunc(shown, func(a, b openimis.PolicyCoverage) int {
 		switch {
 		case a.ExpiryDate.IsZero() && b.ExpiryDate.IsZero():
 			return 0
@@ -195,26 +195,26 @@ func policiesToShow(all []policystore.PolicyCoverage) []policystore.PolicyCovera
 }
 
 // policyLine renders one policy, its product label cut to product runes.
-func policyLine(h *hop, p policystore.PolicyCoverage, today time.Time, product int) string {
+func policyLine(h *hop, p openimis.PolicyCoverage, today time.Time, product int) string {
 	v := vars{"Product": truncate(productLabel(p), product)}
 	id := msgNotCovered
 	switch p.Status {
-	case policystore.Covered:
+	case openimis.Covered:
 		id = msgCovered
 		if !p.ExpiryDate.IsZero() {
 			id, v["Date"] = msgCoveredUntil, h.date(p.ExpiryDate)
 		}
-	case policystore.NotYetActive:
+	case openimis.NotYetActive:
 		id = msgNotYetActive
 		if !p.EffectiveDate.IsZero() && cmpDate(p.EffectiveDate, today) > 0 {
 			id, v["Date"] = msgNotYetActiveFrom, h.date(p.EffectiveDate)
 		}
-	case policystore.Expired:
+	case openimis.Expired:
 		id = msgExpired
 		if !p.ExpiryDate.IsZero() {
 			id, v["Date"] = msgExpiredOn, h.date(p.ExpiryDate)
 		}
-	case policystore.Suspended:
+	case openimis.Suspended:
 		id = msgSuspended
 	}
 	return h.t(id, v)
@@ -222,7 +222,7 @@ func policyLine(h *hop, p policystore.PolicyCoverage, today time.Time, product i
 
 // productLabel is the product's name, or its code when the name is too long
 // for a line.
-func productLabel(p policystore.PolicyCoverage) string {
+func productLabel(p openimis.PolicyCoverage) string {
 	name, code := clean(p.ProductName), clean(p.ProductCode)
 	switch {
 	case name != "" && runeLen(name) <= productMax:

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 func TestNameMasking(t *testing.T) {
@@ -38,9 +38,9 @@ func TestNameMasking(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cov := policystore.Coverage{CHFID: "101000001", OtherNames: "Amina", LastName: "Juma",
-				Holder: policystore.Holder{Phone: tt.phone, HeadPhone: tt.headPh}, Policies: []policystore.PolicyCoverage{basicCovered}}
-			src := &fakeSource{byCHFID: map[string]policystore.Coverage{"101000001": cov}}
+			cov := openimis.Coverage{CHFID: "101000001", OtherNames: "Amina", LastName: "Juma",
+				Holder: openimis.Holder{Phone: tt.phone, HeadPhone: tt.headPh}, Policies: []openimis.PolicyCoverage{basicCovered}}
+			src := &fakeSource{byCHFID: map[string]openimis.Coverage{"101000001": cov}}
 			_, screens := walk(t, newTestEngine(src), Caller{Phone: tt.caller}, []string{"1", "101000001"})
 			if got, _, _ := strings.Cut(last(screens).Text, "\n"); got != tt.want {
 				t.Errorf("name line = %q, want %q", got, tt.want)
@@ -65,7 +65,7 @@ func TestNameForms(t *testing.T) {
 	}
 	e := newTestEngine(newFake())
 	for _, tt := range tests {
-		cov := policystore.Coverage{OtherNames: tt.other, LastName: tt.last, Holder: policystore.Holder{Phone: insuree.Phone}}
+		cov := openimis.Coverage{OtherNames: tt.other, LastName: tt.last, Holder: openimis.Holder{Phone: insuree.Phone}}
 		if got := e.insureeName(e.newHop(context.Background(), insuree, ""), cov); got != tt.owner {
 			t.Errorf("owner sees %q %q as %q, want %q", tt.other, tt.last, got, tt.owner)
 		}
@@ -74,7 +74,7 @@ func TestNameForms(t *testing.T) {
 		}
 	}
 	// No name at all: the answer starts with the number.
-	src := &fakeSource{byCHFID: map[string]policystore.Coverage{"5": {CHFID: "5"}}}
+	src := &fakeSource{byCHFID: map[string]openimis.Coverage{"5": {CHFID: "5"}}}
 	_, screens := walk(t, newTestEngine(src), stranger, []string{"1", "5"})
 	if want := "No. 5\nNo policy"; last(screens).Text != want {
 		t.Errorf("nameless answer = %q, want %q", last(screens).Text, want)

@@ -16,23 +16,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // CoverageSource is what the membership check needs from the policy store.
 type CoverageSource interface {
 	// Coverage returns what is known about the insurance number on the
 	// scheme-local calendar date today (UTC midnight of that date), or an
-	// error wrapping policystore.ErrInsureeNotFound.
-	Coverage(ctx context.Context, chfid string, today time.Time) (policystore.Coverage, error)
+	// error wrapping openimis.ErrInsureeNotFound.
+	Coverage(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error)
 }
 
 // ClaimsSource is what "Claim status" needs from the policy store.
 type ClaimsSource interface {
 	// Claims returns the insuree's latest claims, newest first, at most
 	// limit, and whom they belong to, or an error wrapping
-	// policystore.ErrInsureeNotFound.
-	Claims(ctx context.Context, chfid string, limit int) (policystore.ClaimList, error)
+	// openimis.ErrInsureeNotFound.
+	Claims(ctx context.Context, chfid string, limit int) (openimis.ClaimList, error)
 }
 
 // OfficerDirectory recognises enrolment officers by their phone.
@@ -41,20 +41,21 @@ type OfficerDirectory interface {
 	// phone (as the aggregator sent it) and who still works on today (the
 	// scheme-local date); ok is false for anyone else. It must be cheap:
 	// the main menu asks on every render.
-	OfficerByPhone(ctx context.Context, phone string, today time.Time) (policystore.Officer, bool, error)
+	OfficerByPhone(ctx context.Context, phone string, today time.Time) (openimis.Officer, bool, error)
 }
 
 // RenewalService quotes and writes policy renewals (openimis.md §3).
-// Refusals are errors wrapping a *policystore.RefusalError.
+// Refusals are errors wrapping a *openimis.RefusalError.
 type RenewalService interface {
 	// RenewalQuote is the renewal officer (as OfficerByPhone found it) would
 	// write today; a family outside the officer's area is refused
-	// (policystore.ReasonOutsideArea), without its names.
-	RenewalQuote(ctx context.Context, officer policystore.Officer, chfid, productCode string, today time.Time) (policystore.RenewalQuote, error)
+	// (openimis.ReasonOutsideArea), without its names.
+	RenewalQuote(ctx context.Context, officer openimis.Officer, chfid, productCode string, today time.Time) (openimis.RenewalQuote, error)
 	// Renew writes a confirmed renewal once: the same RequestKey, or the
 	// same receipt for the same family and product, returns the earlier
-	// result with Repeated set.
-	Renew(ctx context.Context, req policystore.RenewalRequest) (policystore.RenewalResult, error)
+	// result with Repeated set. Its confirmation SMS are worded by
+	// req.Messages, which the engine always sets (confirmations).
+	Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error)
 }
 
 // LanguageStore remembers the language each phone number chose. Phone
@@ -169,15 +170,19 @@ type Options struct {
 	// together, and without either renewal is hidden.
 	Officers OfficerDirectory
 	Renewals RenewalService
+	// SMSProvider sends the confirmation SMS of a renewal made by USSD (one
+	// made by SMS is confirmed through the provider its RENEW came by): a
+	// provider that can send SMS. Empty: the USSD session's own provider.
+	SMSProvider string
 	// Version is the gateway's version, written as "SourceVersion" on the
 	// openIMIS rows of a renewal.
 	Version string
 	// AuditUserID is written as "AuditUserID" on the openIMIS rows of a
-	// renewal (GATEWAY_AUDIT_USER_ID); 0 means policystore.DefaultAuditUserID (-1).
+	// renewal (GATEWAY_AUDIT_USER_ID); 0 means openimis.DefaultAuditUserID (-1).
 	AuditUserID int
 	// MaxOverpayment is how much more than the amount due a renewal may be
 	// paid (RENEWAL_MAX_OVERPAYMENT); 0 refuses any amount above it.
-	MaxOverpayment policystore.Money
+	MaxOverpayment openimis.Money
 
 	// Catalog holds the messages; nil means the built-in catalogs.
 	// LoadCatalog adds an implementer's overrides (MESSAGES_DIR).
@@ -264,7 +269,7 @@ func New(src CoverageSource, opt Options) *Engine {
 		opt.Currency = "TZS"
 	}
 	if opt.AuditUserID == 0 {
-		opt.AuditUserID = policystore.DefaultAuditUserID
+		opt.AuditUserID = openimis.DefaultAuditUserID
 	}
 	if opt.Catalog == nil {
 		cat, err := builtinCatalog()
@@ -400,7 +405,7 @@ func (h *hop) date(d time.Time) string { return h.e.cat.date(h.lang, d) }
 
 // amount writes a known amount: an unknown one takes a message of its own
 // (claimStatus).
-func (h *hop) amount(a policystore.Amount) string { return h.money(policystore.Money(a.Cents)) }
+func (h *hop) amount(a openimis.Amount) string { return h.money(openimis.Money(a.Cents)) }
 
 func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 	cur, ok := e.nodes[st.Node]
@@ -510,4 +515,4 @@ func (e *Engine) back(st State) State {
 
 // today is the scheme-local calendar date, as UTC midnight (how pgx reads
 // and writes a PostgreSQL date).
-func (e *Engine) today() time.Time { return policystore.DateOf(e.opt.Now().In(e.opt.Location)) }
+func (e *Engine) today() time.Time { return openimis.DateOf(e.opt.Now().In(e.opt.Location)) }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 const (
@@ -351,7 +351,7 @@ func TestStoreError(t *testing.T) {
 	}{
 		{"infrastructure failure", boom, true},
 		{"deadline", context.DeadlineExceeded, true},
-		{"wrapped not found is a user mistake", fmt.Errorf("lookup: %w", policystore.ErrInsureeNotFound), false},
+		{"wrapped not found is a user mistake", fmt.Errorf("lookup: %w", openimis.ErrInsureeNotFound), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,8 +426,8 @@ func TestStateJSON(t *testing.T) {
 		states = append(states, s...)
 	}
 	widest := State{Node: NodeRenewConfirm, Back: []string{NodeMain, NodeRenewAsk, NodeRenewReceipt, NodeRenewAmount}, Lang: "ne",
-		Renew: Renewal{CHFID: strings.Repeat("9", 50), Product: strings.Repeat("P", 50), Due: int64(policystore.MaxMoney),
-			Receipt: strings.Repeat("R", 50), Amount: int64(policystore.MaxMoney)}}
+		Renew: Renewal{CHFID: strings.Repeat("9", 50), Product: strings.Repeat("P", 50), Due: int64(openimis.MaxMoney),
+			Receipt: strings.Repeat("R", 50), Amount: int64(openimis.MaxMoney)}}
 	states = append(states, widest)
 	for _, st := range states {
 		b, err := json.Marshal(st)

@@ -3,7 +3,7 @@ package menus
 import (
 	"slices"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // phoneKey is the E.164 string of a free-text phone number ("0712 345 678",
@@ -13,7 +13,7 @@ import (
 // are compared by. Empty, unparsable and impossibly short or long numbers
 // never match anything.
 func phoneKey(s, region string) (string, bool) {
-	return policystore.NormalizePhone(s, region)
+	return openimis.NormalizePhone(s, region)
 }
 
 // callerPhone is the caller's number, normalised at most once per engine

@@ -1,20 +1,21 @@
 package menus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // "Renew policy" (DESIGN.md §2.3, openimis.md §3): an enrolment officer
 // enters the insurance number of any family member (renew.ask), sees the
 // family head, the previous policy's product and expiry and the amount due,
 // and enters the receipt number (renew.receipt), then the amount paid
-// (renew.amount), and confirms (renew.confirm). policystore writes the
-// renewal once (RenewalService.Renew) and the session ends with the new
+// (renew.amount), and confirms (renew.confirm). The renewal service writes
+// it once (RenewalService.Renew) and the session ends with the new
 // period and status, or exactly why it was refused. SMS RENEW (sms.go) is
 // the same renewal in one message.
 //
@@ -51,7 +52,7 @@ func officerCalls(h *hop) bool {
 // officerCheck is the hop's officer look-up, done at most once per hop.
 type officerCheck struct {
 	done, ok bool
-	officer  policystore.Officer // whose area a quote is asked for
+	officer  openimis.Officer // whose area a quote is asked for
 	err      error
 }
 
@@ -73,7 +74,7 @@ func (h *hop) isOfficer() (bool, error) {
 
 // officerRecord is the caller's officer record; false for anyone who is no
 // current officer, or when the look-up failed.
-func (h *hop) officerRecord() (policystore.Officer, bool) {
+func (h *hop) officerRecord() (openimis.Officer, bool) {
 	ok, err := h.isOfficer()
 	return h.officer.officer, ok && err == nil
 }
@@ -220,7 +221,7 @@ func (e *Engine) renewAmountView(h *hop, st *State) (view, error) {
 		return h.notice(msgRenewLost), nil
 	}
 	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
-	due := h.t(msgRenewDue, vars{"Amount": h.money(policystore.Money(r.Due))})
+	due := h.t(msgRenewDue, vars{"Amount": h.money(openimis.Money(r.Due))})
 	ask := h.t(msgRenewAmountAsk, nil)
 	nav := h.t(msgNav, nil)
 	return view{body: lines(receipt, due, ask), nav: nav, layout: func(notice string) string {
@@ -244,7 +245,7 @@ func (e *Engine) renewAmountInput(h *hop, st State, in string) (step, error) {
 	}
 	// Renew refuses it too, against the value as it is then; saying so
 	// here keeps the officer on the step where the amount is corrected.
-	if due := policystore.Money(r.Due); amount > due+e.opt.MaxOverpayment {
+	if due := openimis.Money(r.Due); amount > due+e.opt.MaxOverpayment {
 		return step{notice: h.amountTooHigh(amount, due)}, nil
 	}
 	r.Amount = int64(amount)
@@ -265,7 +266,7 @@ func (e *Engine) renewConfirmView(h *hop, st *State) (view, error) {
 	title := h.t(msgRenewConfirmTitle, nil)
 	policy := h.t(msgRenewPolicy, vars{"Number": r.CHFID, "Product": shownCode(r.Product)})
 	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
-	paid := h.t(msgRenewPaid, vars{"Amount": h.money(policystore.Money(r.Amount)), "Due": h.money(policystore.Money(r.Due))})
+	paid := h.t(msgRenewPaid, vars{"Amount": h.money(openimis.Money(r.Amount)), "Due": h.money(openimis.Money(r.Due))})
 	partial := ""
 	if r.Amount < r.Due {
 		partial = h.t(msgRenewPartial, nil)
@@ -301,8 +302,8 @@ func (e *Engine) renewConfirmInput(h *hop, st State, in string) (step, error) {
 	if h.caller.Session != "" {
 		key = "ussd:" + h.caller.Session
 	}
-	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(policystore.ChannelUSSD, key, r.CHFID, r.Product, r.Receipt,
-		policystore.Money(r.Amount)))
+	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(openimis.ChannelUSSD, key, r.CHFID, r.Product, r.Receipt,
+		openimis.Money(r.Amount)))
 	if text, refused := h.refusal(err, r, ""); refused {
 		return step{end: text}, nil
 	}
@@ -314,17 +315,27 @@ func (e *Engine) renewConfirmInput(h *hop, st State, in string) (step, error) {
 
 func (r Renewal) complete() bool { return r.CHFID != "" && r.Receipt != "" && r.Amount > 0 }
 
-// renewalRequest is the request for policystore, USSD and SMS alike. key
+// renewalRequest is the request for the renewal service, USSD and SMS alike. key
 // is the idempotency key ("" for none): never a bare prefix, which would
 // make every renewal after the first repeat it.
-func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amount policystore.Money) policystore.RenewalRequest {
+func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amount openimis.Money) openimis.RenewalRequest {
 	e := h.e
-	return policystore.RenewalRequest{
+	return openimis.RenewalRequest{
 		CHFID: chfid, ProductCode: product, Receipt: receipt, Amount: amount, MaxOverpayment: e.opt.MaxOverpayment,
 		OfficerPhone: h.caller.Phone, Channel: channel, Today: e.today(), RequestKey: key,
-		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: h.caller.Provider,
+		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: h.smsProvider(channel),
 		Messages: e.confirmations(h.lang),
 	}
+}
+
+// smsProvider sends a renewal's confirmations: the provider an SMS RENEW
+// came by, which can answer it, or for USSD the one configured to send
+// (each falling back on the other).
+func (h *hop) smsProvider(channel string) string {
+	if channel == openimis.ChannelUSSD {
+		return cmp.Or(h.e.opt.SMSProvider, h.caller.Provider)
+	}
+	return cmp.Or(h.caller.Provider, h.e.opt.SMSProvider)
 }
 
 // quoteCache keeps the quote a hop asked for: entering renew.receipt asks
@@ -332,7 +343,7 @@ func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amoun
 type quoteCache struct {
 	chfid         string
 	asked, quoted string // the product code asked for, and the one quoted
-	q             policystore.RenewalQuote
+	q             openimis.RenewalQuote
 	err           error
 	loaded        bool
 }
@@ -340,12 +351,12 @@ type quoteCache struct {
 // loadQuote asks for the quote in the calling officer's area; a caller who
 // is no officer (the renewal screens refuse one first) has no area, and
 // gets a refusal.
-func (h *hop) loadQuote(chfid, product string) (policystore.RenewalQuote, error) {
+func (h *hop) loadQuote(chfid, product string) (openimis.RenewalQuote, error) {
 	if c := h.quote; c.loaded && c.chfid == chfid && (c.asked == product || c.err == nil && c.quoted == product) {
 		return c.q, c.err
 	}
 	if _, err := h.isOfficer(); err != nil {
-		return policystore.RenewalQuote{}, err
+		return openimis.RenewalQuote{}, err
 	}
 	q, err := h.e.opt.Renewals.RenewalQuote(h.ctx, h.officer.officer, chfid, product, h.e.today())
 	if err != nil {
@@ -356,19 +367,19 @@ func (h *hop) loadQuote(chfid, product string) (policystore.RenewalQuote, error)
 }
 
 // refusal says why a renewal is refused, for an error wrapping a
-// *policystore.RefusalError (or ErrInsureeNotFound); false for any other
+// *openimis.RefusalError (or ErrInsureeNotFound); false for any other
 // error, or none. r gives the number, receipt and product to name; rest is
 // what follows the text on the screen, for which a long value shortens.
 func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
 	if err == nil {
 		return "", false
 	}
-	var refusal *policystore.RefusalError
-	reason := policystore.ReasonUnknownNumber
+	var refusal *openimis.RefusalError
+	reason := openimis.ReasonUnknownNumber
 	switch {
 	case errors.As(err, &refusal):
 		reason = refusal.Reason
-	case errors.Is(err, policystore.ErrInsureeNotFound):
+	case errors.Is(err, openimis.ErrInsureeNotFound):
 	default:
 		return "", false
 	}
@@ -376,46 +387,46 @@ func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
 		return h.fitValue(clean(value), max, rest, func(v string) string { return h.t(id, vars{name: v}) })
 	}
 	switch reason {
-	case policystore.ReasonUnknownNumber:
+	case openimis.ReasonUnknownNumber:
 		return echo(msgNoInsuree, "Number", r.CHFID, shownCHFIDMax), true
-	case policystore.ReasonNoPreviousPolicy:
+	case openimis.ReasonNoPreviousPolicy:
 		return echo(msgRenewNoPolicy, "Number", r.CHFID, shownCHFIDMax), true
-	case policystore.ReasonUnknownProduct:
+	case openimis.ReasonUnknownProduct:
 		if strings.TrimSpace(r.Product) == "" {
 			return h.t(msgRenewNotRenewable, nil), true // the quoted product went away
 		}
 		return echo(msgRenewNoProduct, "Code", r.Product, shownCodeMax), true
-	case policystore.ReasonReceiptUsed:
+	case openimis.ReasonReceiptUsed:
 		return echo(msgRenewReceiptUsed, "Receipt", r.Receipt, receiptMax), true
-	case policystore.ReasonRenewalExists:
+	case openimis.ReasonRenewalExists:
 		return h.t(msgRenewExists, nil), true
-	case policystore.ReasonProductNotRenewable:
+	case openimis.ReasonProductNotRenewable:
 		return h.t(msgRenewNotRenewable, nil), true
-	case policystore.ReasonNoMembers:
+	case openimis.ReasonNoMembers:
 		return h.t(msgRenewNoMembers, nil), true
-	case policystore.ReasonNotOfficer:
+	case openimis.ReasonNotOfficer:
 		return h.t(msgRenewNotOfficer, nil), true
-	case policystore.ReasonOutsideArea:
+	case openimis.ReasonOutsideArea:
 		return echo(msgRenewOutsideArea, "Number", r.CHFID, shownCHFIDMax), true
-	case policystore.ReasonAmountTooHigh:
+	case openimis.ReasonAmountTooHigh:
 		if r.Amount > 0 { // both callers know the amount; otherwise the generic text below
-			return h.amountTooHigh(policystore.Money(r.Amount), refusal.Due), true
+			return h.amountTooHigh(openimis.Money(r.Amount), refusal.Due), true
 		}
 	}
 	// ReasonInvalidRequest (the menus check what the officer types, so
-	// only a bug leads here) and reasons of a later policystore.
+	// only a bug leads here) and reasons of a later release.
 	return h.t(msgRenewInvalid, nil), true
 }
 
 // renewalResult is the answer to a renewal written, now or earlier: the
 // outcome and status, the new period, what was paid when not in full, then
 // the number and product, the head's name and the receipt where they fit.
-func (h *hop) renewalResult(res policystore.RenewalResult) string {
+func (h *hop) renewalResult(res openimis.RenewalResult) string {
 	var status string
 	switch res.Status {
-	case policystore.PolicyActive:
+	case openimis.PolicyActive:
 		status = h.t(msgRenewActive, nil)
-	case policystore.PolicyReady:
+	case openimis.PolicyReady:
 		status = h.t(msgRenewReady, nil)
 	default:
 		status = h.t(msgRenewIdle, nil)
@@ -426,7 +437,7 @@ func (h *hop) renewalResult(res policystore.RenewalResult) string {
 	}
 	period := h.t(msgRenewPeriod, vars{"Start": h.date(res.Start), "End": h.date(res.Expiry)})
 	paid := ""
-	if res.Status == policystore.PolicyIdle || res.Amount < res.Value {
+	if res.Status == openimis.PolicyIdle || res.Amount < res.Value {
 		paid = h.t(msgRenewPaid, vars{"Amount": h.money(res.Amount), "Due": h.money(res.Value)})
 	}
 	policy := h.t(msgRenewPolicy, vars{"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode)})
@@ -438,22 +449,23 @@ func (h *hop) renewalResult(res policystore.RenewalResult) string {
 		give{nameL, nameKeep}, give{receiptL, 0}, give{nameL, 0}, give{policyL, 24}, give{policyL, 0}, give{periodL, 0})
 }
 
-// confirmations renders the confirmation SMS policystore queues with a
-// renewal: the officer's in the language of the session (lang), the family
+// confirmations words the confirmation SMS the renewal service queues
+// with a renewal (RenewalRequest.Messages, the only place they are
+// worded): the officer's in the language of the session (lang), the family
 // head's in the default language (the head's own choice is not looked up
 // inside the renewal's transaction). Each aims at one SMS part: the
 // officer's gives up the head's name first; the rest of either is what the
 // recipient must keep, so it may take a second part rather than lose it.
-func (e *Engine) confirmations(officerLang string) func(policystore.RenewalResult, string) string {
-	return func(res policystore.RenewalResult, to string) string {
+func (e *Engine) confirmations(officerLang string) func(openimis.RenewalResult, string) string {
+	return func(res openimis.RenewalResult, to string) string {
 		var lang string
 		switch to {
-		case policystore.RecipientOfficer:
+		case openimis.RecipientOfficer:
 			lang = officerLang
-		case policystore.RecipientHead:
+		case openimis.RecipientHead:
 			lang = e.opt.DefaultLang
 		default:
-			return "" // policystore's default
+			return "" // no such recipient
 		}
 		h := e.newHop(context.Background(), Caller{Budget: smsBudget}, lang)
 		text, _, _ := h.fit.encode(h.confirmationSMS(res, to))
@@ -461,26 +473,26 @@ func (e *Engine) confirmations(officerLang string) func(policystore.RenewalResul
 	}
 }
 
-func (h *hop) confirmationSMS(res policystore.RenewalResult, to string) string {
+func (h *hop) confirmationSMS(res openimis.RenewalResult, to string) string {
 	v := vars{
 		"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode),
 		"Start": h.date(res.Start), "End": h.date(res.Expiry), "Amount": h.money(res.Amount), "Due": h.money(res.Value),
 		"Receipt": truncate(clean(res.Receipt), receiptMax),
 	}
 	ids := [3]msg{msgRenewSMSOfficerActive, msgRenewSMSOfficerReady, msgRenewSMSOfficerIdle}
-	if to == policystore.RecipientHead {
+	if to == openimis.RecipientHead {
 		ids = [3]msg{msgRenewSMSHeadActive, msgRenewSMSHeadReady, msgRenewSMSHeadIdle}
 	}
 	id := ids[2]
 	switch res.Status {
-	case policystore.PolicyActive:
+	case openimis.PolicyActive:
 		id = ids[0]
-	case policystore.PolicyReady:
+	case openimis.PolicyReady:
 		id = ids[1]
 	}
 	body := h.t(id, v)
 	name := truncate(clean(res.HeadName), nameMax)
-	if to == policystore.RecipientHead || name == "" {
+	if to == openimis.RecipientHead || name == "" {
 		return body
 	}
 	if name = h.fit.shrink(name, "", "\n"+body); runeLen(name) < minCut {
@@ -490,11 +502,11 @@ func (h *hop) confirmationSMS(res policystore.RenewalResult, to string) string {
 }
 
 // amountTooHigh says that amount is more than the amount due.
-func (h *hop) amountTooHigh(amount, due policystore.Money) string {
+func (h *hop) amountTooHigh(amount, due openimis.Money) string {
 	return h.t(msgRenewAmountHigh, vars{"Amount": h.money(amount), "Due": h.money(due)})
 }
 
-func (h *hop) money(m policystore.Money) string {
+func (h *hop) money(m openimis.Money) string {
 	return h.e.cat.amount(h.lang, int64(m), h.e.opt.Currency)
 }
 

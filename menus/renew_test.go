@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/openimis/imis-gateway/menus/gsm7"
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 const (
@@ -102,8 +102,8 @@ func TestRenewFlow(t *testing.T) {
 		t.Error("no Messages: the confirmation SMS would be in English")
 	}
 	req.Messages = nil
-	wantReq := policystore.RenewalRequest{CHFID: "604120019", ProductCode: "FAM01", Receipt: "QFC9M3NX5T",
-		Amount: policystore.Units(37000), OfficerPhone: officer.Phone, Channel: policystore.ChannelUSSD, Today: testDay,
+	wantReq := openimis.RenewalRequest{CHFID: "604120019", ProductCode: "FAM01", Receipt: "QFC9M3NX5T",
+		Amount: openimis.Units(37000), OfficerPhone: officer.Phone, Channel: openimis.ChannelUSSD, Today: testDay,
 		RequestKey: "ussd:africastalking:ATUid_7c1f", SourceVersion: "0.4.0-test", AuditUserID: -1, SMSProvider: "africastalking"}
 	if fmt.Sprintf("%+v", req) != fmt.Sprintf("%+v", wantReq) {
 		t.Errorf("request\n%+v\nwant\n%+v", req, wantReq)
@@ -111,9 +111,9 @@ func TestRenewFlow(t *testing.T) {
 	// The confirmation SMS: to the officer with the head's name, to the
 	// head, each one plain SMS part.
 	wantSMS := []sentSMS{
-		{policystore.RecipientOfficer, "Tumaini Anyisile Mwakalinga\nRenewed 604120019, FAM01, 25 Jun 2026 to 24 Jun 2027: active. " +
+		{openimis.RecipientOfficer, "Tumaini Anyisile Mwakalinga\nRenewed 604120019, FAM01, 25 Jun 2026 to 24 Jun 2027: active. " +
 			"Paid TZS 37,000, receipt QFC9M3NX5T."},
-		{policystore.RecipientHead, "Your family's health insurance FAM01 is renewed: 25 Jun 2026 to 24 Jun 2027. " +
+		{openimis.RecipientHead, "Your family's health insurance FAM01 is renewed: 25 Jun 2026 to 24 Jun 2027. " +
 			"Paid TZS 37,000, receipt QFC9M3NX5T."},
 	}
 	if !slices.Equal(renewals.sent, wantSMS) {
@@ -133,7 +133,7 @@ func TestRenewOutcomes(t *testing.T) {
 	tests := []struct {
 		name, chfid, amount string
 		ready               bool
-		maxOverpayment      policystore.Money
+		maxOverpayment      openimis.Money
 		quote, confirm, end string
 	}{
 		{"part paid: idle", "20461301", "20,000", false, 0,
@@ -150,9 +150,9 @@ func TestRenewOutcomes(t *testing.T) {
 			strings.Replace(confirmFull, "604120035", "604120019", 1),
 			"Policy renewed: paid, awaiting activation\n25 Jun 2026 to 24 Jun 2027\nNo. 604120035, FAM01\n" +
 				"Tumaini Anyisile Mwakalinga\nReceipt QFC9M3NX5T"},
-		{"more than due, as much as the scheme accepts", "604120019", "50000", false, policystore.Units(13000), quoteScreen,
+		{"more than due, as much as the scheme accepts", "604120019", "50000", false, openimis.Units(13000), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 50,000", 1), renewedFull},
-		{"cents over, accepted", "604120019", "37000.5", false, policystore.Units(1), quoteScreen,
+		{"cents over, accepted", "604120019", "37000.5", false, openimis.Units(1), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 37,000.50", 1), renewedFull},
 	}
 	for _, tt := range tests {
@@ -216,12 +216,12 @@ func TestRenewRefusedAtTheWrite(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"receipt used", policystore.ErrReceiptUsed, "Receipt QFC9M3NX5T is already used."},
-		{"officer left meanwhile", fmtErr(policystore.ErrNotOfficer), notOfficer},
-		{"renewed meanwhile", policystore.ErrRenewalExists, "This family's policy is already renewed."},
-		{"product retired meanwhile", policystore.ErrProductNotRenewable, "This family's product can no longer be renewed."},
-		{"product gone", policystore.ErrUnknownProduct, "No product has code FAM01."},
-		{"number gone", policystore.ErrInsureeNotFound, "No insuree has number 604120019."},
+		{"receipt used", openimis.ErrReceiptUsed, "Receipt QFC9M3NX5T is already used."},
+		{"officer left meanwhile", fmtErr(openimis.ErrNotOfficer), notOfficer},
+		{"renewed meanwhile", openimis.ErrRenewalExists, "This family's policy is already renewed."},
+		{"product retired meanwhile", openimis.ErrProductNotRenewable, "This family's product can no longer be renewed."},
+		{"product gone", openimis.ErrUnknownProduct, "No product has code FAM01."},
+		{"number gone", openimis.ErrInsureeNotFound, "No insuree has number 604120019."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +386,7 @@ func TestRenewAmounts(t *testing.T) {
 		{"1250.5", 1250_50, ""},
 		{"0.01", 1, ""},
 		{"०३७०००", 37000_00, ""}, // Devanagari digits
-		{"9999999999999999.99", int64(policystore.MaxMoney), ""},
+		{"9999999999999999.99", int64(openimis.MaxMoney), ""},
 		{"1,000,000", 1000000_00, ""},
 		{"abc", 0, wrong},
 		{"37000 TZS", 0, wrong},
@@ -415,7 +415,7 @@ func TestRenewAmounts(t *testing.T) {
 	for _, tt := range tests {
 		// Any amount is accepted over the amount due: this is about reading
 		// it (TestRenewAmountAboveDue is about the amount due).
-		e, _, _ := newRenewEngine(Options{MaxOverpayment: policystore.MaxMoney})
+		e, _, _ := newRenewEngine(Options{MaxOverpayment: openimis.MaxMoney})
 		states, screens := walk(t, e, officer, []string{"3", "604120019", "QFC9M3NX5T"}, tt.in)
 		st, scr := last(states), last(screens)
 		switch {
@@ -441,15 +441,15 @@ func TestRenewAmounts(t *testing.T) {
 // refusal at the confirmation ends the session with the same words.
 func TestRenewAmountAboveDue(t *testing.T) {
 	tests := []struct {
-		over       policystore.Money
+		over       openimis.Money
 		in, notice string
 	}{
 		{0, "37000", ""},
 		{0, "37000.01", "Amount TZS 37,000.01 is more than the TZS 37,000 due."},
 		{0, "9999999999999999", "Amount TZS 9,999,999,999,999,999 is more than the TZS 37,000 due."},
-		{policystore.Units(500), "37,500", ""},
-		{policystore.Units(500), "37500.01", "Amount TZS 37,500.01 is more than the TZS 37,000 due."},
-		{policystore.MaxMoney, "9999999999999999.99", ""},
+		{openimis.Units(500), "37,500", ""},
+		{openimis.Units(500), "37500.01", "Amount TZS 37,500.01 is more than the TZS 37,000 due."},
+		{openimis.MaxMoney, "9999999999999999.99", ""},
 	}
 	for _, tt := range tests {
 		e, _, renewals := newRenewEngine(Options{MaxOverpayment: tt.over})
@@ -473,7 +473,7 @@ func TestRenewAmountAboveDue(t *testing.T) {
 	// The amount due grew since the quote (a child came of age): the
 	// store refuses at the confirmation, and says what is due now.
 	e, _, renewals := newRenewEngine(Options{})
-	renewals.refuseNow = &policystore.RefusalError{Reason: policystore.ReasonAmountTooHigh, Due: policystore.Units(30000)}
+	renewals.refuseNow = &openimis.RefusalError{Reason: openimis.ReasonAmountTooHigh, Due: openimis.Units(30000)}
 	_, screens := walk(t, e, officer, []string{"3", "604120019"}, "QFC9M3NX5T", "37000", "1")
 	if got := last(screens); got != (Screen{Text: "Amount TZS 37,000 is more than the TZS 30,000 due.", End: true}) || renewals.writes() != 0 {
 		t.Errorf("refused at the write: %+v, %d written", got, renewals.writes())
@@ -613,26 +613,26 @@ func TestRenewInEveryLanguage(t *testing.T) {
 // (the head's name giving way first), at most two in Nepali; the receipt
 // and amounts are never cut.
 func TestConfirmationSMS(t *testing.T) {
-	res := policystore.RenewalResult{CHFID: "202405170001", HeadName: "Ng'walu Makoye Budeba-Lutema wa Ihayabuyaga",
-		ProductCode: "FAM01", Start: date(2026, 9, 30), Expiry: date(2027, 9, 29), Value: policystore.Units(99_999_999),
-		Amount: policystore.Units(12_345_678), Receipt: "QFC9M3NX5T-2026/0042"}
+	res := openimis.RenewalResult{CHFID: "202405170001", HeadName: "Ng'walu Makoye Budeba-Lutema wa Ihayabuyaga",
+		ProductCode: "FAM01", Start: date(2026, 9, 30), Expiry: date(2027, 9, 29), Value: openimis.Units(99_999_999),
+		Amount: openimis.Units(12_345_678), Receipt: "QFC9M3NX5T-2026/0042"}
 	e, _, _ := newRenewEngine(Options{})
 	for _, lang := range languages {
 		render := e.confirmations(lang)
-		for _, status := range []int{policystore.PolicyActive, policystore.PolicyReady, policystore.PolicyIdle} {
-			for _, to := range []string{policystore.RecipientOfficer, policystore.RecipientHead} {
+		for _, status := range []int{openimis.PolicyActive, openimis.PolicyReady, openimis.PolicyIdle} {
+			for _, to := range []string{openimis.RecipientOfficer, openimis.RecipientHead} {
 				res.Status = status
 				text := render(res, to)
 				enc, n, parts := gsm7.Parts(text)
-				withReceipt := to == policystore.RecipientOfficer || status != policystore.PolicyIdle
+				withReceipt := to == openimis.RecipientOfficer || status != openimis.PolicyIdle
 				if lang != "ne" && (parts != 1 || enc != gsm7.GSM7) || parts > 2 || withReceipt && !strings.Contains(text, res.Receipt) {
 					t.Errorf("%s %d %s: %v %d, %d parts:\n%s", lang, status, to, enc, n, parts, text)
 				}
 			}
 		}
 		// Rendered in any order, each in its own language.
-		res.Status = policystore.PolicyActive
-		if a, b := render(res, policystore.RecipientOfficer), e.confirmations(lang)(res, policystore.RecipientOfficer); a != b {
+		res.Status = openimis.PolicyActive
+		if a, b := render(res, openimis.RecipientOfficer), e.confirmations(lang)(res, openimis.RecipientOfficer); a != b {
 			t.Errorf("%s: the head's message changed the officer's language:\n%s\n%s", lang, a, b)
 		}
 		if got := render(res, "someone else"); got != "" {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/openimis/imis-gateway/menus/gsm7"
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // SMS commands (DESIGN.md §2.4): a keyword, case-insensitive, then its
@@ -214,14 +214,14 @@ func (e *Engine) smsRenew(h *hop, args []string) (string, error) {
 	}
 	r := Renewal{CHFID: chfid, Product: product, Receipt: receipt, Amount: int64(amount)}
 	if product != "" && !validProductCode(product) {
-		text, _ := h.refusal(policystore.ErrUnknownProduct, r, "")
+		text, _ := h.refusal(openimis.ErrUnknownProduct, r, "")
 		return text, nil
 	}
 	key := ""
 	if h.smsKey != "" {
 		key = "sms:" + h.smsKey
 	}
-	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(policystore.ChannelSMS, key, chfid, product, receipt, amount))
+	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(openimis.ChannelSMS, key, chfid, product, receipt, amount))
 	if text, over, err := h.countRenewalLookup(err); over || err != nil {
 		return text, err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/openimis/imis-gateway/menus/gsm7"
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 const helpText = "SMS commands:\nCHECK <insurance no>\nCLAIMS <insurance no>\nLANG en/fr/sw/ne\nHELP"
@@ -233,7 +233,7 @@ func TestSMSRenew(t *testing.T) {
 				return
 			}
 			req := renewals.requests[0]
-			if req.Channel != policystore.ChannelSMS || req.RequestKey != "sms:africastalking:ATXid_5e1" || req.SMSProvider != "beem" ||
+			if req.Channel != openimis.ChannelSMS || req.RequestKey != "sms:africastalking:ATXid_5e1" || req.SMSProvider != "beem" ||
 				!req.Today.Equal(testDay) || req.OfficerPhone != tt.from || req.SourceVersion != "0.4.0-test" || req.Messages == nil {
 				t.Errorf("request %+v", req)
 			}

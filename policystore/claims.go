@@ -5,45 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/openimis/imis-gateway/openimis"
 )
-
-// ClaimStatus is "tblClaim"."ClaimStatus" (openimis.md §4).
-type ClaimStatus int
-
-const (
-	ClaimRejected  ClaimStatus = 1
-	ClaimEntered   ClaimStatus = 2
-	ClaimChecked   ClaimStatus = 4
-	ClaimProcessed ClaimStatus = 8
-	ClaimValuated  ClaimStatus = 16
-)
-
-// Amount is a "numeric(18,2)" amount of money, exactly, in cents; Valid is
-// false for NULL.
-type Amount struct {
-	Cents int64
-	Valid bool
-}
-
-// Claim is what an insuree may be shown of one claim (openimis.md §4): no
-// diagnosis and no items, which are health data.
-type Claim struct {
-	Code         string
-	FacilityCode string
-	FacilityName string
-	DateClaimed  time.Time
-	Status       ClaimStatus
-	Claimed      Amount
-	Approved     Amount // set from Checked on
-	Valuated     Amount // set at Valuated
-}
-
-// ClaimList is the latest claims of one insuree, and whom they belong to:
-// claims are health data, shown only to whom the menus' rules allow.
-type ClaimList struct {
-	Holder
-	Claims []Claim
-}
 
 // MaxClaims bounds the limit of Claims.
 const MaxClaims = 100
@@ -85,12 +49,13 @@ ORDER BY cl."DateClaimed" DESC, cl."ClaimID" DESC`
 
 // Claims returns the latest claims of the insuree with number chfid, newest
 // first by "DateClaimed" (then by entry), at most limit (1 to MaxClaims),
-// and whom they belong to. An unknown number gives ErrInsureeNotFound; an
-// insuree without claims, no claims and no error.
-func (s *Store) Claims(ctx context.Context, chfid string, limit int) (ClaimList, error) {
+// and whom they belong to. An unknown number gives
+// openimis.ErrInsureeNotFound; an insuree without claims, no claims and no
+// error.
+func (s *Store) Claims(ctx context.Context, chfid string, limit int) (openimis.ClaimList, error) {
 	chfid = strings.TrimSpace(chfid)
 	if !s.validCHFID(chfid) {
-		return ClaimList{}, ErrInsureeNotFound
+		return openimis.ClaimList{}, openimis.ErrInsureeNotFound
 	}
 	limit = min(max(limit, 1), MaxClaims)
 
@@ -98,12 +63,12 @@ func (s *Store) Claims(ctx context.Context, chfid string, limit int) (ClaimList,
 	defer cancel()
 	rows, err := s.pool.Query(ctx, claimsSQL, chfid, limit)
 	if err != nil {
-		return ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
+		return openimis.ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
 	}
 	defer rows.Close()
 
 	var (
-		list  ClaimList
+		list  openimis.ClaimList
 		found bool
 	)
 	for rows.Next() {
@@ -116,14 +81,14 @@ func (s *Store) Claims(ctx context.Context, chfid string, limit int) (ClaimList,
 		)
 		if err := rows.Scan(&holder.phone, &holder.headPhone, &holder.location, &holder.familyPhones,
 			&code, &hfCode, &hfName, &claimed, &status, &amount, &approved, &valuated); err != nil {
-			return ClaimList{}, fmt.Errorf("policystore: claims scan: %w", err)
+			return openimis.ClaimList{}, fmt.Errorf("policystore: claims scan: %w", err)
 		}
 		found = true
 		list.Holder = holder.Holder()
 		if code == nil { // the insuree has no current claim
 			continue
 		}
-		c := Claim{
+		c := openimis.Claim{
 			Code:         *code,
 			FacilityCode: deref(hfCode),
 			FacilityName: deref(hfName),
@@ -133,22 +98,22 @@ func (s *Store) Claims(ctx context.Context, chfid string, limit int) (ClaimList,
 			Valuated:     amountOf(valuated),
 		}
 		if status != nil {
-			c.Status = ClaimStatus(*status)
+			c.Status = openimis.ClaimStatus(*status)
 		}
 		list.Claims = append(list.Claims, c)
 	}
 	if err := rows.Err(); err != nil {
-		return ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
+		return openimis.ClaimList{}, fmt.Errorf("policystore: claims query: %w", err)
 	}
 	if !found {
-		return ClaimList{}, ErrInsureeNotFound
+		return openimis.ClaimList{}, openimis.ErrInsureeNotFound
 	}
 	return list, nil
 }
 
-func amountOf(cents *int64) Amount {
+func amountOf(cents *int64) openimis.Amount {
 	if cents == nil {
-		return Amount{}
+		return openimis.Amount{}
 	}
-	return Amount{Cents: *cents, Valid: true}
+	return openimis.Amount{Cents: *cents, Valid: true}
 }

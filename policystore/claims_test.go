@@ -11,6 +11,7 @@ import (
 
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 )
 
@@ -41,7 +42,7 @@ func claimsOf(t *testing.T, s *policystore.Store, chfid string, limit int) []str
 }
 
 // claimsIn is Claims' list without its holder.
-func claimsIn(list policystore.ClaimList, err error) ([]policystore.Claim, error) {
+func claimsIn(list openimis.ClaimList, err error) ([]openimis.Claim, error) {
 	return list.Claims, err
 }
 
@@ -51,7 +52,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 
 	t.Run("unknown numbers", func(t *testing.T) {
 		for _, chfid := range []string{"999999999", "", "  ", "10120340", "101203401\x00", "\xff\xfe", strings.Repeat("1", 60), "101203401' OR '1'='1"} {
-			if _, err := s.Claims(ctx, chfid, 10); !errors.Is(err, policystore.ErrInsureeNotFound) {
+			if _, err := s.Claims(ctx, chfid, 10); !errors.Is(err, openimis.ErrInsureeNotFound) {
 				t.Errorf("Claims(%q): err = %v, want ErrInsureeNotFound", chfid, err)
 			}
 		}
@@ -62,16 +63,16 @@ func testClaims(t *testing.T, s *policystore.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []policystore.Claim{
-			{Code: "MKH00342", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: policystore.ClaimEntered,
+		want := []openimis.Claim{
+			{Code: "MKH00342", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: openimis.ClaimEntered,
 				Claimed: cents(15000_00)},
-			{Code: "MKH00318", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: policystore.ClaimChecked,
+			{Code: "MKH00318", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: openimis.ClaimChecked,
 				Claimed: cents(28500_00), Approved: cents(28500_00)},
-			{Code: "MKH00290", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: policystore.ClaimRejected,
+			{Code: "MKH00290", FacilityCode: "MKL001", FacilityName: "Makole Health Centre", Status: openimis.ClaimRejected,
 				Claimed: cents(15000_00), Approved: cents(0)},
-			{Code: "DRH01022", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital", Status: policystore.ClaimProcessed,
+			{Code: "DRH01022", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital", Status: openimis.ClaimProcessed,
 				Claimed: cents(45000_00), Approved: cents(42000_00)},
-			{Code: "DRH00871", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital", Status: policystore.ClaimValuated,
+			{Code: "DRH00871", FacilityCode: "DDMRRH", FacilityName: "Dodoma Regional Referral Hospital", Status: openimis.ClaimValuated,
 				Claimed: cents(185000_00), Approved: cents(172500_00), Valuated: cents(172500_00)},
 		}
 		dates := []string{day(-4), day(-18), day(-38), day(-59), day(-115)}
@@ -94,7 +95,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 		if err != nil || len(claims) != 1 {
 			t.Fatalf("%+v, %v", claims, err)
 		}
-		if c := claims[0]; c.Code != "BUF00412" || len([]rune(c.FacilityName)) != 100 || c.Status != policystore.ClaimRejected {
+		if c := claims[0]; c.Code != "BUF00412" || len([]rune(c.FacilityName)) != 100 || c.Status != openimis.ClaimRejected {
 			t.Fatalf("%+v", c)
 		}
 	})
@@ -127,7 +128,7 @@ func testClaims(t *testing.T, s *policystore.Store) {
 	})
 }
 
-func cents(n int64) policystore.Amount { return policystore.Amount{Cents: n, Valid: true} }
+func cents(n int64) openimis.Amount { return openimis.Amount{Cents: n, Valid: true} }
 
 // History rows of a claim (an edit copies the old values into a new row with
 // "ValidityTo" set) never show; a deleted claim neither; two claims of one
@@ -175,7 +176,7 @@ func TestClaimsDatabaseDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Claims(ctx, "101203401", 10)
-	if err == nil || errors.Is(err, policystore.ErrInsureeNotFound) || strings.Contains(err.Error(), "101203401") {
+	if err == nil || errors.Is(err, openimis.ErrInsureeNotFound) || strings.Contains(err.Error(), "101203401") {
 		t.Fatalf("err = %v; want a query error that names no insurance number", err)
 	}
 }
@@ -194,13 +195,13 @@ func TestHolder(t *testing.T) {
 	}
 	tests := []struct {
 		chfid string
-		want  policystore.Holder
+		want  openimis.Holder
 	}{
-		{"101203401", policystore.Holder{Phone: "0712 111 222", HeadPhone: "0712 111 222",
+		{"101203401", openimis.Holder{Phone: "0712 111 222", HeadPhone: "0712 111 222",
 			FamilyPhones: []string{"0712 111 222", "0765 432 109"}, Location: village("DOD01011")}},
-		{"101203404", policystore.Holder{HeadPhone: "0712 111 222", // a child without a phone
+		{"101203404", openimis.Holder{HeadPhone: "0712 111 222", // a child without a phone
 			FamilyPhones: []string{"0712 111 222", "0765 432 109"}, Location: village("DOD01011")}},
-		{"48214", policystore.Holder{Phone: "0744321987", // the head has no phone
+		{"48214", openimis.Holder{Phone: "0744321987", // the head has no phone
 			FamilyPhones: []string{"0744321987"}, Location: village("DOD02011")}},
 	}
 	for _, tt := range tests {
@@ -212,7 +213,7 @@ func TestHolder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for what, got := range map[string]policystore.Holder{"coverage": cov.Holder, "claims": list.Holder} {
+		for what, got := range map[string]openimis.Holder{"coverage": cov.Holder, "claims": list.Holder} {
 			slices.Sort(got.FamilyPhones)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("%s of %s: holder %+v, want %+v", what, tt.chfid, got, tt.want)

@@ -1,12 +1,12 @@
 package policystore
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // coverageSQL answers a membership check in one round trip. Its text is a
@@ -18,15 +18,15 @@ import (
 // changes:
 //   - LEFT JOINs from the insuree, so that an unknown number (no row) and an
 //     insuree without policies (one row, NULL policy columns) differ;
-//   - the family's phones and village (Holder), for deciding what the
+//   - the family's phones and village (openimis.Holder), for deciding what the
 //     caller may see and whether the look-up is of the caller's own family.
 //
 // Only current rows count: "ValidityTo" IS NULL on every table. History rows
 // share the CHFID (insurees) or the PolicyId (insuree policies), so without
 // the filter an edited insuree would be answered twice.
 //
-// The status is decided in Go (EnquiryStatus), so no "today" is sent; the
-// covered lines are moved first there too. Should several current insurees
+// The status is decided in Go (openimis.EnquiryStatus), so no "today" is
+// sent; the covered lines are moved first there too. Should several current insurees
 // share a number (openIMIS checks uniqueness only in code), the oldest
 // registration answers.
 const coverageSQL = `
@@ -49,24 +49,24 @@ ORDER BY ip."ExpiryDate" DESC NULLS LAST, pr."ProductCode", p."PolicyID"`
 // Coverage answers "is this insurance number covered today?" for every
 // current policy of the insuree, covered lines first, then by expiry date
 // (latest first, unknown last). today is the scheme-local date. An unknown
-// number gives ErrInsureeNotFound; an insuree without policies gives a
-// Coverage with no Policies.
-func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Coverage, error) {
+// number gives openimis.ErrInsureeNotFound; an insuree without policies
+// gives a Coverage with no Policies.
+func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (openimis.Coverage, error) {
 	chfid = strings.TrimSpace(chfid)
 	if !s.validCHFID(chfid) {
-		return Coverage{}, ErrInsureeNotFound
+		return openimis.Coverage{}, openimis.ErrInsureeNotFound
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, coverageSQL, chfid)
 	if err != nil {
-		return Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
+		return openimis.Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
 	}
 	defer rows.Close()
 
 	var (
-		c     Coverage
+		c     openimis.Coverage
 		found bool
 	)
 	for rows.Next() {
@@ -78,14 +78,14 @@ func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Co
 		)
 		if err := rows.Scan(&c.CHFID, &c.LastName, &c.OtherNames, &holder.phone, &holder.headPhone, &holder.location,
 			&holder.familyPhones, &code, &name, &status, &effective, &expiry); err != nil {
-			return Coverage{}, fmt.Errorf("policystore: coverage scan: %w", err)
+			return openimis.Coverage{}, fmt.Errorf("policystore: coverage scan: %w", err)
 		}
 		found = true
 		c.Holder = holder.Holder()
 		if code == nil { // the insuree has no current policy
 			continue
 		}
-		pc := PolicyCoverage{
+		pc := openimis.PolicyCoverage{
 			ProductCode:   *code,
 			ProductName:   deref(name),
 			EffectiveDate: derefTime(effective),
@@ -94,20 +94,17 @@ func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (Co
 		if status != nil {
 			pc.PolicyStatus = int(*status)
 		}
-		pc.Status = EnquiryStatus(today, pc.EffectiveDate, pc.ExpiryDate, pc.PolicyStatus)
+		pc.Status = openimis.EnquiryStatus(today, pc.EffectiveDate, pc.ExpiryDate, pc.PolicyStatus)
 		c.Policies = append(c.Policies, pc)
 	}
 	if err := rows.Err(); err != nil {
-		return Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
+		return openimis.Coverage{}, fmt.Errorf("policystore: coverage query: %w", err)
 	}
 	if !found {
-		return Coverage{}, ErrInsureeNotFound
+		return openimis.Coverage{}, openimis.ErrInsureeNotFound
 	}
-	// The SQL already ordered by expiry; a stable sort keeps that order
-	// within the covered and the other lines.
-	slices.SortStableFunc(c.Policies, func(a, b PolicyCoverage) int {
-		return cmp.Compare(coveredRank(a.Status), coveredRank(b.Status))
-	})
+	// The SQL already ordered by expiry.
+	openimis.CoveredFirst(c.Policies)
 	return c, nil
 }
 
@@ -130,60 +127,12 @@ type holderRow struct {
 	familyPhones     []string
 }
 
-func (r holderRow) Holder() Holder {
-	h := Holder{Phone: deref(r.phone), HeadPhone: deref(r.headPhone), FamilyPhones: r.familyPhones}
+func (r holderRow) Holder() openimis.Holder {
+	h := openimis.Holder{Phone: deref(r.phone), HeadPhone: deref(r.headPhone), FamilyPhones: r.familyPhones}
 	if r.location != nil {
 		h.Location = int(*r.location)
 	}
 	return h
-}
-
-func coveredRank(s CoverageStatus) int {
-	if s == Covered {
-		return 0
-	}
-	return 1
-}
-
-// EnquiryStatus decides one policy line as the legacy uspPolicyInquiry does
-// (openimis.md §2.1): dates from "tblInsureePolicy" first, because the
-// PolicyStatus 2 → 8 flip is a batch job that may not have run (§2.4);
-// then the policy status. A zero time stands for NULL. Only the calendar
-// dates of today, effective and expiry count, each in its own location.
-//
-//	EffectiveDate NULL or today < EffectiveDate → NotYetActive
-//	today > ExpiryDate                          → Expired
-//	PolicyStatus 1 (Idle), 16 (Ready)           → NotYetActive
-//	PolicyStatus 2 (Active)                     → Covered
-//	PolicyStatus 4 (Suspended)                  → Suspended
-//	anything else (8 Expired, NULL, unknown)    → Expired
-//
-// A NULL ExpiryDate does not expire the line, as in the legacy SQL, where
-// the comparison with NULL is not true.
-func EnquiryStatus(today, effective, expiry time.Time, policyStatus int) CoverageStatus {
-	d := civil(today)
-	switch {
-	case effective.IsZero() || d < civil(effective):
-		return NotYetActive
-	case !expiry.IsZero() && d > civil(expiry):
-		return Expired
-	}
-	switch policyStatus {
-	case 1, 16:
-		return NotYetActive
-	case 2:
-		return Covered
-	case 4:
-		return Suspended
-	default:
-		return Expired
-	}
-}
-
-// civil turns a time into a comparable calendar date, yyyymmdd.
-func civil(t time.Time) int {
-	y, m, d := t.Date()
-	return y*10000 + int(m)*100 + d
 }
 
 func deref(s *string) string {

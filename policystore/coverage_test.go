@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/policystore/demo"
 	"github.com/openimis/imis-gateway/policystore/pgtest"
@@ -19,46 +20,6 @@ import (
 var today = time.Date(2025, time.March, 10, 0, 0, 0, 0, time.UTC)
 
 func d(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
-
-func TestEnquiryStatus(t *testing.T) {
-	var null time.Time
-	eff, exp := d(2025, time.January, 1), d(2025, time.December, 31)
-	cases := []struct {
-		name            string
-		today, eff, exp time.Time
-		status          int
-		want            policystore.CoverageStatus
-	}{
-		{"no effective date (idle, unpaid)", today, null, exp, 2, policystore.NotYetActive},
-		{"no dates at all", today, null, null, 2, policystore.NotYetActive},
-		{"effective tomorrow", d(2024, time.December, 31), eff, exp, 2, policystore.NotYetActive},
-		{"effective today", eff, eff, exp, 2, policystore.Covered},
-		{"expires today", exp, eff, exp, 2, policystore.Covered},
-		{"expired yesterday, status still Active", d(2026, time.January, 1), eff, exp, 2, policystore.Expired},
-		{"expired yesterday, status Suspended", d(2026, time.January, 1), eff, exp, 4, policystore.Expired},
-		{"within period, Idle", today, eff, exp, 1, policystore.NotYetActive},
-		{"within period, Active", today, eff, exp, 2, policystore.Covered},
-		{"within period, Suspended", today, eff, exp, 4, policystore.Suspended},
-		{"within period, Expired", today, eff, exp, 8, policystore.Expired},
-		{"within period, Ready", today, eff, exp, 16, policystore.NotYetActive},
-		{"within period, NULL status", today, eff, exp, 0, policystore.Expired},
-		{"within period, unknown status", today, eff, exp, 3, policystore.Expired},
-		{"no expiry date, Active", today, eff, null, 2, policystore.Covered},
-		{"no expiry date, Expired", today, eff, null, 8, policystore.Expired},
-		{"future effective beats expiry", d(2024, time.June, 1), eff, d(2024, time.May, 1), 2, policystore.NotYetActive},
-		// Only the calendar date counts: late evening in Dar es Salaam on
-		// the expiry day is 20:00 UTC the same day, and 23:30 EAT on the
-		// day before the effective date is still that day.
-		{"expiry day, late evening local", time.Date(2025, time.December, 31, 23, 30, 0, 0, time.FixedZone("EAT", 3*3600)), eff, exp, 2, policystore.Covered},
-		{"day before effective, late evening local", time.Date(2024, time.December, 31, 23, 30, 0, 0, time.FixedZone("EAT", 3*3600)), eff, exp, 2, policystore.NotYetActive},
-		{"effective day, just after local midnight", time.Date(2025, time.January, 1, 0, 5, 0, 0, time.FixedZone("EAT", 3*3600)), eff, exp, 2, policystore.Covered},
-	}
-	for _, c := range cases {
-		if got := policystore.EnquiryStatus(c.today, c.eff, c.exp, c.status); got != c.want {
-			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
-		}
-	}
-}
 
 func openStore(t testing.TB, url string, opt policystore.Options) *policystore.Store {
 	t.Helper()
@@ -115,7 +76,7 @@ func testCoverage(t *testing.T, s *policystore.Store) {
 
 	t.Run("unknown numbers", func(t *testing.T) {
 		for _, chfid := range []string{"999999999", "", "   ", "10120340", "1012034011", "101203401\x00", "\xff\xfe", strings.Repeat("1", 60), "101203401' OR '1'='1"} {
-			if _, err := s.Coverage(ctx, chfid, today); !errors.Is(err, policystore.ErrInsureeNotFound) {
+			if _, err := s.Coverage(ctx, chfid, today); !errors.Is(err, openimis.ErrInsureeNotFound) {
 				t.Errorf("Coverage(%q): err = %v, want ErrInsureeNotFound", chfid, err)
 			}
 		}
@@ -135,7 +96,7 @@ func testCoverage(t *testing.T, s *policystore.Store) {
 		}
 		p := c.Policies[0]
 		// Started five months before the seeding day, for twelve months.
-		if p.ProductCode != "FAM01" || p.ProductName != "CHF Family Basic" || p.PolicyStatus != 2 || p.Status != policystore.Covered ||
+		if p.ProductCode != "FAM01" || p.ProductName != "CHF Family Basic" || p.PolicyStatus != 2 || p.Status != openimis.Covered ||
 			!p.EffectiveDate.Equal(d(2024, time.October, 10)) || !p.ExpiryDate.Equal(d(2025, time.October, 9)) {
 			t.Fatalf("line %+v", p)
 		}
@@ -171,13 +132,13 @@ func testCoverage(t *testing.T, s *policystore.Store) {
 		if err != nil || len(c.Policies) != 2 {
 			t.Fatalf("%+v, %v", c, err)
 		}
-		if c.Policies[0].Status != policystore.Covered || c.Policies[1].Status != policystore.Expired ||
+		if c.Policies[0].Status != openimis.Covered || c.Policies[1].Status != openimis.Expired ||
 			!c.Policies[0].ExpiryDate.After(c.Policies[1].ExpiryDate) {
 			t.Fatalf("order %+v", c.Policies)
 		}
 		c, err = s.Coverage(ctx, "705338812", today) // two products
 		if err != nil || len(c.Policies) != 2 || c.Policies[0].ProductCode != "FAM01" || c.Policies[1].ProductCode != "IND01" ||
-			c.Policies[1].Status != policystore.Expired {
+			c.Policies[1].Status != openimis.Expired {
 			t.Fatalf("%+v, %v", c, err)
 		}
 	})
@@ -206,7 +167,7 @@ func testCoverage(t *testing.T, s *policystore.Store) {
 		if err != nil || len(c.Policies) != 2 {
 			t.Fatalf("%+v, %v", c, err)
 		}
-		if c.Policies[0].Status != policystore.Covered || c.Policies[1].Status != policystore.NotYetActive ||
+		if c.Policies[0].Status != openimis.Covered || c.Policies[1].Status != openimis.NotYetActive ||
 			!c.Policies[1].ExpiryDate.After(c.Policies[0].ExpiryDate) {
 			t.Fatalf("covered line not first: %+v", c.Policies)
 		}
@@ -214,18 +175,18 @@ func testCoverage(t *testing.T, s *policystore.Store) {
 
 	t.Run("expired by date while still Active", func(t *testing.T) {
 		c, err := s.Coverage(ctx, "20461301", today)
-		if err != nil || len(c.Policies) != 1 || c.Policies[0].PolicyStatus != 2 || c.Policies[0].Status != policystore.Expired {
+		if err != nil || len(c.Policies) != 1 || c.Policies[0].PolicyStatus != 2 || c.Policies[0].Status != openimis.Expired {
 			t.Fatalf("%+v, %v", c, err)
 		}
 	})
 
 	t.Run("death cuts the member's line only", func(t *testing.T) {
 		dead, err := s.Coverage(ctx, "120507768", today)
-		if err != nil || len(dead.Policies) != 1 || dead.Policies[0].Status != policystore.Expired {
+		if err != nil || len(dead.Policies) != 1 || dead.Policies[0].Status != openimis.Expired {
 			t.Fatalf("%+v, %v", dead, err)
 		}
 		son, err := s.Coverage(ctx, "120507734", today)
-		if err != nil || len(son.Policies) != 1 || son.Policies[0].Status != policystore.Covered {
+		if err != nil || len(son.Policies) != 1 || son.Policies[0].Status != openimis.Covered {
 			t.Fatalf("%+v, %v", son, err)
 		}
 	})
@@ -250,7 +211,7 @@ func TestCoverageIgnoresHistoryRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.LastName != "Laizer" || c.Phone != "0757 246 810" || len(c.Policies) != 1 ||
-		c.Policies[0].Status != policystore.Covered || c.Policies[0].EffectiveDate.IsZero() {
+		c.Policies[0].Status != openimis.Covered || c.Policies[0].EffectiveDate.IsZero() {
 		t.Fatalf("%+v", c)
 	}
 
@@ -258,7 +219,7 @@ func TestCoverageIgnoresHistoryRows(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblInsuree" SET "ValidityTo" = now() WHERE "CHFID" = '907712222'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Coverage(ctx, "907712222", today); !errors.Is(err, policystore.ErrInsureeNotFound) {
+	if _, err := s.Coverage(ctx, "907712222", today); !errors.Is(err, openimis.ErrInsureeNotFound) {
 		t.Fatalf("deleted insuree: err = %v", err)
 	}
 	// A deleted policy no longer counts (its member rows still point at it).
@@ -397,7 +358,7 @@ func BenchmarkCoverage(b *testing.B) {
 	})
 	b.Run("unknown", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := s.Coverage(ctx, "999999999", today); !errors.Is(err, policystore.ErrInsureeNotFound) {
+			if _, err := s.Coverage(ctx, "999999999", today); !errors.Is(err, openimis.ErrInsureeNotFound) {
 				b.Fatal(err)
 			}
 		}
@@ -414,7 +375,7 @@ func Example() {
 	defer s.Close()
 	c, err := s.Coverage(ctx, "101203401", time.Now().In(time.FixedZone("EAT", 3*3600)))
 	switch {
-	case errors.Is(err, policystore.ErrInsureeNotFound):
+	case errors.Is(err, openimis.ErrInsureeNotFound):
 		fmt.Println("unknown number")
 	case err != nil:
 		fmt.Println("try again later")

@@ -6,11 +6,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nyaruka/phonenumbers"
+
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // Defaults for OfficerOptions.
@@ -50,85 +50,6 @@ func (o OfficerOptions) withDefaults() OfficerOptions {
 	return o
 }
 
-// Officer is a current enrolment officer ("tblOfficer", openimis.md §1.2).
-type Officer struct {
-	ID                 int
-	UUID               string
-	Code               string
-	Name               string // other names, then last name
-	Phone              string // as stored, free text
-	PhoneCommunication bool   // accepts SMS
-	LocationID         int    // district; 0 when NULL
-	WorksTo            time.Time
-	// E164 is Phone normalised, e.g. "+255712345678".
-	E164 string
-	// Area is the locations the officer works in (see Covers), ascending.
-	Area []int
-}
-
-// Covers reports whether a family living in location (its village,
-// "tblFamilies"."LocationId") is in the officer's area: one of the officer's
-// current villages ("tblOfficerVillages"), or, for an officer assigned no
-// village, any location under the officer's own "LocationId" (a district,
-// as openIMIS assigns it). An officer with neither has no area, and a family
-// with no location (0) is in nobody's.
-func (o Officer) Covers(location int) bool {
-	_, ok := slices.BinarySearch(o.Area, location)
-	return ok && location != 0
-}
-
-// Active reports whether the officer still works on today: "WorksTo" NULL,
-// or its date (UTC, as openIMIS writes it) not before today's.
-func (o Officer) Active(today time.Time) bool {
-	return o.WorksTo.IsZero() || !DateOf(o.WorksTo.UTC()).Before(DateOf(today))
-}
-
-// NormalizePhone turns a free-text phone number into E.164 ("0712 345 678",
-// "+255 712 345 678", "255712345678" and "0712-345-678" all give
-// "+255712345678" with region "TZ"). Empty, unparsable and impossibly short
-// or long numbers give false. openIMIS enforces no format (openimis.md §5.2).
-//
-// Results are cached: parsing costs about 12 µs and two dozen allocations,
-// and the same few numbers (callers, heads, officers) come back on every hop
-// that compares phones.
-func NormalizePhone(raw, region string) (string, bool) {
-	if strings.TrimSpace(raw) == "" {
-		return "", false
-	}
-	key := phoneCacheKey{raw, region}
-	if v, ok := phoneCache.Load(key); ok {
-		e := v.(phoneCacheEntry)
-		return e.e164, e.ok
-	}
-	var n phonenumbers.PhoneNumber
-	var e phoneCacheEntry
-	if err := phonenumbers.ParseToNumber(raw, region, &n); err == nil && phonenumbers.IsPossibleNumber(&n) {
-		e = phoneCacheEntry{phonenumbers.Format(&n, phonenumbers.E164), true}
-	}
-	// Bounded by starting afresh: simpler than an LRU, and a full cache
-	// refills from the numbers actually in use.
-	if phoneCacheSize.Add(1) > maxPhoneCache {
-		phoneCache.Clear()
-		phoneCacheSize.Store(0)
-	}
-	phoneCache.Store(key, e)
-	return e.e164, e.ok
-}
-
-const maxPhoneCache = 1 << 16
-
-type phoneCacheKey struct{ raw, region string }
-
-type phoneCacheEntry struct {
-	e164 string
-	ok   bool
-}
-
-var (
-	phoneCache     sync.Map // phoneCacheKey → phoneCacheEntry
-	phoneCacheSize atomic.Int64
-)
-
 // SetOfficerOptions sets the phone region and the refresh of the officer
 // index; call it once, before the first look-up (a later call drops the
 // index, which is then reloaded).
@@ -160,29 +81,29 @@ func (s *Store) PhoneRegion() string {
 // reloaded when older than OfficerOptions.Refresh, by one caller at a time;
 // meanwhile, and when a reload fails, the previous index answers. An error
 // comes back only when there is no index at all.
-func (s *Store) OfficerByPhone(ctx context.Context, phone string, today time.Time) (Officer, bool, error) {
+func (s *Store) OfficerByPhone(ctx context.Context, phone string, today time.Time) (openimis.Officer, bool, error) {
 	region := s.PhoneRegion()
-	e164, ok := NormalizePhone(phone, region)
+	e164, ok := openimis.NormalizePhone(phone, region)
 	if !ok {
-		return Officer{}, false, nil
+		return openimis.Officer{}, false, nil
 	}
 	idx, err := s.officerIndex(ctx)
 	if err != nil {
-		return Officer{}, false, err
+		return openimis.Officer{}, false, err
 	}
 	for _, o := range idx[e164] {
 		if o.Active(today) {
 			return o, true, nil
 		}
 	}
-	return Officer{}, false, nil
+	return openimis.Officer{}, false, nil
 }
 
 // officerCache is a Store's officer index and the state of its reloads.
 type officerCache struct {
 	mu       sync.Mutex
 	opt      OfficerOptions
-	index    map[string][]Officer // E.164 → officers, by "OfficerID"
+	index    map[string][]openimis.Officer // E.164 → officers, by "OfficerID"
 	loadedAt time.Time
 	retryAt  time.Time     // no reload before, after a failed one
 	loading  chan struct{} // closed when the reload in flight ends
@@ -193,7 +114,7 @@ type officerCache struct {
 // officerIndex returns a fresh enough index, reloading it under a
 // singleflight guard: one reload at a time; other callers keep using the
 // stale index meanwhile, or wait for the reload when there is none yet.
-func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) {
+func (s *Store) officerIndex(ctx context.Context) (map[string][]openimis.Officer, error) {
 	x := &s.officers
 	for {
 		x.mu.Lock()
@@ -243,7 +164,7 @@ func (s *Store) officerIndex(ctx context.Context) (map[string][]Officer, error) 
 
 // await waits for the reload that closes done and returns the index then
 // (nil, nil: the reload left no index and no error to report).
-func (x *officerCache) await(ctx context.Context, done <-chan struct{}) (map[string][]Officer, error) {
+func (x *officerCache) await(ctx context.Context, done <-chan struct{}) (map[string][]openimis.Officer, error) {
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -283,7 +204,7 @@ const maxLocationDepth = 8
 // areas gives each officer its area: its villages, or, with none, its
 // "LocationId" and every location under it (shared between the officers of
 // one district). children maps a location to the locations under it.
-func areas(officers []*Officer, villages map[int][]int, children map[int][]int) {
+func areas(officers []*openimis.Officer, villages map[int][]int, children map[int][]int) {
 	under := map[int][]int{}
 	for _, o := range officers {
 		if v := villages[o.ID]; len(v) > 0 {
@@ -346,22 +267,22 @@ WHERE o."OfficerID" = $1 AND o."ValidityTo" IS NULL`
 // loadOfficers reads every current officer with a phone, and their areas,
 // in one round trip. Officers whose phone does not parse are left out:
 // nobody can call from it.
-func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]Officer, error) {
-	var officers []*Officer
+func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]openimis.Officer, error) {
+	var officers []*openimis.Officer
 	villages := map[int][]int{}
 	children := map[int][]int{}
 	b := &pgx.Batch{}
 	b.Queue(officersSQL).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
-				o           Officer
+				o           openimis.Officer
 				last, other string
 				worksTo     *time.Time
 			)
 			if err := rows.Scan(&o.ID, &o.UUID, &o.Code, &last, &other, &o.Phone, &o.PhoneCommunication, &o.LocationID, &worksTo); err != nil {
 				return err
 			}
-			e164, ok := NormalizePhone(o.Phone, region)
+			e164, ok := openimis.NormalizePhone(o.Phone, region)
 			if !ok {
 				continue
 			}
@@ -396,12 +317,12 @@ func (s *Store) loadOfficers(ctx context.Context, region string) (map[string][]O
 		return nil, fmt.Errorf("policystore: load officers: %w", err)
 	}
 	areas(officers, villages, children)
-	idx := map[string][]Officer{}
+	idx := map[string][]openimis.Officer{}
 	for _, o := range officers {
 		idx[o.E164] = append(idx[o.E164], *o)
 	}
 	for _, list := range idx {
-		slices.SortFunc(list, func(a, b Officer) int { return a.ID - b.ID })
+		slices.SortFunc(list, func(a, b openimis.Officer) int { return a.ID - b.ID })
 	}
 	return idx, nil
 }

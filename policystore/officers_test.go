@@ -11,27 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore/pgtest"
 )
 
 var officerDay = time.Date(2025, time.March, 10, 0, 0, 0, 0, time.UTC)
-
-func TestNormalizePhone(t *testing.T) {
-	for _, raw := range []string{"0712345678", "0712 345 678", "+255 712 345 678", "255712345678", "+255712345678",
-		"0712-345-678", "(0712) 345678", " +255-712-345-678 "} {
-		if got, ok := NormalizePhone(raw, "TZ"); !ok || got != "+255712345678" {
-			t.Errorf("NormalizePhone(%q) = %q, %v", raw, got, ok)
-		}
-	}
-	if got, ok := NormalizePhone("0712345678", "KE"); !ok || got != "+254712345678" {
-		t.Errorf("Kenya: %q, %v", got, ok)
-	}
-	for _, raw := range []string{"", "  ", "abc", "12", "0712", "+2557123456789012345", "\x00"} {
-		if got, ok := NormalizePhone(raw, "TZ"); ok {
-			t.Errorf("NormalizePhone(%q) = %q, want none", raw, got)
-		}
-	}
-}
 
 type officerFixture struct {
 	code, phone string
@@ -316,7 +300,7 @@ func TestOfficerCovers(t *testing.T) {
 
 // coversNow is officerSQL's answer: whether o's area holds location as the
 // database says now.
-func coversNow(t *testing.T, s *Store, o Officer, location int) bool {
+func coversNow(t *testing.T, s *Store, o openimis.Officer, location int) bool {
 	t.Helper()
 	var (
 		phone   string

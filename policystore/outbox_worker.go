@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/openimis/imis-gateway/clip"
 )
 
 // The outbox worker's side of imis_gateway.outbox: claim due messages, record
@@ -380,13 +381,5 @@ func applyParkedReports(ctx context.Context, tx pgx.Tx, provider, providerMessag
 // outboxText makes provider or error text storable: valid UTF-8, no NUL
 // (PostgreSQL text holds none), at most limit bytes.
 func outboxText(s string, limit int) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "?")
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
+	return clip.Bytes(strings.ReplaceAll(s, "\x00", ""), limit)
 }

@@ -12,11 +12,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 )
 
@@ -51,15 +51,36 @@ func officerOf(chfid string) string {
 	return eo001
 }
 
-func request(chfid, receipt string, amount int64, key string) policystore.RenewalRequest {
-	return policystore.RenewalRequest{
-		CHFID: chfid, Receipt: receipt, Amount: policystore.Units(amount), OfficerPhone: officerOf(chfid),
-		Channel: policystore.ChannelUSSD, Today: today, RequestKey: key, SourceVersion: "0.3.0-test",
+func request(chfid, receipt string, amount int64, key string) openimis.RenewalRequest {
+	return openimis.RenewalRequest{
+		CHFID: chfid, Receipt: receipt, Amount: openimis.Units(amount), OfficerPhone: officerOf(chfid),
+		Channel: openimis.ChannelUSSD, Today: today, RequestKey: key, SourceVersion: "0.3.0-test",
+		Messages: confirmations, SMSProvider: "africastalking",
 	}
 }
 
+// confirmations words the confirmation SMS of these tests, plainly: the
+// gateway's are worded by the menus, in the recipient's language.
+func confirmations(res openimis.RenewalResult, to string) string {
+	period := res.Start.Format("2 Jan 2006") + " to " + res.Expiry.Format("2 Jan 2006")
+	paid := "Paid " + res.Amount.Format()
+	status := map[int]string{openimis.PolicyActive: "ACTIVE", openimis.PolicyReady: "READY",
+		openimis.PolicyIdle: "IDLE until paid in full"}[res.Status]
+	switch {
+	case to == openimis.RecipientHead && res.Status == openimis.PolicyIdle:
+		return fmt.Sprintf("Your family's %s renewal is recorded: %s. %s of %s; cover %s starts when paid in full.",
+			res.ProductCode, res.HeadName, paid, res.Value.Format(), period)
+	case to == openimis.RecipientHead:
+		return fmt.Sprintf("Your family's %s cover is renewed: %s, %s. %s, receipt %s.", res.ProductCode, res.HeadName, period, paid, res.Receipt)
+	case res.Status == openimis.PolicyIdle:
+		return fmt.Sprintf("Renewed %s %s, %s, %s: %s. %s of %s, receipt %s.", res.CHFID, res.HeadName, res.ProductCode, period, status,
+			paid, res.Value.Format(), res.Receipt)
+	}
+	return fmt.Sprintf("Renewed %s %s, %s, %s: %s. %s, receipt %s.", res.CHFID, res.HeadName, res.ProductCode, period, status, paid, res.Receipt)
+}
+
 // officer is the current officer calling from phone.
-func officer(t testing.TB, s *policystore.Store, phone string) policystore.Officer {
+func officer(t testing.TB, s *policystore.Store, phone string) openimis.Officer {
 	t.Helper()
 	o, ok, err := s.OfficerByPhone(context.Background(), phone, today)
 	if err != nil || !ok {
@@ -69,7 +90,7 @@ func officer(t testing.TB, s *policystore.Store, phone string) policystore.Offic
 }
 
 // quote is the quote of chfid's renewal for an officer of its area.
-func quote(t testing.TB, s *policystore.Store, chfid, product string, day time.Time) (policystore.RenewalQuote, error) {
+func quote(t testing.TB, s *policystore.Store, chfid, product string, day time.Time) (openimis.RenewalQuote, error) {
 	t.Helper()
 	return s.RenewalQuote(context.Background(), officer(t, s, officerOf(chfid)), chfid, product, day)
 }
@@ -101,9 +122,9 @@ func count(t testing.TB, s *policystore.Store) tally {
 	return c
 }
 
-func refusedWith(t *testing.T, what string, err error, want *policystore.RefusalError) {
+func refusedWith(t *testing.T, what string, err error, want *openimis.RefusalError) {
 	t.Helper()
-	var r *policystore.RefusalError
+	var r *openimis.RefusalError
 	if !errors.Is(err, want) || !errors.As(err, &r) {
 		t.Errorf("%s: err = %v, want refusal %s", what, err, want.Reason)
 	}
@@ -124,53 +145,53 @@ func TestRenewalQuote(t *testing.T) {
 			}[flavor]
 			cases := []struct {
 				name, chfid, product string
-				want                 policystore.RenewalQuote
+				want                 openimis.RenewalQuote
 			}{
-				{"expires in 9 days: continues the day after, no discount this late", "604120035", "", policystore.RenewalQuote{
+				{"expires in 9 days: continues the day after, no discount this late", "604120035", "", openimis.RenewalQuote{
 					HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga", HeadPhone: "0754 100 200",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.March, 19), Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19),
-					Value: policystore.Units(37000), Members: 5}},
-				{"expired 10 days ago (status still Active): starts today", "20461302", "fam01", policystore.RenewalQuote{
+					Value: openimis.Units(37000), Members: 5}},
+				{"expired 10 days ago (status still Active): starts today", "20461302", "fam01", openimis.RenewalQuote{
 					HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro", HeadPhone: "+255 713 111 333",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.February, 28), Start: today, Expiry: d(2026, time.March, 9),
-					Value: policystore.Units(32000), Members: 4}},
-				{"old product no longer sold: converts to FAM01", "310482231", "", policystore.RenewalQuote{
+					Value: openimis.Units(32000), Members: 4}},
+				{"old product no longer sold: converts to FAM01", "310482231", "", openimis.RenewalQuote{
 					HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa", HeadPhone: "255714111444",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "CHF00", Converted: true,
 					PreviousExpiry: d(2024, time.November, 10), Start: today, Expiry: d(2026, time.March, 9),
-					Value: policystore.Units(32000), Members: 3}},
-				{"asked by the old product's code", "310482215", "CHF00", policystore.RenewalQuote{
+					Value: openimis.Units(32000), Members: 3}},
+				{"asked by the old product's code", "310482215", "CHF00", openimis.RenewalQuote{
 					HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa", HeadPhone: "255714111444",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "CHF00", Converted: true,
 					PreviousExpiry: d(2024, time.November, 10), Start: today, Expiry: d(2026, time.March, 9),
-					Value: policystore.Units(32000), Members: 3}},
-				{"cycles, early: the next cycle is still covered, so the day after expiry", "110034525", "", policystore.RenewalQuote{
+					Value: openimis.Units(32000), Members: 3}},
+				{"cycles, early: the next cycle is still covered, so the day after expiry", "110034525", "", openimis.RenewalQuote{
 					HeadCHFID: "110034517", HeadName: "Naserian Lomayani Laizer", HeadPhone: "0757 246 810",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2025, time.December, 31), Start: d(2026, time.January, 1), Expiry: d(2026, time.December, 31),
-					Value: policystore.Units(15000), Members: 2}},
-				{"cycles: the next cycle, per member, with an Others child", "120507718", "", policystore.RenewalQuote{
+					Value: openimis.Units(15000), Members: 2}},
+				{"cycles: the next cycle, per member, with an Others child", "120507718", "", openimis.RenewalQuote{
 					HeadCHFID: "120507718", HeadName: "Makoye Kija Budeba", HeadPhone: "0688-123-456",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2025, time.June, 30), Start: d(2025, time.July, 1), Expiry: d(2026, time.June, 30),
-					Value: policystore.Units(k.value), Members: k.members}},
-				{"two products: the latest policy's, 10 months early with the discount", "705338838", "", policystore.RenewalQuote{
+					Value: openimis.Units(k.value), Members: k.members}},
+				{"two products: the latest policy's, 10 months early with the discount", "705338838", "", openimis.RenewalQuote{
 					HeadCHFID: "705338812", HeadName: "Charles Masunga Ngusa", HeadPhone: "+255754300400",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2026, time.January, 9), Start: d(2026, time.January, 10), Expiry: d(2027, time.January, 9),
-					Value: policystore.Units(28800), Discounted: true, Members: 4, OtherProducts: []string{"IND01"}}},
-				{"two products: the other one by code", "705338812", "IND01", policystore.RenewalQuote{
+					Value: openimis.Units(28800), Discounted: true, Members: 4, OtherProducts: []string{"IND01"}}},
+				{"two products: the other one by code", "705338812", "IND01", openimis.RenewalQuote{
 					HeadCHFID: "705338812", HeadName: "Charles Masunga Ngusa", HeadPhone: "+255754300400",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2024, time.June, 30), Start: d(2025, time.July, 1), Expiry: d(2026, time.June, 30),
-					Value: policystore.Units(30000), Members: 4, OtherProducts: []string{"FAM01"}}},
-				{"a renewal renewed again, early", "48213", "", policystore.RenewalQuote{
+					Value: openimis.Units(30000), Members: 4, OtherProducts: []string{"FAM01"}}},
+				{"a renewal renewed again, early", "48213", "", openimis.RenewalQuote{
 					HeadCHFID: "48213", HeadName: "Halima Abdallah Salum",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.December, 10), Start: d(2025, time.December, 11), Expiry: d(2026, time.December, 10),
-					Value: policystore.Units(28800), Discounted: true, Members: 3}},
+					Value: openimis.Units(28800), Discounted: true, Members: 3}},
 			}
 			for _, c := range cases {
 				q, err := quote(t, s, c.chfid, c.product, today)
@@ -186,36 +207,36 @@ func TestRenewalQuote(t *testing.T) {
 
 			refusals := []struct {
 				chfid, product string
-				want           *policystore.RefusalError
+				want           *openimis.RefusalError
 			}{
-				{"999999999", "", policystore.ErrUnknownNumber},
-				{"", "", policystore.ErrUnknownNumber},
-				{"101203401\x00", "", policystore.ErrUnknownNumber},
-				{strings.Repeat("9", 60), "", policystore.ErrUnknownNumber},
-				{"907712214", "", policystore.ErrNoPreviousPolicy},    // never insured
-				{"402771106", "", policystore.ErrNoPreviousPolicy},    // only a new, idle policy
-				{"503910017", "", policystore.ErrNoPreviousPolicy},    // only a suspended policy
-				{"202405170001", "", policystore.ErrNoPreviousPolicy}, // only a Ready policy
-				{"101203401", "IND01", policystore.ErrNoPreviousPolicy},
-				{"101203401", "XYZ99", policystore.ErrUnknownProduct},
+				{"999999999", "", openimis.ErrUnknownNumber},
+				{"", "", openimis.ErrUnknownNumber},
+				{"101203401\x00", "", openimis.ErrUnknownNumber},
+				{strings.Repeat("9", 60), "", openimis.ErrUnknownNumber},
+				{"907712214", "", openimis.ErrNoPreviousPolicy},    // never insured
+				{"402771106", "", openimis.ErrNoPreviousPolicy},    // only a new, idle policy
+				{"503910017", "", openimis.ErrNoPreviousPolicy},    // only a suspended policy
+				{"202405170001", "", openimis.ErrNoPreviousPolicy}, // only a Ready policy
+				{"101203401", "IND01", openimis.ErrNoPreviousPolicy},
+				{"101203401", "XYZ99", openimis.ErrUnknownProduct},
 			}
 			for _, r := range refusals {
 				_, err := quote(t, s, r.chfid, r.product, today)
 				refusedWith(t, fmt.Sprintf("quote %q %q", r.chfid, r.product), err, r.want)
 			}
-			if _, err := quote(t, s, "999999999", "", today); !errors.Is(err, policystore.ErrInsureeNotFound) {
+			if _, err := quote(t, s, "999999999", "", today); !errors.Is(err, openimis.ErrInsureeNotFound) {
 				t.Errorf("an unknown number is also ErrInsureeNotFound: %v", err)
 			}
 		})
 	}
 }
 
-func quoteEqual(a, b policystore.RenewalQuote) bool {
+func quoteEqual(a, b openimis.RenewalQuote) bool {
 	return slices.Equal(a.OtherProducts, b.OtherProducts) && a.Start.Equal(b.Start) && a.Expiry.Equal(b.Expiry) &&
 		a.PreviousExpiry.Equal(b.PreviousExpiry) && fmt.Sprint(strip(a)) == fmt.Sprint(strip(b))
 }
 
-func strip(q policystore.RenewalQuote) policystore.RenewalQuote {
+func strip(q openimis.RenewalQuote) openimis.RenewalQuote {
 	q.OtherProducts, q.Start, q.Expiry, q.PreviousExpiry = nil, time.Time{}, time.Time{}, time.Time{}
 	return q
 }
@@ -229,14 +250,14 @@ func TestRenewalQuoteProductNotRenewable(t *testing.T) {
 	}
 	for _, c := range [][2]string{{"310482215", ""}, {"310482215", "CHF00"}, {"604120019", ""}, {"604120019", "FAM01"}} {
 		_, err := quote(t, s, c[0], c[1], today)
-		refusedWith(t, "quote "+c[0]+" "+c[1], err, policystore.ErrProductNotRenewable)
+		refusedWith(t, "quote "+c[0]+" "+c[1], err, openimis.ErrProductNotRenewable)
 	}
 	// A product that is not yet sold is not renewable either.
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblProduct" SET "DateTo" = '2030-12-31', "DateFrom" = '2025-03-11' WHERE "ProductCode" = 'FAM01'`); err != nil {
 		t.Fatal(err)
 	}
 	_, err := quote(t, s, "604120019", "", today)
-	refusedWith(t, "not yet sold", err, policystore.ErrProductNotRenewable)
+	refusedWith(t, "not yet sold", err, openimis.ErrProductNotRenewable)
 	if _, err := quote(t, s, "604120019", "", today.AddDate(0, 0, 1)); err != nil {
 		t.Errorf("sold from tomorrow, renewed tomorrow: %v", err)
 	}
@@ -245,7 +266,7 @@ func TestRenewalQuoteProductNotRenewable(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = quote(t, s, "110034517", "", today)
-	refusedWith(t, "bad cycle", err, policystore.ErrProductNotRenewable)
+	refusedWith(t, "bad cycle", err, openimis.ErrProductNotRenewable)
 }
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -264,12 +285,12 @@ func TestRenewWritesEveryRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := policystore.RenewalResult{
+			want := openimis.RenewalResult{
 				PolicyID: res.PolicyID, PolicyUUID: res.PolicyUUID, CHFID: "604120035", FamilyID: res.FamilyID,
 				HeadName: "Tumaini Anyisile Mwakalinga", ProductCode: "FAM01", ProductName: "CHF Family Basic",
 				Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19),
-				Value: policystore.Units(37000), Amount: policystore.Units(37000), Receipt: "QFC9M3NX5T",
-				Status: policystore.PolicyActive, Active: true,
+				Value: openimis.Units(37000), Amount: openimis.Units(37000), Receipt: "QFC9M3NX5T",
+				Status: openimis.PolicyActive, Active: true,
 			}
 			if fmt.Sprint(res) != fmt.Sprint(want) || !uuidV4.MatchString(res.PolicyUUID) {
 				t.Fatalf("result\n got %+v\nwant %+v", res, want)
@@ -340,7 +361,7 @@ func like(t *testing.T, what string, row map[string]any, want map[string]any) {
 	}
 }
 
-func checkRows(t *testing.T, s *policystore.Store, res policystore.RenewalResult, flavor migrations.Flavor, started time.Time) {
+func checkRows(t *testing.T, s *policystore.Store, res openimis.RenewalResult, flavor migrations.Flavor, started time.Time) {
 	ctx := context.Background()
 	eo := idOf(t, s, `SELECT "OfficerID" FROM "tblOfficer" WHERE "Code" = 'EO001'`)
 	fam01 := idOf(t, s, `SELECT "ProdID" FROM "tblProduct" WHERE "ProductCode" = 'FAM01'`)
@@ -441,7 +462,7 @@ func TestRenewIdleActiveReady(t *testing.T) {
 
 	// Family B, value 32000: 20000 paid is Idle, without an effective date.
 	idle, err := s.Renew(ctx, request("20461301", "B-PART-1", 20000, "sms:ATXid_b1"))
-	if err != nil || idle.Status != policystore.PolicyIdle || idle.Active || idle.Value != policystore.Units(32000) {
+	if err != nil || idle.Status != openimis.PolicyIdle || idle.Active || idle.Value != openimis.Units(32000) {
 		t.Fatalf("idle: %+v, %v", idle, err)
 	}
 	rows := dump(t, s, "idle policy", `SELECT "PolicyStatus", "EffectiveDate", "StartDate" FROM "tblPolicy" WHERE "PolicyID" = $1`, idle.PolicyID)
@@ -456,13 +477,13 @@ func TestRenewIdleActiveReady(t *testing.T) {
 	}
 	// The idle renewal is a renewal that exists.
 	_, err = quote(t, s, "20461301", "", today)
-	refusedWith(t, "quote after an idle renewal", err, policystore.ErrRenewalExists)
+	refusedWith(t, "quote after an idle renewal", err, openimis.ErrRenewalExists)
 
 	// Family C by SMS, exactly the value: Active from today.
 	req := request("310482215", "C-FULL-1", 32000, "sms:ATXid_c1")
 	req.Channel, req.ProductCode, req.OfficerPhone = "sms", "chf00", "0754 321 098" // EO002, typed locally
 	active, err := s.Renew(ctx, req)
-	if err != nil || active.Status != policystore.PolicyActive || active.ProductCode != "FAM01" {
+	if err != nil || active.Status != openimis.PolicyActive || active.ProductCode != "FAM01" {
 		t.Fatalf("active: %+v, %v", active, err)
 	}
 	rows = dump(t, s, "active policy", `SELECT "PolicyStatus", "EffectiveDate", "Source", "OfficerID" FROM "tblPolicy" WHERE "PolicyID" = $1`, active.PolicyID)
@@ -474,7 +495,7 @@ func TestRenewIdleActiveReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready, err := s.Renew(ctx, request("101203401", "A-FULL-1", 34200, "ussd:a1"))
-	if err != nil || ready.Status != policystore.PolicyReady || ready.Active {
+	if err != nil || ready.Status != openimis.PolicyReady || ready.Active {
 		t.Fatalf("ready: %+v, %v", ready, err)
 	}
 	rows = dump(t, s, "ready policy", `SELECT "PolicyStatus", "EffectiveDate", "PolicyValue" FROM "tblPolicy" WHERE "PolicyID" = $1`, ready.PolicyID)
@@ -504,39 +525,39 @@ func TestRenewRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := count(t, s)
-			with := func(f func(*policystore.RenewalRequest)) policystore.RenewalRequest {
+			with := func(f func(*openimis.RenewalRequest)) openimis.RenewalRequest {
 				r := request("20461301", "B-1", 32000, "")
 				f(&r)
 				return r
 			}
 			cases := []struct {
 				name string
-				req  policystore.RenewalRequest
-				want *policystore.RefusalError
+				req  openimis.RenewalRequest
+				want *openimis.RefusalError
 			}{
-				{"unknown number", with(func(r *policystore.RenewalRequest) { r.CHFID = "999999999" }), policystore.ErrUnknownNumber},
-				{"no previous policy", with(func(r *policystore.RenewalRequest) { r.CHFID = "202405170001" }), policystore.ErrNoPreviousPolicy},
-				{"renewal already exists", with(func(r *policystore.RenewalRequest) { r.CHFID = "604120027" }), policystore.ErrRenewalExists},
-				{"unknown product", with(func(r *policystore.RenewalRequest) { r.ProductCode = "NOPE" }), policystore.ErrUnknownProduct},
+				{"unknown number", with(func(r *openimis.RenewalRequest) { r.CHFID = "999999999" }), openimis.ErrUnknownNumber},
+				{"no previous policy", with(func(r *openimis.RenewalRequest) { r.CHFID = "202405170001" }), openimis.ErrNoPreviousPolicy},
+				{"renewal already exists", with(func(r *openimis.RenewalRequest) { r.CHFID = "604120027" }), openimis.ErrRenewalExists},
+				{"unknown product", with(func(r *openimis.RenewalRequest) { r.ProductCode = "NOPE" }), openimis.ErrUnknownProduct},
 				// Family A's premium of FAM01 has this receipt.
-				{"receipt on another family's premium of the product", with(func(r *policystore.RenewalRequest) { r.Receipt = "DOD/0417" }), policystore.ErrReceiptUsed},
+				{"receipt on another family's premium of the product", with(func(r *openimis.RenewalRequest) { r.Receipt = "DOD/0417" }), openimis.ErrReceiptUsed},
 				// ... and so has the renewal of family F just written.
-				{"receipt of another family's renewal", with(func(r *policystore.RenewalRequest) { r.Receipt = "F-1" }), policystore.ErrReceiptUsed},
-				{"not an officer's phone", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = "+255700000000" }), policystore.ErrNotOfficer},
-				{"an insuree's phone", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = "+255712111222" }), policystore.ErrNotOfficer},
-				{"an officer who left", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = eo009 }), policystore.ErrNotOfficer},
-				{"no phone", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = "" }), policystore.ErrNotOfficer},
-				{"outside the officer's area", with(func(r *policystore.RenewalRequest) { r.OfficerPhone = eo003 }), policystore.ErrOutsideArea},
-				{"a cent more than due", with(func(r *policystore.RenewalRequest) { r.Amount++ }), policystore.ErrAmountTooHigh},
-				{"negative overpayment accepted", with(func(r *policystore.RenewalRequest) { r.MaxOverpayment = -1 }), policystore.ErrInvalidRequest},
-				{"amount 0", with(func(r *policystore.RenewalRequest) { r.Amount = 0 }), policystore.ErrInvalidRequest},
-				{"negative amount", with(func(r *policystore.RenewalRequest) { r.Amount = -100 }), policystore.ErrInvalidRequest},
-				{"no receipt", with(func(r *policystore.RenewalRequest) { r.Receipt = "  " }), policystore.ErrInvalidRequest},
-				{"receipt too long", with(func(r *policystore.RenewalRequest) { r.Receipt = strings.Repeat("R", 51) }), policystore.ErrInvalidRequest},
-				{"receipt with a NUL", with(func(r *policystore.RenewalRequest) { r.Receipt = "B\x001" }), policystore.ErrInvalidRequest},
-				{"receipt not UTF-8", with(func(r *policystore.RenewalRequest) { r.Receipt = "\xff" }), policystore.ErrInvalidRequest},
-				{"unknown channel", with(func(r *policystore.RenewalRequest) { r.Channel = "WEB" }), policystore.ErrInvalidRequest},
-				{"no date", with(func(r *policystore.RenewalRequest) { r.Today = time.Time{} }), policystore.ErrInvalidRequest},
+				{"receipt of another family's renewal", with(func(r *openimis.RenewalRequest) { r.Receipt = "F-1" }), openimis.ErrReceiptUsed},
+				{"not an officer's phone", with(func(r *openimis.RenewalRequest) { r.OfficerPhone = "+255700000000" }), openimis.ErrNotOfficer},
+				{"an insuree's phone", with(func(r *openimis.RenewalRequest) { r.OfficerPhone = "+255712111222" }), openimis.ErrNotOfficer},
+				{"an officer who left", with(func(r *openimis.RenewalRequest) { r.OfficerPhone = eo009 }), openimis.ErrNotOfficer},
+				{"no phone", with(func(r *openimis.RenewalRequest) { r.OfficerPhone = "" }), openimis.ErrNotOfficer},
+				{"outside the officer's area", with(func(r *openimis.RenewalRequest) { r.OfficerPhone = eo003 }), openimis.ErrOutsideArea},
+				{"a cent more than due", with(func(r *openimis.RenewalRequest) { r.Amount++ }), openimis.ErrAmountTooHigh},
+				{"negative overpayment accepted", with(func(r *openimis.RenewalRequest) { r.MaxOverpayment = -1 }), openimis.ErrInvalidRequest},
+				{"amount 0", with(func(r *openimis.RenewalRequest) { r.Amount = 0 }), openimis.ErrInvalidRequest},
+				{"negative amount", with(func(r *openimis.RenewalRequest) { r.Amount = -100 }), openimis.ErrInvalidRequest},
+				{"no receipt", with(func(r *openimis.RenewalRequest) { r.Receipt = "  " }), openimis.ErrInvalidRequest},
+				{"receipt too long", with(func(r *openimis.RenewalRequest) { r.Receipt = strings.Repeat("R", 51) }), openimis.ErrInvalidRequest},
+				{"receipt with a NUL", with(func(r *openimis.RenewalRequest) { r.Receipt = "B\x001" }), openimis.ErrInvalidRequest},
+				{"receipt not UTF-8", with(func(r *openimis.RenewalRequest) { r.Receipt = "\xff" }), openimis.ErrInvalidRequest},
+				{"unknown channel", with(func(r *openimis.RenewalRequest) { r.Channel = "WEB" }), openimis.ErrInvalidRequest},
+				{"no date", with(func(r *openimis.RenewalRequest) { r.Today = time.Time{} }), openimis.ErrInvalidRequest},
 			}
 			for _, c := range cases {
 				_, err := s.Renew(ctx, c.req)
@@ -546,7 +567,7 @@ func TestRenewRefusals(t *testing.T) {
 				t.Errorf("refusals wrote rows:\n got %+v\nwant %+v", after, before)
 			}
 			// The same receipt on another product is fine (K's premium of IND01).
-			r := with(func(r *policystore.RenewalRequest) { r.Receipt = "MGU/0377" })
+			r := with(func(r *openimis.RenewalRequest) { r.Receipt = "MGU/0377" })
 			if _, err := s.Renew(ctx, r); err != nil {
 				t.Errorf("receipt of another product: %v", err)
 			}
@@ -555,7 +576,7 @@ func TestRenewRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := s.Renew(ctx, request("310482215", "C-1", 32000, ""))
-			refusedWith(t, "product not renewable", err, policystore.ErrProductNotRenewable)
+			refusedWith(t, "product not renewable", err, openimis.ErrProductNotRenewable)
 		})
 	}
 }
@@ -586,7 +607,7 @@ func TestRenewalOnlyInTheOfficersArea(t *testing.T) {
 	for _, c := range cases {
 		o := officer(t, s, c.officer)
 		q, err := s.RenewalQuote(ctx, o, c.chfid, "", today)
-		if outside := errors.Is(err, policystore.ErrOutsideArea); outside == c.in {
+		if outside := errors.Is(err, openimis.ErrOutsideArea); outside == c.in {
 			t.Errorf("%s quotes %s: %+v, %v", o.Code, c.chfid, q, err)
 		}
 		if !c.in && (q.HeadName != "" || q.FamilyID != 0 || q.Value != 0) {
@@ -595,13 +616,13 @@ func TestRenewalOnlyInTheOfficersArea(t *testing.T) {
 		req := request(c.chfid, "AREA-"+o.Code+"-"+c.chfid, 20000, "")
 		req.OfficerPhone = c.officer
 		_, err = s.Renew(ctx, req)
-		if outside := errors.Is(err, policystore.ErrOutsideArea); outside == c.in {
+		if outside := errors.Is(err, openimis.ErrOutsideArea); outside == c.in {
 			t.Errorf("%s renews %s: %v", o.Code, c.chfid, err)
 		}
 	}
 	// No officer at all (the zero Officer) has no area.
-	_, err := s.RenewalQuote(ctx, policystore.Officer{}, "604120019", "", today)
-	refusedWith(t, "no officer", err, policystore.ErrOutsideArea)
+	_, err := s.RenewalQuote(ctx, openimis.Officer{}, "604120019", "", today)
+	refusedWith(t, "no officer", err, openimis.ErrOutsideArea)
 
 	// Written: EO003's renewal of family M, EO004's and EO001's of family
 	// F (the second one refused as existing), nothing else.
@@ -636,7 +657,7 @@ func TestRenewAreaAsTheDatabaseSaysNow(t *testing.T) {
 		t.Fatalf("the index still has Buigiri: %v", err)
 	}
 	_, err := s.Renew(ctx, request("604120019", "F-1", 37000, "ussd:withdrawn"))
-	refusedWith(t, "village withdrawn since the index was loaded", err, policystore.ErrOutsideArea)
+	refusedWith(t, "village withdrawn since the index was loaded", err, openimis.ErrOutsideArea)
 	if got := count(t, s); got != before {
 		t.Fatalf("a refusal wrote rows:\n got %+v\nwant %+v", got, before)
 	}
@@ -644,7 +665,7 @@ func TestRenewAreaAsTheDatabaseSaysNow(t *testing.T) {
 	exec(`INSERT INTO "tblOfficerVillages" ("OfficerId", "LocationId", "ValidityFrom", "AuditUserID") VALUES ($1, $2, now(), -1)`,
 		eo3.ID, village("DOD03011"))
 	_, err = s.RenewalQuote(ctx, eo3, "604120019", "", today)
-	refusedWith(t, "the index does not have EO003's new village yet", err, policystore.ErrOutsideArea)
+	refusedWith(t, "the index does not have EO003's new village yet", err, openimis.ErrOutsideArea)
 	req := request("604120019", "F-2", 37000, "ussd:given")
 	req.OfficerPhone = eo003
 	if _, err := s.Renew(ctx, req); err != nil {
@@ -656,7 +677,7 @@ func TestRenewAreaAsTheDatabaseSaysNow(t *testing.T) {
 	req = request("202405170001", "L-1", 20000, "")
 	req.OfficerPhone = eo004
 	_, err = s.Renew(ctx, req)
-	refusedWith(t, "EO004 with a village of his own", err, policystore.ErrOutsideArea)
+	refusedWith(t, "EO004 with a village of his own", err, openimis.ErrOutsideArea)
 }
 
 // TestRenewAmountAboveDue: the RENEW of issue 10, 9,999,999,999,999,999
@@ -668,21 +689,21 @@ func TestRenewAmountAboveDue(t *testing.T) {
 	ctx := context.Background()
 	before := count(t, s)
 	req := request("604120019", "RC-A2b", 0, "sms:ATXid_absurd")
-	req.Channel, req.Amount = policystore.ChannelSMS, 9_999_999_999_999_999_00
+	req.Channel, req.Amount = openimis.ChannelSMS, 9_999_999_999_999_999_00
 	_, err := s.Renew(ctx, req)
-	var r *policystore.RefusalError
-	if !errors.Is(err, policystore.ErrAmountTooHigh) || !errors.As(err, &r) || r.Due != policystore.Units(37000) {
+	var r *openimis.RefusalError
+	if !errors.Is(err, openimis.ErrAmountTooHigh) || !errors.As(err, &r) || r.Due != openimis.Units(37000) {
 		t.Fatalf("err = %v, want ErrAmountTooHigh with 37000 due", err)
 	}
-	req.Amount, req.MaxOverpayment, req.RequestKey = policystore.Units(37500)+1, policystore.Units(500), "sms:ATXid_over"
+	req.Amount, req.MaxOverpayment, req.RequestKey = openimis.Units(37500)+1, openimis.Units(500), "sms:ATXid_over"
 	_, err = s.Renew(ctx, req)
-	refusedWith(t, "a cent above the tolerance", err, policystore.ErrAmountTooHigh)
+	refusedWith(t, "a cent above the tolerance", err, openimis.ErrAmountTooHigh)
 	if got := count(t, s); got != before {
 		t.Fatalf("refusals wrote rows:\n got %+v\nwant %+v", got, before)
 	}
-	req.Amount, req.RequestKey = policystore.Units(37500), "sms:ATXid_within"
+	req.Amount, req.RequestKey = openimis.Units(37500), "sms:ATXid_within"
 	res, err := s.Renew(ctx, req)
-	if err != nil || res.Status != policystore.PolicyActive || res.Amount != policystore.Units(37500) || res.Value != policystore.Units(37000) {
+	if err != nil || res.Status != openimis.PolicyActive || res.Amount != openimis.Units(37500) || res.Value != openimis.Units(37000) {
 		t.Fatalf("within the tolerance: %+v, %v", res, err)
 	}
 }
@@ -700,12 +721,12 @@ func TestRenewOfficerRetiredMeanwhile(t *testing.T) {
 	}
 	req := request("48213", "M-1", 28800, "")
 	_, err := s.Renew(ctx, req)
-	refusedWith(t, "retired since the index was loaded", err, policystore.ErrNotOfficer)
+	refusedWith(t, "retired since the index was loaded", err, openimis.ErrNotOfficer)
 	if _, err := s.Pool().Exec(ctx, `UPDATE "tblOfficer" SET "WorksTo" = NULL, "Phone" = '0700 111 222' WHERE "Code" = 'EO003'`); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Renew(ctx, req)
-	refusedWith(t, "phone changed since the index was loaded", err, policystore.ErrNotOfficer)
+	refusedWith(t, "phone changed since the index was loaded", err, openimis.ErrNotOfficer)
 }
 
 func TestRenewIsIdempotent(t *testing.T) {
@@ -720,13 +741,13 @@ func TestRenewIsIdempotent(t *testing.T) {
 			after := count(t, s)
 			again := []struct {
 				name string
-				req  policystore.RenewalRequest
+				req  openimis.RenewalRequest
 			}{
 				{"the same request replayed", request("604120019", "QFC9M3NX5T", 37000, "ussd:sess-1")},
 				{"the same key, whatever else", request("604120019", "OTHER", 1, "ussd:sess-1")},
-				{"the same receipt by SMS, another member's number", func() policystore.RenewalRequest {
+				{"the same receipt by SMS, another member's number", func() openimis.RenewalRequest {
 					r := request("604120043", "QFC9M3NX5T", 37000, "sms:ATXid_77")
-					r.Channel, r.ProductCode, r.OfficerPhone = policystore.ChannelSMS, "FAM01", eo004 // the district's officer
+					r.Channel, r.ProductCode, r.OfficerPhone = openimis.ChannelSMS, "FAM01", eo004 // the district's officer
 					return r
 				}()},
 				{"the same receipt, no key", request("604120051", "QFC9M3NX5T", 40000, "")},
@@ -744,7 +765,7 @@ func TestRenewIsIdempotent(t *testing.T) {
 			}
 			// Another receipt is another renewal, which exists already.
 			_, err = s.Renew(ctx, request("604120019", "QFC0000000", 37000, "ussd:sess-2"))
-			refusedWith(t, "a second renewal", err, policystore.ErrRenewalExists)
+			refusedWith(t, "a second renewal", err, openimis.ErrRenewalExists)
 		})
 	}
 }
@@ -770,7 +791,7 @@ func TestRenewConcurrently(t *testing.T) {
 		wg.Go(func() {
 			req := request(members[i%len(members)], fmt.Sprintf("RC-%d", i%3), 37000, fmt.Sprintf("ussd:s%d", i%4))
 			if i%2 == 1 {
-				req.Channel, req.RequestKey = policystore.ChannelSMS, fmt.Sprintf("sms:m%d", i%5)
+				req.Channel, req.RequestKey = openimis.ChannelSMS, fmt.Sprintf("sms:m%d", i%5)
 			}
 			<-start
 			res, err := s.Renew(ctx, req)
@@ -783,7 +804,7 @@ func TestRenewConcurrently(t *testing.T) {
 			case err == nil:
 				repeated.Add(1)
 				ids[res.PolicyID] = true
-			case errors.Is(err, policystore.ErrRenewalExists):
+			case errors.Is(err, openimis.ErrRenewalExists):
 				exists.Add(1)
 			default:
 				failures = append(failures, err)
@@ -812,7 +833,7 @@ func TestRenewConcurrentlyAcrossFamilies(t *testing.T) {
 	s := seededStore(t, migrations.FlavorDjango)
 	ctx := context.Background()
 	families := []string{"101203401", "20461301", "310482215", "604120019", "705338812", "806245517", "48213"}
-	run := func(mk func(i int, chfid string) policystore.RenewalRequest) (ok, repeated int, errs []error) {
+	run := func(mk func(i int, chfid string) openimis.RenewalRequest) (ok, repeated int, errs []error) {
 		var (
 			wg sync.WaitGroup
 			mu sync.Mutex
@@ -840,20 +861,20 @@ func TestRenewConcurrentlyAcrossFamilies(t *testing.T) {
 	}
 
 	before := count(t, s)
-	ok, _, errs := run(func(i int, chfid string) policystore.RenewalRequest {
+	ok, _, errs := run(func(i int, chfid string) openimis.RenewalRequest {
 		return request(chfid, "SHARED-RECEIPT", 20000, fmt.Sprintf("ussd:r%d", i))
 	})
 	if ok != 1 || len(errs) != len(families)-1 {
 		t.Fatalf("one receipt, %d families: %d written, errors %v", len(families), ok, errs)
 	}
 	for _, err := range errs {
-		refusedWith(t, "shared receipt", err, policystore.ErrReceiptUsed)
+		refusedWith(t, "shared receipt", err, openimis.ErrReceiptUsed)
 	}
 	if got := count(t, s); got.Policies != before.Policies+1 {
 		t.Fatalf("%d policies written", got.Policies-before.Policies)
 	}
 
-	ok, repeated, errs := run(func(i int, chfid string) policystore.RenewalRequest {
+	ok, repeated, errs := run(func(i int, chfid string) openimis.RenewalRequest {
 		return request(chfid, fmt.Sprintf("OWN-%d", i), 20000, "ussd:one-session")
 	})
 	// The family renewed above refuses (renewal exists) unless the key's
@@ -862,7 +883,7 @@ func TestRenewConcurrentlyAcrossFamilies(t *testing.T) {
 		t.Fatalf("one key: %d written, %d repeated, errors %v", ok, repeated, errs)
 	}
 	for _, err := range errs {
-		refusedWith(t, "shared key", err, policystore.ErrRenewalExists)
+		refusedWith(t, "shared key", err, openimis.ErrRenewalExists)
 	}
 	if got := count(t, s); got.Policies != before.Policies+2 || got.Log != before.Log+2 {
 		t.Fatalf("%d policies, %d log rows written", got.Policies-before.Policies, got.Log-before.Log)
@@ -885,7 +906,7 @@ func TestRenewRaceOnTheRequestKey(t *testing.T) {
 	}
 	before := count(t, s)
 	families := []string{"101203401", "20461301", "310482215", "604120019", "705338812"}
-	results := make([]policystore.RenewalResult, len(families))
+	results := make([]openimis.RenewalResult, len(families))
 	errs := make([]error, len(families))
 	var wg sync.WaitGroup
 	for i, chfid := range families {
@@ -929,7 +950,7 @@ func TestRenewFailingHalfwayLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = s.Renew(ctx, request("604120019", "F-1", 37000, "ussd:f"))
-			var refusal *policystore.RefusalError
+			var refusal *openimis.RefusalError
 			if err == nil || errors.As(err, &refusal) || !strings.Contains(err.Error(), "injected failure") {
 				t.Fatalf("err = %v, want the injected failure", err)
 			}
@@ -978,7 +999,7 @@ func TestRenewCoversMemberCount(t *testing.T) {
 	}
 	q, err := quote(t, s, "101203401", "", today)
 	// 30000 + 2000, 10% off (renewed seven months early)
-	if err != nil || q.Members != 4 || q.Value != policystore.Units(28800) {
+	if err != nil || q.Members != 4 || q.Value != openimis.Units(28800) {
 		t.Fatalf("%+v, %v", q, err)
 	}
 	res, err := s.Renew(ctx, request("101203401", "A-1", 28800, ""))
@@ -999,11 +1020,11 @@ func TestRenewMessages(t *testing.T) {
 	s := seededStore(t, migrations.FlavorDjango)
 	ctx := context.Background()
 	req := request("604120019", "F-1", 37000, "")
-	req.Messages = func(res policystore.RenewalResult, to string) string {
-		if to == policystore.RecipientOfficer {
+	req.Messages = func(res openimis.RenewalResult, to string) string {
+		if to == openimis.RecipientOfficer {
 			return "Sasisho limefanikiwa: " + res.CHFID
 		}
-		return "" // the head: the default
+		return confirmations(res, to)
 	}
 	if _, err := s.Renew(ctx, req); err != nil {
 		t.Fatal(err)
@@ -1015,24 +1036,33 @@ func TestRenewMessages(t *testing.T) {
 	}
 }
 
-func TestDefaultRenewalMessageFitsOneSMS(t *testing.T) {
-	long := policystore.RenewalResult{
-		PolicyUUID: "x", CHFID: "202405170001", HeadName: "Ng’walu Makoye Budeba-Lutema wa Ihayabuyaga Kisesa Magu Mwanza Tanzania Mashariki",
-		ProductCode: "LONGPROD", Start: d(2025, time.September, 30), Expiry: d(2026, time.September, 29),
-		Value: policystore.MaxMoney, Amount: 12345678901, Receipt: strings.Repeat("R", 50),
+// TestRenewNeedsItsMessages: the store words no SMS. A request without
+// Messages, or whose Messages give a recipient no text, writes nothing;
+// the same request with its texts then renews.
+func TestRenewNeedsItsMessages(t *testing.T) {
+	s := seededStore(t, migrations.FlavorDjango)
+	ctx := context.Background()
+	before := count(t, s)
+	req := request("604120019", "F-1", 37000, "ussd:texts")
+	req.Messages = nil
+	if res, err := s.Renew(ctx, req); err == nil || errors.Is(err, openimis.ErrInvalidRequest) {
+		t.Errorf("without Messages: %+v, %v; want an error that is no refusal", res, err)
 	}
-	gsm := regexp.MustCompile(`^[A-Za-z0-9 @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!"#¤%&'()*+,\-./:;<=>?¡ÄÖÑÜ§¿äöñüà]*$`)
-	for _, status := range []int{policystore.PolicyIdle, policystore.PolicyActive, policystore.PolicyReady} {
-		for _, to := range []string{policystore.RecipientOfficer, policystore.RecipientHead} {
-			long.Status = status
-			msg := policystore.DefaultRenewalMessage(long, to)
-			if n := utf8.RuneCountInString(msg); n > 160 || !gsm.MatchString(msg) {
-				t.Errorf("status %d to %s: %d characters, GSM-7 %v: %q", status, to, n, gsm.MatchString(msg), msg)
-			}
-			if !strings.Contains(msg, "Ng'walu") && to == policystore.RecipientOfficer && status == policystore.PolicyActive {
-				t.Errorf("the name is cut entirely: %q", msg)
-			}
+	req.Messages = func(res openimis.RenewalResult, to string) string {
+		if to == openimis.RecipientHead {
+			return ""
 		}
+		return confirmations(res, to)
+	}
+	if res, err := s.Renew(ctx, req); err == nil {
+		t.Errorf("without the head's text: %+v", res)
+	}
+	if after := count(t, s); after != before {
+		t.Errorf("rows written:\n got %+v\nwant %+v", after, before)
+	}
+	req.Messages = confirmations
+	if res, err := s.Renew(ctx, req); err != nil || res.Repeated {
+		t.Errorf("with its texts: %+v, %v", res, err)
 	}
 }
 
@@ -1041,7 +1071,7 @@ func BenchmarkRenewalQuote(b *testing.B) {
 	s := seededStore(b, migrations.FlavorDjango)
 	ctx := context.Background()
 	numbers := []string{"604120019", "20461302", "310482215", "110034517", "120507718", "705338812", "48213", "101203401"}
-	officers := make([]policystore.Officer, len(numbers))
+	officers := make([]openimis.Officer, len(numbers))
 	for i, n := range numbers {
 		officers[i] = officer(b, s, officerOf(n))
 	}

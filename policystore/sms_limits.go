@@ -27,7 +27,7 @@ const PurposeSMSReply = "sms.reply"
 // ("MPESA"), short codes ("15000", "+25515000") and fixed lines give false.
 // National numbers are read in region ("0712 345 678" with "TZ").
 //
-// Unlike NormalizePhone it is not cached: it runs once per inbound SMS,
+// Unlike openimis.NormalizePhone it is not cached: it runs once per inbound SMS,
 // whose transaction costs far more than the parse.
 func MobileNumber(raw, region string) (e164 string, ok bool) {
 	var n phonenumbers.PhoneNumber

@@ -1,5 +1,7 @@
-// Package policystore holds all SQL against the openIMIS schema (and, later,
-// the gateway's own tables), on a pgx v5 pool.
+// Package policystore holds all SQL against the openIMIS schema and the
+// gateway's own tables, on a pgx v5 pool. It reads and writes only: the
+// rules it applies are package openimis's (PlanRenewal, EnquiryStatus,
+// ...), and the texts it queues are worded by its callers.
 //
 // Every read filters current rows ("ValidityTo" IS NULL, openimis.md §0.1.1)
 // and takes "today" from the caller (the scheme-local date), never

@@ -58,6 +58,11 @@ const (
 	// hundred bytes; the transcript is stored with the session and compared
 	// on every hop, so beyond this the session ends (Bound).
 	MaxTranscript = 2048
+	// MaxSessionID is the longest session id a hop may carry, in bytes. No
+	// aggregator documents one (Africa's Talking's are some 38 bytes); the
+	// bound is generous, and keeps attacker-sized strings out of Redis keys
+	// (sessions refuses longer ones too) and log lines.
+	MaxSessionID = 128
 )
 
 // Unreadable stands for an input the gateway cannot read as typed: each run

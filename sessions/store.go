@@ -44,6 +44,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/openimis/imis-gateway/providers"
 )
 
 // ErrLockLost reports that a hop held its session's lock longer than LockTTL and another hop took it
@@ -52,9 +54,6 @@ var ErrLockLost = errors.New("session lock lost")
 
 // ErrTooLarge reports a record that Commit refused to store: larger than MaxRecord.
 var ErrTooLarge = errors.New("session record too large")
-
-// MaxSessionIDLen bounds the session IDs providers may send, which become part of Redis keys.
-const MaxSessionIDLen = 256
 
 // MaxRecord bounds a record as Commit stores it (JSON), in bytes. The gateway's records stay within a
 // few kilobytes: the providers bound what a hop may add (an input of 182 characters, a transcript of
@@ -576,8 +575,8 @@ func (s *Store) keyNames(provider, sessionID string) ([2]string, error) {
 		return [2]string{}, fmt.Errorf("invalid provider name %q", provider)
 	case sessionID == "":
 		return [2]string{}, errors.New("empty session id")
-	case len(sessionID) > MaxSessionIDLen:
-		return [2]string{}, fmt.Errorf("session id longer than %d bytes", MaxSessionIDLen)
+	case len(sessionID) > providers.MaxSessionID: // they become part of Redis keys
+		return [2]string{}, fmt.Errorf("session id longer than %d bytes", providers.MaxSessionID)
 	}
 	// Both keys in one allocation.
 	var b strings.Builder

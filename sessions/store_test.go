@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/sessions"
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
@@ -505,7 +506,7 @@ func TestLeaseMisuse(t *testing.T) {
 func TestInvalidKeys(t *testing.T) {
 	f := newFixture(t, sessions.Options{})
 	ctx := testContext(t)
-	long := string(bytes.Repeat([]byte("x"), sessions.MaxSessionIDLen+1))
+	long := string(bytes.Repeat([]byte("x"), providers.MaxSessionID+1))
 	for _, tt := range []struct{ provider, id string }{
 		{"", "s"}, {"a:t", "s"}, {"a{t", "s"}, {"at", ""}, {"at", long},
 	} {

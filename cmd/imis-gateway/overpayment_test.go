@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // TestServeReadsTheOverpaymentAccepted: RENEWAL_MAX_OVERPAYMENT is an
@@ -15,13 +15,13 @@ func TestServeReadsTheOverpaymentAccepted(t *testing.T) {
 	base := map[string]string{"DATABASE_URL": "postgres:///x", "REDIS_URL": "redis://localhost"}
 	for _, tt := range []struct {
 		value string
-		want  policystore.Money
+		want  openimis.Money
 		ok    bool
 	}{
 		{"", 0, true},
 		{"0", 0, true},
-		{"500", policystore.Units(500), true},
-		{" 500.50 ", policystore.Units(500) + 50, true},
+		{"500", openimis.Units(500), true},
+		{" 500.50 ", openimis.Units(500) + 50, true},
 		{"-500", 0, false},
 		{"1,000", 0, false},
 		{"500 TZS", 0, false},

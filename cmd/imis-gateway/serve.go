@@ -22,6 +22,7 @@ import (
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/menus"
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/registry"
@@ -61,6 +62,8 @@ var serveEnv = slices.Concat([][2]string{
 	{"MESSAGES_DIR", "directory of <lang>.json files overriding any screen or SMS text (see README)"},
 	{"TRANSLITERATE", "languages whose accents are dropped to stay in GSM-7, comma-separated (default fr; \"none\" for none)"},
 }, providerEnv(), [][2]string{
+	{"SMS_PROVIDER", "the provider that sends the confirmation SMS of USSD renewals: " + strings.Join(registry.Names(smsProviders()), " or ") +
+		" (default: the first one whose sending is configured, else the first)"},
 	{"GATEWAY_AUDIT_USER_ID", "\"AuditUserID\" written on openIMIS rows: a tblUsers UserID created for the gateway (default -1)"},
 	{"SMS_REPEAT_WINDOW", "identical SMS from one phone within this window get one reply (default 10m; 0 turns it off)"},
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
@@ -132,11 +135,12 @@ type serveConfig struct {
 	auditUserID                   int
 	claimsVisibleTo               menus.ClaimsVisibility
 	lookups                       sessions.LookupLimits
-	maxOverpayment                policystore.Money
+	maxOverpayment                openimis.Money
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
 	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
+	smsProvider                   string             // sends USSD renewals' confirmations
 	sessionCacheBytes             int64
 	logLevel                      slog.Level
 	logFormat                     string
@@ -204,6 +208,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Languages:       sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
 		Officers:        store,
 		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		SMSProvider:     cfg.smsProvider,
 		Version:         versionString(),
 		AuditUserID:     cfg.auditUserID,
 		Catalog:         catalog,
@@ -369,6 +374,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		problems = append(problems, fmt.Sprintf("DEFAULT_LANGUAGE %q: want en, fr, sw or ne", cfg.lang))
 	}
 	cfg.senders, cfg.sendWarnings = loadSMS(getenv, dev, cfg.providers, &problems)
+	cfg.smsProvider = chooseSMSProvider(getenv("SMS_PROVIDER"), cfg.senders, &problems)
 	if v := getenv("GATEWAY_AUDIT_USER_ID"); v != "" {
 		if _, err := fmt.Sscanf(v, "%d", &cfg.auditUserID); err != nil {
 			problems = append(problems, fmt.Sprintf("GATEWAY_AUDIT_USER_ID %q: want an integer (a \"tblUsers\".\"UserID\")", v))
@@ -488,12 +494,12 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 // parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
 // units written as an officer types one in RENEW: digits, at most two
 // decimals, no sign.
-func parseMaxOverpayment(getenv func(string) string, problems *[]string) policystore.Money {
+func parseMaxOverpayment(getenv func(string) string, problems *[]string) openimis.Money {
 	v := strings.TrimSpace(getenv("RENEWAL_MAX_OVERPAYMENT"))
 	if v == "" {
 		return 0
 	}
-	m, err := policystore.ParseMoney(v)
+	m, err := openimis.ParseMoney(v)
 	if err != nil {
 		*problems = append(*problems, fmt.Sprintf("RENEWAL_MAX_OVERPAYMENT %q: want an amount in currency units such as 500 or 500.50 (0 for none), without sign or separators", v))
 		return 0
@@ -591,6 +597,40 @@ func loadSMS(getenv func(string) string, dev bool, callbacks map[string]gateway.
 		}
 	}
 	return senders, warnings
+}
+
+// smsProviders are the providers that can send SMS, in the registry's order.
+func smsProviders() []providers.Provider {
+	var out []providers.Provider
+	for _, p := range registry.All() {
+		if p.SMS != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// chooseSMSProvider picks who sends the SMS no inbound SMS asked for (the
+// confirmations of a USSD renewal: USSD aggregators send no SMS): the one
+// named, else the first whose sending is configured, else the first, whose
+// messages then wait in the outbox until it is.
+func chooseSMSProvider(named string, senders map[string]gateway.Sender, problems *[]string) string {
+	candidates := smsProviders()
+	if named != "" {
+		for _, p := range candidates {
+			if p.Name == named {
+				return named
+			}
+		}
+		*problems = append(*problems, fmt.Sprintf("SMS_PROVIDER %q: want %s", named, strings.Join(registry.Names(candidates), " or ")))
+		return ""
+	}
+	for _, p := range candidates {
+		if c, ok := senders[p.Name].(interface{ Configured() bool }); ok && c.Configured() {
+			return p.Name
+		}
+	}
+	return candidates[0].Name
 }
 
 // lookupEnv tells an unset variable from one set to "none".

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/openimis/imis-gateway/clip"
 )
 
 // buildVersion is set at link time: -ldflags "-X main.buildVersion=v1.2.3".
@@ -33,8 +35,5 @@ func versionString() string {
 	if v == "" || v == "(devel)" {
 		v = "dev"
 	}
-	if len(v) > 15 {
-		v = v[:15]
-	}
-	return v
+	return clip.Bytes(v, 15)
 }

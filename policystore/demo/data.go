@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // The demo data, as plain values. Everything is fixed except the dates that
@@ -12,7 +12,7 @@ import (
 // dates, claims, the former officer's end of service).
 
 // Relationship codes of "tblRelations" (openIMIS base data); 7 "Others"
-// (policystore.RelationOthers) is left out of a lump sum's member count
+// (openimis.RelationOthers) is left out of a lump sum's member count
 // (openimis.md §1.2, §3.6). The head's relationship is NULL.
 const (
 	relParent int16 = 2 // Father/Mother
@@ -190,7 +190,7 @@ type edit struct {
 // show is the member's Catalogue line.
 type show struct {
 	shows     string
-	want      policystore.CoverageStatus
+	want      openimis.CoverageStatus
 	hasPolicy bool
 	product   string
 }
@@ -232,18 +232,18 @@ var families = []family{
 		members: []member{
 			{chfid: "101203401", other: "Juma Hassan", last: "Mrisho", gender: "M", marital: "M", born: on(1979, time.March, 14),
 				phone: ptr("0712 111 222"), fsp: "MKL001",
-				show: &show{"active family policy; head of family, phone 0712 111 222; claims in every status", policystore.Covered, true, "FAM01"}},
+				show: &show{"active family policy; head of family, phone 0712 111 222; claims in every status", openimis.Covered, true, "FAM01"}},
 			{chfid: "101203402", other: "Rehema Juma", last: "Mrisho", gender: "F", marital: "M", born: on(1984, time.July, 2), rel: relSpouse,
 				phone: ptr("0765 432 109"), fsp: "MKL001",
-				show: &show{"active family policy; spouse with her own phone 0765 432 109", policystore.Covered, true, "FAM01"}},
+				show: &show{"active family policy; spouse with her own phone 0765 432 109", openimis.Covered, true, "FAM01"}},
 			{chfid: "101203403", other: "Hamisi Juma", last: "Mrisho", gender: "M", born: on(2009, time.November, 20), rel: relChild, fsp: "MKL001"},
 			{chfid: "101203404", other: "Neema Juma", last: "Mrisho", gender: "F", born: on(2014, time.May, 8), rel: relChild, fsp: "MKL001",
-				show: &show{"active family policy; child without a phone (the head's phone sees the name)", policystore.Covered, true, "FAM01"}},
+				show: &show{"active family policy; child without a phone (the head's phone sees the name)", openimis.Covered, true, "FAM01"}},
 			{chfid: "101203405", other: "Baraka Juma", last: "Mrisho", gender: "M", born: daysFromToday(-270), rel: relChild, fsp: "MKL001"},
 			{chfid: "101203406", other: "Mwanaisha Ally", last: "Mrisho", gender: "F", marital: "W", born: on(1946, time.January, 1), rel: relParent, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "a1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", start: monthsAgo(5), enrolBefore: 7,
+			{key: "a1", product: "FAM01", stage: "N", status: openimis.PolicyActive, officer: "EO001", start: monthsAgo(5), enrolBefore: 7,
 				pay: &payment{receipt: "DOD/0417", payType: "C"}},
 		},
 	},
@@ -252,14 +252,14 @@ var families = []family{
 		members: []member{
 			{chfid: "20461301", other: "Emmanuel Joseph", last: "Kimaro", gender: "M", marital: "M", born: on(1971, time.September, 30),
 				phone: ptr("+255 713 111 333"), fsp: "DDMRRH",
-				show: &show{"expired 10 days ago although PolicyStatus is still Active (2); head, phone +255 713 111 333; renewal reminder pending", policystore.Expired, true, "FAM01"}},
+				show: &show{"expired 10 days ago although PolicyStatus is still Active (2); head, phone +255 713 111 333; renewal reminder pending", openimis.Expired, true, "FAM01"}},
 			{chfid: "20461302", other: "Agnes Emmanuel", last: "Kimaro", gender: "F", marital: "M", born: on(1975, time.February, 17), rel: relSpouse, fsp: "DDMRRH"},
 			{chfid: "20461303", other: "Glory Emmanuel", last: "Kimaro", gender: "F", marital: "S", born: on(2003, time.June, 25), rel: relChild,
 				phone: ptr("0621 300 400"), email: "glory.kimaro@example.co.tz", fsp: "DDMRRH"},
 			{chfid: "20461304", other: "Frank Emmanuel", last: "Kimaro", gender: "M", born: on(2012, time.October, 10), rel: relChild, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "b1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", expiry: daysFromToday(-10), enrolBefore: 3,
+			{key: "b1", product: "FAM01", stage: "N", status: openimis.PolicyActive, officer: "EO001", expiry: daysFromToday(-10), enrolBefore: 3,
 				pay: &payment{receipt: "QHB3K7XN2P", payType: "M"}, reminder: true},
 		},
 	},
@@ -268,13 +268,13 @@ var families = []family{
 		members: []member{
 			{chfid: "310482215", other: "Paulo Masanja", last: "Magesa", gender: "M", marital: "M", born: on(1966, time.December, 5),
 				phone: ptr("255714111444"), fsp: "GDB001",
-				show: &show{"expired (status 8) on the old product CHF00, which renews as FAM01; head, phone 255714111444", policystore.Expired, true, "CHF00"}},
+				show: &show{"expired (status 8) on the old product CHF00, which renews as FAM01; head, phone 255714111444", openimis.Expired, true, "CHF00"}},
 			{chfid: "310482223", other: "Kabula Paulo", last: "Magesa", gender: "F", marital: "M", born: on(1970, time.April, 19), rel: relSpouse, fsp: "GDB001"},
 			{chfid: "310482231", other: "Shija Paulo", last: "Magesa", gender: "M", born: on(2007, time.August, 8), rel: relChild, fsp: "GDB001",
-				show: &show{"expired policy; a claim rejected as not covered", policystore.Expired, true, "CHF00"}},
+				show: &show{"expired policy; a claim rejected as not covered", openimis.Expired, true, "CHF00"}},
 		},
 		policies: []policy{
-			{key: "c1", product: "CHF00", stage: "N", status: policystore.PolicyExpired, officer: "EO009", expiry: monthsAgo(4), enrolBefore: 14,
+			{key: "c1", product: "CHF00", stage: "N", status: openimis.PolicyExpired, officer: "EO009", expiry: monthsAgo(4), enrolBefore: 14,
 				pay: &payment{receipt: "MGU/0311", payType: "C"}},
 		},
 	},
@@ -283,15 +283,15 @@ var families = []family{
 		members: []member{
 			{chfid: "402771106", other: "Saidi Omari", last: "Kheri", gender: "M", marital: "M", born: on(1988, time.January, 23),
 				phone: ptr(""), fsp: "KDA001", noCard: true,
-				show: &show{"idle policy (status 1, partly paid, no effective date); head with an empty phone", policystore.NotYetActive, true, "FAM01"}},
+				show: &show{"idle policy (status 1, partly paid, no effective date); head with an empty phone", openimis.NotYetActive, true, "FAM01"}},
 			{chfid: "402771114", other: "Zuhura Saidi", last: "Kheri", gender: "F", marital: "M", born: on(1991, time.October, 2), rel: relSpouse,
 				phone: ptr("0754 987 650"), fsp: "KDA001", noCard: true,
-				show: &show{"idle policy; spouse with her own phone 0754 987 650", policystore.NotYetActive, true, "FAM01"}},
+				show: &show{"idle policy; spouse with her own phone 0754 987 650", openimis.NotYetActive, true, "FAM01"}},
 			{chfid: "402771122", other: "Ramadhani Saidi", last: "Kheri", gender: "M", born: on(2016, time.March, 3), rel: relChild, fsp: "KDA001", noCard: true},
 			{chfid: "402771130", other: "Asha Saidi", last: "Kheri", gender: "F", born: daysFromToday(-730), rel: relChild, fsp: "KDA001", noCard: true},
 		},
 		policies: []policy{
-			{key: "d1", product: "FAM01", stage: "N", status: policystore.PolicyIdle, officer: "EO003", start: daysFromToday(-3),
+			{key: "d1", product: "FAM01", stage: "N", status: openimis.PolicyIdle, officer: "EO003", start: daysFromToday(-3),
 				pay: &payment{receipt: "KND/0102", payType: "C", partial: 10000}},
 		},
 	},
@@ -300,12 +300,12 @@ var families = []family{
 		members: []member{
 			{chfid: "503910017", other: "Godfrey Peter", last: "Mushi", gender: "M", marital: "M", born: on(1983, time.August, 15),
 				phone: ptr("0715 303 404"), fsp: "DDMRRH",
-				show: &show{"suspended policy (status 4) within its period; head, phone 0715 303 404", policystore.Suspended, true, "FAM01"}},
+				show: &show{"suspended policy (status 4) within its period; head, phone 0715 303 404", openimis.Suspended, true, "FAM01"}},
 			{chfid: "503910025", other: "Lucy Godfrey", last: "Mushi", gender: "F", marital: "M", born: on(1986, time.December, 1), rel: relSpouse, fsp: "DDMRRH"},
 			{chfid: "503910033", other: "Daudi Godfrey", last: "Mushi", gender: "M", born: on(2011, time.February, 14), rel: relChild, fsp: "DDMRRH"},
 		},
 		policies: []policy{
-			{key: "e1", product: "FAM01", stage: "N", status: policystore.PolicySuspended, officer: "EO001", start: monthsAgo(8), enrolBefore: 10,
+			{key: "e1", product: "FAM01", stage: "N", status: openimis.PolicySuspended, officer: "EO001", start: monthsAgo(8), enrolBefore: 10,
 				pay: &payment{receipt: "DOD/0388", payType: "C"}},
 		},
 	},
@@ -314,15 +314,15 @@ var families = []family{
 		members: []member{
 			{chfid: "604120019", other: "Tumaini Anyisile", last: "Mwakalinga", gender: "M", marital: "M", born: on(1975, time.May, 5),
 				phone: ptr("0754 100 200"), fsp: "DDMRRH",
-				show: &show{"active, expires in 9 days (renewal reminder pending): try Renew as EO001 or EO004 (EO003 is refused: not her area); head, phone 0754 100 200", policystore.Covered, true, "FAM01"}},
+				show: &show{"active, expires in 9 days (renewal reminder pending): try Renew as EO001 or EO004 (EO003 is refused: not her area); head, phone 0754 100 200", openimis.Covered, true, "FAM01"}},
 			{chfid: "604120027", other: "Upendo Tumaini", last: "Mwakalinga", gender: "F", marital: "M", born: on(1979, time.September, 9), rel: relSpouse, fsp: "DDMRRH"},
 			{chfid: "604120035", other: "Joyce Tumaini", last: "Mwakalinga", gender: "F", marital: "S", born: on(2005, time.January, 30), rel: relChild, fsp: "DDMRRH"},
 			{chfid: "604120043", other: "Elia Tumaini", last: "Mwakalinga", gender: "M", born: on(2013, time.July, 21), rel: relChild, fsp: "DDMRRH"},
-			{chfid: "604120051", other: "Tabitha", last: "Sanga", gender: "F", marital: "S", born: on(1998, time.March, 12), rel: policystore.RelationOthers, fsp: "DDMRRH",
-				show: &show{`active, expires in 9 days; a household member related as "Others" (7)`, policystore.Covered, true, "FAM01"}},
+			{chfid: "604120051", other: "Tabitha", last: "Sanga", gender: "F", marital: "S", born: on(1998, time.March, 12), rel: openimis.RelationOthers, fsp: "DDMRRH",
+				show: &show{`active, expires in 9 days; a household member related as "Others" (7)`, openimis.Covered, true, "FAM01"}},
 		},
 		policies: []policy{
-			{key: "f1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", expiry: daysFromToday(9), enrolBefore: 5,
+			{key: "f1", product: "FAM01", stage: "N", status: openimis.PolicyActive, officer: "EO001", expiry: daysFromToday(9), enrolBefore: 5,
 				pay: &payment{receipt: "QFC8L2MW4T", payType: "M"}, reminder: true},
 		},
 	},
@@ -331,16 +331,16 @@ var families = []family{
 		members: []member{
 			{chfid: "705338812", other: "Charles Masunga", last: "Ngusa", gender: "M", marital: "M", born: on(1980, time.October, 10),
 				phone: ptr("+255754300400"), fsp: "BSW001",
-				show: &show{"two products: FAM01 active, IND01 expired; head, phone +255754300400", policystore.Covered, true, "FAM01"}},
+				show: &show{"two products: FAM01 active, IND01 expired; head, phone +255754300400", openimis.Covered, true, "FAM01"}},
 			{chfid: "705338820", other: "Veronika Charles", last: "Ngusa", gender: "F", marital: "M", born: on(1985, time.June, 6), rel: relSpouse, fsp: "BSW001"},
 			{chfid: "705338838", other: "Kulwa Charles", last: "Ngusa", gender: "M", born: on(2015, time.April, 4), rel: relChild, fsp: "BSW001",
-				show: &show{"two products (FAM01 active, IND01 expired); a twin", policystore.Covered, true, "FAM01"}},
+				show: &show{"two products (FAM01 active, IND01 expired); a twin", openimis.Covered, true, "FAM01"}},
 			{chfid: "705338846", other: "Doto Charles", last: "Ngusa", gender: "M", born: on(2015, time.April, 4), rel: relChild, fsp: "BSW001"},
 		},
 		policies: []policy{
-			{key: "g1", product: "IND01", stage: "N", status: policystore.PolicyExpired, officer: "EO002", start: cycle(3), enrolBefore: 20,
+			{key: "g1", product: "IND01", stage: "N", status: openimis.PolicyExpired, officer: "EO002", start: cycle(3), enrolBefore: 20,
 				pay: &payment{receipt: "QGX4M1TZ8B", payType: "M"}},
-			{key: "g2", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: monthsAgo(2), enrolBefore: 4,
+			{key: "g2", product: "FAM01", stage: "N", status: openimis.PolicyActive, officer: "EO002", start: monthsAgo(2), enrolBefore: 4,
 				pay: &payment{receipt: "MWZ/1204", payType: "C"}},
 		},
 	},
@@ -349,14 +349,14 @@ var families = []family{
 		members: []member{
 			{chfid: "806245517", other: "Faraja Michael", last: "Lyimo", gender: "F", marital: "D", born: on(1990, time.February, 28),
 				phone: ptr("0712 909 808"), fsp: "MKL001",
-				show: &show{"active family policy; the head is a woman, phone 0712 909 808", policystore.Covered, true, "FAM01"}},
+				show: &show{"active family policy; the head is a woman, phone 0712 909 808", openimis.Covered, true, "FAM01"}},
 			{chfid: "806245525", other: "Brian Faraja", last: "Lyimo", gender: "M", born: on(2018, time.August, 18), rel: relChild, fsp: "MKL001"},
 			{chfid: "806245533", other: "Imani Faraja", last: "Lyimo", gender: "F", born: daysFromToday(-49), rel: relChild, fsp: "MKL001",
 				noCard: true, addedLater: true,
-				show: &show{"newborn added to the family after the policy was made: no policy line (not covered)", policystore.NotYetActive, false, ""}},
+				show: &show{"newborn added to the family after the policy was made: no policy line (not covered)", openimis.NotYetActive, false, ""}},
 		},
 		policies: []policy{
-			{key: "h1", product: "FAM01", stage: "N", status: policystore.PolicyActive, officer: "EO001", start: monthsAgo(6), enrolBefore: 3,
+			{key: "h1", product: "FAM01", stage: "N", status: openimis.PolicyActive, officer: "EO001", start: monthsAgo(6), enrolBefore: 3,
 				pay: &payment{receipt: "DOD/0362", payType: "C"}},
 		},
 	},
@@ -365,7 +365,7 @@ var families = []family{
 		members: []member{
 			{chfid: "907712214", other: "Mwita Chacha", last: "Marwa", gender: "M", marital: "M", born: on(1995, time.November, 11),
 				phone: ptr("0769 111 000"), fsp: "BSW001", noCard: true,
-				show: &show{"registered family without any policy; head, phone 0769 111 000", policystore.NotYetActive, false, ""}},
+				show: &show{"registered family without any policy; head, phone 0769 111 000", openimis.NotYetActive, false, ""}},
 			{chfid: "907712222", other: "Rhobi Mwita", last: "Marwa", gender: "F", marital: "M", born: on(1997, time.December, 12), rel: relSpouse, fsp: "BSW001", noCard: true},
 		},
 	},
@@ -375,11 +375,11 @@ var families = []family{
 			{chfid: "110034517", other: "Naserian Lomayani", last: "Laizer", gender: "F", marital: "W", born: on(1987, time.April, 4),
 				phone: ptr("0757 246 810"), fsp: "BSW001",
 				history: &edit{last: "Lazier", phone: ptr("0757 000 111"), from: monthsAgo(40), edited: monthsAgo(7)},
-				show:    &show{"per-member product IND01 (start cycles) active; name and phone were corrected, the old row is history", policystore.Covered, true, "IND01"}},
+				show:    &show{"per-member product IND01 (start cycles) active; name and phone were corrected, the old row is history", openimis.Covered, true, "IND01"}},
 			{chfid: "110034525", other: "Lengai Lomayani", last: "Laizer", gender: "M", born: on(2012, time.December, 12), rel: relChild, fsp: "BSW001"},
 		},
 		policies: []policy{
-			{key: "j1", product: "IND01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: cycle(0), enrolBefore: 25,
+			{key: "j1", product: "IND01", stage: "N", status: openimis.PolicyActive, officer: "EO002", start: cycle(0), enrolBefore: 25,
 				pay: &payment{receipt: "QJD5N8PR1V", payType: "M", daysAfter: 15}, idleHistory: true},
 		},
 	},
@@ -388,21 +388,21 @@ var families = []family{
 		members: []member{
 			{chfid: "120507718", other: "Makoye Kija", last: "Budeba", gender: "M", marital: "M", born: on(1962, time.June, 1),
 				phone: ptr("0688-123-456"), fsp: "GDB001",
-				show: &show{"IND01 active, large household of 7; head, phone 0688-123-456", policystore.Covered, true, "IND01"}},
+				show: &show{"IND01 active, large household of 7; head, phone 0688-123-456", openimis.Covered, true, "IND01"}},
 			{chfid: "120507726", other: "Ng'walu Makoye", last: "Budeba", gender: "F", marital: "M", born: on(1968, time.March, 8), rel: relSpouse, fsp: "GDB001",
-				show: &show{"IND01 active; an apostrophe in the name; one claim entered", policystore.Covered, true, "IND01"}},
+				show: &show{"IND01 active; an apostrophe in the name; one claim entered", openimis.Covered, true, "IND01"}},
 			{chfid: "120507734", other: "Nkwabi Makoye", last: "Budeba", gender: "M", marital: "S", born: on(1999, time.September, 9), rel: relChild,
 				phone: ptr("0621 777 888"), email: "nkwabi.budeba@example.co.tz", fsp: "GDB001",
-				show: &show{"IND01 active; adult son with his own phone 0621 777 888; valuated and checked claims", policystore.Covered, true, "IND01"}},
+				show: &show{"IND01 active; adult son with his own phone 0621 777 888; valuated and checked claims", openimis.Covered, true, "IND01"}},
 			{chfid: "120507742", other: "Shija Makoye", last: "Budeba", gender: "F", born: on(2008, time.August, 8), rel: relChild, fsp: "GDB001"},
 			{chfid: "120507750", other: "Mhoja Makoye", last: "Budeba", gender: "M", born: on(2017, time.January, 17), rel: relChild, fsp: "GDB001"},
 			{chfid: "120507768", other: "Kija Lutema", last: "Budeba", gender: "M", marital: "W", born: on(1936, time.February, 2), rel: relParent, fsp: "GDB001",
 				died: daysFromToday(-60),
-				show: &show{"died 60 days ago: coverage cut at the date of death (status DE where the column exists)", policystore.Expired, true, "IND01"}},
-			{chfid: "120507776", other: "Grace", last: "Nyanda", gender: "F", born: on(2012, time.May, 5), rel: policystore.RelationOthers, fsp: "GDB001"},
+				show: &show{"died 60 days ago: coverage cut at the date of death (status DE where the column exists)", openimis.Expired, true, "IND01"}},
+			{chfid: "120507776", other: "Grace", last: "Nyanda", gender: "F", born: on(2012, time.May, 5), rel: openimis.RelationOthers, fsp: "GDB001"},
 		},
 		policies: []policy{
-			{key: "k1", product: "IND01", stage: "N", status: policystore.PolicyActive, officer: "EO002", start: cycle(1), enrolBefore: 20,
+			{key: "k1", product: "IND01", stage: "N", status: openimis.PolicyActive, officer: "EO002", start: cycle(1), enrolBefore: 20,
 				pay: &payment{receipt: "MGU/0377", payType: "C"}},
 		},
 	},
@@ -411,14 +411,14 @@ var families = []family{
 		members: []member{
 			{chfid: "202405170001", other: "Joseph Daniel", last: "Chilongola", gender: "M", marital: "M", born: on(1992, time.September, 19),
 				phone: ptr("+255-716-555-777"), fsp: "DDMRRH",
-				show: &show{"12-digit number; paid policy in status Ready (16), not yet active; head, phone +255-716-555-777", policystore.NotYetActive, true, "FAM01"}},
+				show: &show{"12-digit number; paid policy in status Ready (16), not yet active; head, phone +255-716-555-777", openimis.NotYetActive, true, "FAM01"}},
 			{chfid: "202405170002", other: "Esther Joseph", last: "Chilongola", gender: "F", marital: "M", born: on(1994, time.January, 11), rel: relSpouse,
 				phone: ptr("0716 555 778"), fsp: "DDMRRH"},
 			{chfid: "202405170003", other: "Daniel Joseph", last: "Chilongola", gender: "M", born: daysFromToday(-425), rel: relChild, fsp: "DDMRRH",
-				show: &show{"12-digit number; a toddler in a Ready (16) policy", policystore.NotYetActive, true, "FAM01"}},
+				show: &show{"12-digit number; a toddler in a Ready (16) policy", openimis.NotYetActive, true, "FAM01"}},
 		},
 		policies: []policy{
-			{key: "l1", product: "FAM01", stage: "N", status: policystore.PolicyReady, officer: "EO001", start: monthsAgo(1), enrolBefore: 6,
+			{key: "l1", product: "FAM01", stage: "N", status: openimis.PolicyReady, officer: "EO001", start: monthsAgo(1), enrolBefore: 6,
 				pay: &payment{receipt: "QLA2P9XD6K", payType: "M"}},
 		},
 	},
@@ -426,16 +426,16 @@ var families = []family{
 		village: "DOD02011", address: "Kolo, Mtaa wa Msikitini",
 		members: []member{
 			{chfid: "48213", other: "Halima Abdallah", last: "Salum", gender: "F", marital: "W", born: on(1958, time.July, 7), fsp: "KDA001",
-				show: &show{"5-digit number; renewed: active renewal first, the expired policy second; head without a phone (NULL); EO003 may renew it again", policystore.Covered, true, "FAM01"}},
+				show: &show{"5-digit number; renewed: active renewal first, the expired policy second; head without a phone (NULL); EO003 may renew it again", openimis.Covered, true, "FAM01"}},
 			{chfid: "48214", other: "Omari Salum", last: "Abdallah", gender: "M", marital: "M", born: on(1984, time.December, 24), rel: relChild,
 				phone: ptr("0744321987"), fsp: "KDA001",
-				show: &show{"5-digit number; adult son with phone 0744321987", policystore.Covered, true, "FAM01"}},
+				show: &show{"5-digit number; adult son with phone 0744321987", openimis.Covered, true, "FAM01"}},
 			{chfid: "48215", other: "Mariamu Salum", last: "Abdallah", gender: "F", marital: "S", born: on(2006, time.June, 6), rel: relChild, fsp: "KDA001"},
 		},
 		policies: []policy{
-			{key: "m1", product: "FAM01", stage: "N", status: policystore.PolicyExpired, officer: "EO003", expiry: monthsAgo(3), enrolBefore: 10,
+			{key: "m1", product: "FAM01", stage: "N", status: openimis.PolicyExpired, officer: "EO003", expiry: monthsAgo(3), enrolBefore: 10,
 				pay: &payment{receipt: "KND/0051", payType: "C"}},
-			{key: "m2", product: "FAM01", stage: "R", status: policystore.PolicyActive, officer: "EO003", after: "m1", enrolBefore: 42,
+			{key: "m2", product: "FAM01", stage: "R", status: openimis.PolicyActive, officer: "EO003", after: "m1", enrolBefore: 42,
 				pay: &payment{receipt: "KND/0187", payType: "C"}},
 		},
 	},
@@ -443,7 +443,7 @@ var families = []family{
 
 type claim struct {
 	code, chfid, hf string
-	status          policystore.ClaimStatus
+	status          openimis.ClaimStatus
 	icd             int32
 	category        string // set on submission (Checked and beyond); "" = NULL
 	visit           string // E emergency, R referral, O other
@@ -460,26 +460,26 @@ type claim struct {
 // Amounts follow the workflow (openimis.md §4): Approved from Checked on,
 // Valuated only at Valuated; Processed claims await the batch valuation.
 var claims = []claim{
-	{code: "DRH00871", chfid: "101203401", hf: "DDMRRH", status: policystore.ClaimValuated, icd: 4101, category: "H", visit: "E",
+	{code: "DRH00871", chfid: "101203401", hf: "DDMRRH", status: openimis.ClaimValuated, icd: 4101, category: "H", visit: "E",
 		from: 120, days: 3, claimedAfter: 2, processedAfter: 25, claimed: 185000, approved: 172500,
 		explanation: "Malaria kali, amelazwa siku 3", adjustment: "Dawa moja haiko kwenye orodha ya bei"},
-	{code: "DRH01022", chfid: "101203401", hf: "DDMRRH", status: policystore.ClaimProcessed, icd: 2210, category: "C", visit: "R",
+	{code: "DRH01022", chfid: "101203401", hf: "DDMRRH", status: openimis.ClaimProcessed, icd: 2210, category: "C", visit: "R",
 		from: 60, claimedAfter: 1, processedAfter: 29, claimed: 45000, approved: 42000},
-	{code: "MKH00318", chfid: "101203401", hf: "MKL001", status: policystore.ClaimChecked, icd: 1187, category: "O", visit: "O",
+	{code: "MKH00318", chfid: "101203401", hf: "MKL001", status: openimis.ClaimChecked, icd: 1187, category: "O", visit: "O",
 		from: 21, claimedAfter: 3, processedAfter: -1, claimed: 28500, approved: 28500},
-	{code: "MKH00290", chfid: "101203401", hf: "MKL001", status: policystore.ClaimRejected, icd: 1187, category: "O", visit: "O",
+	{code: "MKH00290", chfid: "101203401", hf: "MKL001", status: openimis.ClaimRejected, icd: 1187, category: "O", visit: "O",
 		from: 40, claimedAfter: 2, processedAfter: 3, claimed: 15000, approved: 0, rejection: 6,
 		explanation: "Ziara hiyo hiyo imedaiwa mara mbili"},
-	{code: "MKH00342", chfid: "101203401", hf: "MKL001", status: policystore.ClaimEntered, icd: 1187, visit: "O",
+	{code: "MKH00342", chfid: "101203401", hf: "MKL001", status: openimis.ClaimEntered, icd: 1187, visit: "O",
 		from: 5, claimedAfter: 1, processedAfter: -1, claimed: 15000, approved: -1},
-	{code: "BUF00412", chfid: "310482231", hf: "GDB001", status: policystore.ClaimRejected, icd: 3050, category: "O", visit: "O",
+	{code: "BUF00412", chfid: "310482231", hf: "GDB001", status: openimis.ClaimRejected, icd: 3050, category: "O", visit: "O",
 		from: 20, claimedAfter: 2, processedAfter: 6, claimed: 22000, approved: 0, rejection: 3,
 		explanation: "Hakuna bima hai siku ya huduma"},
-	{code: "BUF00398", chfid: "120507734", hf: "GDB001", status: policystore.ClaimValuated, icd: 5120, category: "S", visit: "R",
+	{code: "BUF00398", chfid: "120507734", hf: "GDB001", status: openimis.ClaimValuated, icd: 5120, category: "S", visit: "R",
 		from: 95, days: 6, claimedAfter: 4, processedAfter: 30, claimed: 640000, approved: 600000},
-	{code: "BSW00127", chfid: "120507734", hf: "BSW001", status: policystore.ClaimChecked, icd: 1187, category: "O", visit: "O",
+	{code: "BSW00127", chfid: "120507734", hf: "BSW001", status: openimis.ClaimChecked, icd: 1187, category: "O", visit: "O",
 		from: 12, claimedAfter: 1, processedAfter: -1, claimed: 12000, approved: 12000},
-	{code: "BSW00131", chfid: "120507726", hf: "BSW001", status: policystore.ClaimEntered, icd: 2210, visit: "O",
+	{code: "BSW00131", chfid: "120507726", hf: "BSW001", status: openimis.ClaimEntered, icd: 2210, visit: "O",
 		from: 3, claimedAfter: 0, processedAfter: -1, claimed: 8500, approved: -1},
 }
 
@@ -528,7 +528,7 @@ type Case struct {
 	Shows string
 	// Want is the coverage status of the first policy line (meaningless
 	// without a policy).
-	Want      policystore.CoverageStatus
+	Want      openimis.CoverageStatus
 	HasPolicy bool
 	Product   string // product code of the first policy line
 }

@@ -3,7 +3,7 @@ package demo
 import (
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 // A when places a date relative to the seeding day, so that "expires in
@@ -13,8 +13,8 @@ type when func(today time.Time) time.Time
 // The demo's dates follow the same calendar rules as renewals: dates as
 // midnight UTC, months clamped to the month end (openimis.md §3.5).
 var (
-	date      = policystore.DateOf
-	addMonths = policystore.AddMonths
+	date      = openimis.DateOf
+	addMonths = openimis.AddMonths
 )
 
 func addYears(t time.Time, n int) time.Time { return addMonths(t, 12*n) }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openimis/imis-gateway/migrations"
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 	"github.com/openimis/imis-gateway/policystore/demo"
 	"github.com/openimis/imis-gateway/policystore/pgtest"
@@ -356,7 +357,7 @@ func TestGrow(t *testing.T) {
 	}
 	// Family 25's head, found by number and phone, is covered (25 % 10 < 7).
 	cov, err := store.Coverage(ctx, demo.ScaleNumber(demo.ScaleHead(25)), today)
-	if err != nil || len(cov.Policies) != 1 || cov.Policies[0].Status != policystore.Covered || cov.HeadPhone != demo.ScalePhone(25) {
+	if err != nil || len(cov.Policies) != 1 || cov.Policies[0].Status != openimis.Covered || cov.HeadPhone != demo.ScalePhone(25) {
 		t.Errorf("family 25: %+v, %v", cov, err)
 	}
 	// The officer of its village covers it.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/openimis/imis-gateway/openimis"
 	"github.com/openimis/imis-gateway/policystore"
 )
 
@@ -397,7 +398,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 		}
 		enroll := start.AddDate(0, 0, -p.enrolBefore)
 		var effective any
-		if p.status != policystore.PolicyIdle {
+		if p.status != openimis.PolicyIdle {
 			effective = start
 		}
 		var covered []member
@@ -506,7 +507,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 			from, to := at(enroll, 9, 0), at(payDate, 11, 30)
 			if _, err := w.insert(ctx, "tblPolicy", slices.Concat(policyRow, []column{
 				{"PolicyUUID", uuidOf("policy-history", p.key)},
-				{"PolicyStatus", int16(policystore.PolicyIdle)},
+				{"PolicyStatus", int16(openimis.PolicyIdle)},
 				{"EffectiveDate", nil},
 				{"ValidityFrom", from},
 				{"ValidityTo", to},
@@ -579,9 +580,9 @@ func policyValue(p product, members []member, today, enroll time.Time, stage str
 	for _, m := range members {
 		adult := m.born(today).Before(majority)
 		switch {
-		case m.rel == policystore.RelationOthers && adult:
+		case m.rel == openimis.RelationOthers && adult:
 			otherAdults++
-		case m.rel == policystore.RelationOthers:
+		case m.rel == openimis.RelationOthers:
 			otherChildren++
 		case adult:
 			adults++
@@ -621,11 +622,11 @@ func (w *writer) claims(ctx context.Context) error {
 		if c.approved >= 0 {
 			approved = c.approved
 		}
-		if c.status == policystore.ClaimValuated {
+		if c.status == openimis.ClaimValuated {
 			valuated = c.approved
 		}
 		review := int16(2) // not selected for review or feedback
-		if c.status == policystore.ClaimEntered {
+		if c.status == openimis.ClaimEntered {
 			review = 1 // idle
 		}
 		id, err := w.insert(ctx, "tblClaim", []column{
@@ -657,13 +658,13 @@ func (w *writer) claims(ctx context.Context) error {
 			return err
 		}
 		w.sum.Claims++
-		if c.status != policystore.ClaimValuated {
+		if c.status != openimis.ClaimValuated {
 			continue
 		}
 		// A valuated claim consumes the ceiling of the policy that covered it.
 		var policyID any
 		for _, p := range w.placed[c.chfid] {
-			if p.status == policystore.PolicyActive && !from.Before(p.effective) && !from.After(p.expiry) {
+			if p.status == openimis.PolicyActive && !from.Before(p.effective) && !from.After(p.expiry) {
 				policyID = p.id
 			}
 		}

@@ -21,8 +21,8 @@ const textType = "text/plain; charset=utf-8"
 // Upper bounds on identifiers. AT documents none; these are generous (a
 // sessionId is ~38 bytes, a service code ~12, a network code 5) and keep
 // attacker-sized strings out of Redis keys and log lines.
+// Session ids are bounded by providers.MaxSessionID.
 const (
-	maxSessionID   = 128
 	maxServiceCode = 64
 	maxNetworkCode = 16
 )
@@ -51,7 +51,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	if err != nil {
 		return providers.Hop{}, err
 	}
-	if sessionID, err = wire.Identifier("sessionId", sessionID, maxSessionID, true); err != nil {
+	if sessionID, err = wire.Identifier("sessionId", sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	if serviceCode, err = wire.Identifier("serviceCode", serviceCode, maxServiceCode, true); err != nil {

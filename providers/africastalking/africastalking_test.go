@@ -493,7 +493,7 @@ func FuzzParseHop(f *testing.F) {
 			t.Errorf("Phone %q", hop.Phone)
 		}
 		pt.ValidUTF8(t, hop.SessionID, hop.ServiceCode, hop.Network, hop.Text)
-		if hop.SessionID == "" || hop.ServiceCode == "" || len(hop.SessionID) > maxSessionID ||
+		if hop.SessionID == "" || hop.ServiceCode == "" || len(hop.SessionID) > providers.MaxSessionID ||
 			len(hop.ServiceCode) > maxServiceCode || len(hop.Network) > maxNetworkCode {
 			t.Errorf("identifiers %q %q %q", hop.SessionID, hop.ServiceCode, hop.Network)
 		}

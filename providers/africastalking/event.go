@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
@@ -65,7 +66,7 @@ func ParseSessionEvent(r *http.Request) (SessionEvent, error) {
 	if err != nil {
 		return SessionEvent{}, err
 	}
-	if ev.SessionID, err = wire.Identifier("sessionId", ev.SessionID, maxSessionID, true); err != nil {
+	if ev.SessionID, err = wire.Identifier("sessionId", ev.SessionID, providers.MaxSessionID, true); err != nil {
 		return SessionEvent{}, err
 	}
 	ev.Phone = restorePlus(ev.Phone)

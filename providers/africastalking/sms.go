@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/openimis/imis-gateway/menus/gsm7"
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
@@ -147,7 +148,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ providers.S
 		if err != nil {
 			return providers.SendResult{}, err
 		}
-		res.Parts = smsParts(message)
+		_, _, res.Parts = gsm7.Parts(message)
 		return res, nil
 	case code == http.StatusUnauthorized:
 		// Bad key or username, sandbox key against live or the reverse, a
@@ -234,53 +235,4 @@ func recipientOutcome(body []byte, httpStatus int) (providers.SendResult, error)
 
 func recipientText(code int, status string) string {
 	return strconv.Itoa(code) + " " + smsapi.OrDefault(status, "(no status text)")
-}
-
-// The GSM 03.38 default alphabet and its extension table (protocols.md §5.2;
-// ESC itself is not a character). Extension characters take two septets.
-const (
-	gsm7Basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	gsm7Extension = "\f^{}\\[~]|€"
-)
-
-// smsParts counts the parts message takes (protocols.md §6): 160 GSM-7
-// septets or 70 UCS-2 units in one part; 153 or 67 per part when
-// concatenated, never splitting an escape pair or a surrogate pair.
-func smsParts(message string) int {
-	single, multi := 160, 153
-	width := func(r rune) int {
-		if strings.ContainsRune(gsm7Extension, r) {
-			return 2
-		}
-		return 1
-	}
-	for _, r := range message {
-		if !strings.ContainsRune(gsm7Basic, r) && !strings.ContainsRune(gsm7Extension, r) {
-			single, multi = 70, 67
-			width = func(r rune) int {
-				if r > 0xFFFF {
-					return 2
-				}
-				return 1
-			}
-			break
-		}
-	}
-	total := 0
-	for _, r := range message {
-		total += width(r)
-	}
-	if total <= single {
-		return 1
-	}
-	parts, used := 1, 0
-	for _, r := range message {
-		w := width(r)
-		if used+w > multi {
-			parts, used = parts+1, 0
-		}
-		used += w
-	}
-	return parts
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimis/imis-gateway/menus/gsm7"
 	"github.com/openimis/imis-gateway/providers"
 	"github.com/openimis/imis-gateway/providers/africastalking/attest"
 	pt "github.com/openimis/imis-gateway/providers/internal/providertest"
@@ -302,7 +303,7 @@ func TestSMSParts(t *testing.T) {
 		{"surrogate pairs", strings.Repeat("😀", 35), 1},
 		{"surrogate pair never split", strings.Repeat("ê", 66) + "😀" + strings.Repeat("ê", 66), 3},
 	} {
-		if got := smsParts(tc.text); got != tc.parts {
+		if _, _, got := gsm7.Parts(tc.text); got != tc.parts {
 			t.Errorf("%s: %d parts, want %d", tc.label, got, tc.parts)
 		}
 	}

@@ -51,7 +51,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 
 	hop := providers.Hop{Provider: Name, Echo: providers.Echo{MSISDN: msisdn}}
-	if hop.SessionID, err = wire.Identifier("sessionID", sessionID, wire.MaxSessionID, true); err != nil {
+	if hop.SessionID, err = wire.Identifier("sessionID", sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	if hop.Echo.Account, err = wire.Identifier("userID", userID, wire.MaxAccount, true); err != nil {

@@ -67,7 +67,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 
 	hop := providers.Hop{Provider: Name, Echo: providers.Echo{MSISDN: msisdn}}
-	if hop.SessionID, err = wire.Identifier("session_id", sessionID, wire.MaxSessionID, true); err != nil {
+	if hop.SessionID, err = wire.Identifier("session_id", sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	switch c := strings.TrimSpace(command); {

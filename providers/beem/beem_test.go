@@ -241,7 +241,7 @@ func TestBody(t *testing.T) {
 
 func FuzzParseHop(f *testing.F) {
 	pt.FuzzJSONHops(f, "/ussd/beem/tok", hopCases, ParseHop, func(t *testing.T, hop providers.Hop) {
-		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
+		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > providers.MaxSessionID ||
 			len(hop.Echo.RequestID) > wire.MaxRequestID || hop.Accumulated ||
 			(!hop.End && (hop.Echo.RequestID == "" || !pt.PhoneRE.MatchString(hop.Phone))) {
 			t.Errorf("hop %+v", hop)

@@ -72,7 +72,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 
 	hop := providers.Hop{Provider: Name}
-	if hop.SessionID, err = wire.Identifier("SessionId", f.sessionID, wire.MaxSessionID, true); err != nil {
+	if hop.SessionID, err = wire.Identifier("SessionId", f.sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	if p := strings.TrimSpace(f.platform); p != "" && !strings.EqualFold(p, "USSD") {

@@ -442,7 +442,7 @@ func FuzzParseHop(f *testing.F) {
 
 func checkHop(t *testing.T, hop providers.Hop) {
 	t.Helper()
-	if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
+	if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > providers.MaxSessionID ||
 		len(hop.ServiceCode) > wire.MaxServiceCode || len(hop.Network) > wire.MaxNetwork || hop.Accumulated {
 		t.Errorf("hop %+v", hop)
 	}

@@ -53,7 +53,7 @@ const (
 func ParseHop(r *http.Request, sessionID, action string) (providers.Hop, error) {
 	hop := providers.Hop{Provider: Name}
 	var err error
-	if hop.SessionID, err = wire.Identifier("session id", sessionID, wire.MaxSessionID, true); err != nil {
+	if hop.SessionID, err = wire.Identifier("session id", sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	switch action {

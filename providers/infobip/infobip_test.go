@@ -322,7 +322,7 @@ func FuzzParseHop(f *testing.F) {
 		if pt.Refused(t, err) {
 			return
 		}
-		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
+		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > providers.MaxSessionID ||
 			len(hop.ServiceCode) > wire.MaxServiceCode || hop.Accumulated || hop.End != (action == ActionEnd) ||
 			hop.Start != (action == ActionStart) || (!hop.End && !pt.PhoneRE.MatchString(hop.Phone)) {
 			t.Errorf("action %q: hop %+v", action, hop)

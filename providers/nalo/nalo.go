@@ -57,7 +57,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 	}
 
 	hop := providers.Hop{Provider: Name, Echo: providers.Echo{MSISDN: msisdn}}
-	if hop.SessionID, err = wire.Identifier("SESSIONID", sessionID, wire.MaxSessionID, true); err != nil {
+	if hop.SessionID, err = wire.Identifier("SESSIONID", sessionID, providers.MaxSessionID, true); err != nil {
 		return providers.Hop{}, err
 	}
 	if hop.Echo.Account, err = wire.Identifier("USERID", userID, wire.MaxAccount, true); err != nil {

@@ -281,7 +281,7 @@ func TestBody(t *testing.T) {
 
 func FuzzParseHop(f *testing.F) {
 	pt.FuzzJSONHops(f, "/ussd/nalo/tok", hopCases, ParseHop, func(t *testing.T, hop providers.Hop) {
-		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > wire.MaxSessionID ||
+		if hop.Provider != Name || hop.SessionID == "" || len(hop.SessionID) > providers.MaxSessionID ||
 			hop.Echo.Account == "" || len(hop.Network) > wire.MaxNetwork || hop.End || hop.Accumulated ||
 			!pt.PhoneRE.MatchString(hop.Phone) {
 			t.Errorf("hop %+v", hop)

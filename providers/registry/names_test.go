@@ -15,14 +15,8 @@ import (
 )
 
 // waived are the provider names still known outside their package, by file
-// and name, each with the reason it stays for now.
-var waived = map[string]map[string]string{
-	// Renewal confirmations go through the provider the request names, or
-	// this one. The renewal rules are moving out of policystore (issue 11,
-	// item 2); the default should then come from the registry (Default) or
-	// the configuration.
-	"policystore/renewal.go": {"africastalking": "DefaultSMSProvider"},
-}
+// and name, each with the reason it stays; none today.
+var waived = map[string]map[string]string{}
 
 // TestNoProviderNameOutsideItsPackage: outside tests, only a provider's own
 // package (and the test helpers below it) and this registry name it, in a

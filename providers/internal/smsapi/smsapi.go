@@ -24,8 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/openimis/imis-gateway/clip"
 	"github.com/openimis/imis-gateway/providers"
 )
 
@@ -179,14 +179,7 @@ func Clean(s string, limit int) string {
 			return r
 		}, s)
 	}
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
+	return clip.Bytes(s, limit)
 }
 
 // Clip is Clean to MaxReason bytes.

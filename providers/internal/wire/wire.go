@@ -284,8 +284,8 @@ func (o Object) Object(name string) (Object, bool, error) {
 
 // Upper bounds on identifiers. No aggregator documents any; these are
 // generous and keep attacker-sized strings out of Redis keys and log lines.
+// Session ids are bounded by providers.MaxSessionID.
 const (
-	MaxSessionID   = 128
 	MaxServiceCode = 64
 	MaxNetwork     = 32
 	MaxAccount     = 64

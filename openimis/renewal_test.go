@@ -1,4 +1,4 @@
-package policystore
+package openimis
 
 import (
 	"errors"

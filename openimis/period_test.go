@@ -1,11 +1,11 @@
-package policystore_test
+package openimis_test
 
 import (
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/openimis/imis-gateway/policystore"
+	"github.com/openimis/imis-gateway/openimis"
 )
 
 func TestAddMonthsClampsToTheMonthEnd(t *testing.T) {
@@ -26,14 +26,14 @@ func TestAddMonthsClampsToTheMonthEnd(t *testing.T) {
 		{time.Date(2025, time.January, 31, 23, 30, 0, 0, time.FixedZone("EAT", 3*3600)), 1, d(2025, time.February, 28)},
 	}
 	for _, c := range cases {
-		if got := policystore.AddMonths(c.from, c.n); !got.Equal(c.want) {
+		if got := openimis.AddMonths(c.from, c.n); !got.Equal(c.want) {
 			t.Errorf("AddMonths(%s, %d) = %s, want %s", c.from.Format(time.DateOnly), c.n, got.Format(time.DateOnly), c.want.Format(time.DateOnly))
 		}
 	}
 }
 
 func TestParseCycle(t *testing.T) {
-	good := map[string]policystore.Cycle{
+	good := map[string]openimis.Cycle{
 		"01-07":   {Day: 1, Month: time.July},
 		"1-7":     {Day: 1, Month: time.July},
 		"31-12":   {Day: 31, Month: time.December},
@@ -41,16 +41,16 @@ func TestParseCycle(t *testing.T) {
 		" 15-03 ": {Day: 15, Month: time.March},
 	}
 	for s, want := range good {
-		if got, err := policystore.ParseCycle(s); err != nil || got != want {
+		if got, err := openimis.ParseCycle(s); err != nil || got != want {
 			t.Errorf("ParseCycle(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
 	}
 	for _, s := range []string{"", "01/07", "32-01", "31-04", "30-02", "00-01", "01-13", "01-00", "001-07", "a-b", "01-07-2025"} {
-		if _, err := policystore.ParseCycle(s); !errors.Is(err, policystore.ErrBadCycle) {
+		if _, err := openimis.ParseCycle(s); !errors.Is(err, openimis.ErrBadCycle) {
 			t.Errorf("ParseCycle(%q): err = %v, want ErrBadCycle", s, err)
 		}
 	}
-	cycles, err := policystore.ParseCycles("01-01", "", "  ", "01-07")
+	cycles, err := openimis.ParseCycles("01-01", "", "  ", "01-07")
 	if err != nil || len(cycles) != 2 || cycles[1].Month != time.July {
 		t.Errorf("ParseCycles skips empty cycles: %+v, %v", cycles, err)
 	}
@@ -60,13 +60,13 @@ func TestParseCycle(t *testing.T) {
 // §2.5). FAM01 of the demo has no cycles and 12 months; IND01 has cycles on
 // 1 January and 1 July, 12 months and a renewal grace of 2 months.
 func TestRenewalPeriod(t *testing.T) {
-	fam01 := policystore.Terms{InsurancePeriod: 12, GracePeriodRenewal: 1}
-	ind01 := policystore.Terms{InsurancePeriod: 12, GracePeriodRenewal: 2, Cycles: []policystore.Cycle{
+	fam01 := openimis.Terms{InsurancePeriod: 12, GracePeriodRenewal: 1}
+	ind01 := openimis.Terms{InsurancePeriod: 12, GracePeriodRenewal: 2, Cycles: []openimis.Cycle{
 		{Day: 1, Month: time.January}, {Day: 1, Month: time.July},
 	}}
 	cases := []struct {
 		name               string
-		terms              policystore.Terms
+		terms              openimis.Terms
 		today, prevExpiry  time.Time
 		wantStart, wantExp time.Time
 	}{
@@ -79,13 +79,13 @@ func TestRenewalPeriod(t *testing.T) {
 		{"after a long lapse the cover starts today, not back-dated", fam01,
 			d(2025, time.March, 10), d(2024, time.November, 10),
 			d(2025, time.March, 10), d(2026, time.March, 9)},
-		{"31 January + 1 month: a one-month policy ends on 27 February", policystore.Terms{InsurancePeriod: 1},
+		{"31 January + 1 month: a one-month policy ends on 27 February", openimis.Terms{InsurancePeriod: 1},
 			d(2025, time.January, 31), d(2024, time.December, 31),
 			d(2025, time.January, 31), d(2025, time.February, 27)},
-		{"31 January + 1 month in a leap year", policystore.Terms{InsurancePeriod: 1},
+		{"31 January + 1 month in a leap year", openimis.Terms{InsurancePeriod: 1},
 			d(2024, time.January, 31), d(2024, time.January, 30),
 			d(2024, time.January, 31), d(2024, time.February, 28)},
-		{"30 November + 3 months clamps to February", policystore.Terms{InsurancePeriod: 3},
+		{"30 November + 3 months clamps to February", openimis.Terms{InsurancePeriod: 3},
 			d(2025, time.November, 30), d(2025, time.November, 29),
 			d(2025, time.November, 30), d(2026, time.February, 27)},
 		{"29 February start, 12 months", fam01,
@@ -114,13 +114,13 @@ func TestRenewalPeriod(t *testing.T) {
 			d(2026, time.January, 1), d(2026, time.December, 31)},
 		// Django takes the cycles in their column order, and falls back to
 		// StartCycle1 of the next year, even when another is earlier.
-		{"cycles out of order: Django's column order", policystore.Terms{InsurancePeriod: 12, Cycles: []policystore.Cycle{
+		{"cycles out of order: Django's column order", openimis.Terms{InsurancePeriod: 12, Cycles: []openimis.Cycle{
 			{Day: 1, Month: time.July}, {Day: 1, Month: time.January}}},
 			d(2025, time.August, 1), d(2025, time.March, 31),
 			d(2026, time.July, 1), d(2027, time.June, 30)},
 	}
 	for _, c := range cases {
-		start, expiry, err := policystore.RenewalPeriod(c.terms, c.today, c.prevExpiry)
+		start, expiry, err := openimis.RenewalPeriod(c.terms, c.today, c.prevExpiry)
 		if err != nil || !start.Equal(c.wantStart) || !expiry.Equal(c.wantExp) {
 			t.Errorf("%s: %s..%s (%v), want %s..%s", c.name, start.Format(time.DateOnly), expiry.Format(time.DateOnly), err,
 				c.wantStart.Format(time.DateOnly), c.wantExp.Format(time.DateOnly))
@@ -129,14 +129,14 @@ func TestRenewalPeriod(t *testing.T) {
 }
 
 func TestRenewalPeriodErrors(t *testing.T) {
-	if _, _, err := policystore.RenewalPeriod(policystore.Terms{}, d(2025, time.March, 10), d(2025, time.March, 1)); err == nil {
+	if _, _, err := openimis.RenewalPeriod(openimis.Terms{}, d(2025, time.March, 10), d(2025, time.March, 1)); err == nil {
 		t.Error("an insurance period of 0 months must be an error")
 	}
-	leap := policystore.Terms{InsurancePeriod: 12, Cycles: []policystore.Cycle{{Day: 29, Month: time.February}}}
-	if _, _, err := policystore.RenewalPeriod(leap, d(2025, time.January, 10), d(2024, time.December, 31)); !errors.Is(err, policystore.ErrBadCycle) {
+	leap := openimis.Terms{InsurancePeriod: 12, Cycles: []openimis.Cycle{{Day: 29, Month: time.February}}}
+	if _, _, err := openimis.RenewalPeriod(leap, d(2025, time.January, 10), d(2024, time.December, 31)); !errors.Is(err, openimis.ErrBadCycle) {
 		t.Errorf("29 February in 2025: err = %v, want ErrBadCycle", err)
 	}
-	if start, _, err := policystore.RenewalPeriod(leap, d(2024, time.January, 10), d(2023, time.December, 31)); err != nil || !start.Equal(d(2024, time.February, 29)) {
+	if start, _, err := openimis.RenewalPeriod(leap, d(2024, time.January, 10), d(2023, time.December, 31)); err != nil || !start.Equal(d(2024, time.February, 29)) {
 		t.Errorf("29 February in 2024: %s, %v", start, err)
 	}
 }
