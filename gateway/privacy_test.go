@@ -79,7 +79,7 @@ func TestLookupLimitAcrossInstances(t *testing.T) {
 	limits := sessions.LookupLimits{Public: []sessions.Rate{{N: 10, Per: time.Hour}, {N: 30, Per: 24 * time.Hour}}}
 	rdb := redistest.Client(t)
 	prefix := redistest.Prefix(t)
-	t.Cleanup(func() { redistest.DeleteKeys(rdb, "rate:"+prefix+":*") }) //nolint:errcheck // best effort
+	t.Cleanup(func() { redistest.DeleteKeys(rdb, prefix+":*:lookups:*") }) //nolint:errcheck // best effort
 	registry := prometheus.NewRegistry()
 	watched := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, limits, prefix), registry, slog.New(slog.DiscardHandler))
 	g := newSMSGateway(t, func(o *menus.Options) { o.Lookups = watched })

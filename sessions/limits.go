@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -87,15 +86,21 @@ var (
 
 // LookupLimiter counts each phone's look-ups in Redis, so that a limit holds
 // across USSD and SMS, sessions and gateway instances. Each rate is a
-// generic cell rate (redis_rate's GCRA): "10/h" allows 10 look-ups at once,
-// then one more every 6 minutes. It implements menus.LookupLimiter.
+// generic cell rate (GCRA): "10/h" allows 10 look-ups at once, then one more
+// every 6 minutes. It implements menus.LookupLimiter.
+//
+// Every rate of a phone is decided in one round trip and all or nothing: a
+// look-up is counted by every rate or by none. (go-redis/redis_rate, which
+// this follows, decides one rate per round trip and counts a look-up that a
+// later rate refuses; a look-up is a hop, and each round trip is a fifth of
+// its cost.)
 //
 // Keys, for +255712345678 under the default prefix (one per rate, on the
-// phone's hash slot; redis_rate adds its own "rate:" in front):
+// phone's hash slot):
 //
-//	rate:imisgw:{+255712345678}:lookups:public:10/h   the rate's state; it expires when full again
+//	imisgw:{+255712345678}:lookups:public:10/h   the rate's theoretical arrival time; it expires when full again
 type LookupLimiter struct {
-	lim    *redis_rate.Limiter
+	rdb    redis.UniversalClient
 	limits LookupLimits
 	prefix string
 }
@@ -106,28 +111,64 @@ func NewLookupLimiter(rdb redis.UniversalClient, limits LookupLimits, prefix str
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &LookupLimiter{lim: redis_rate.NewLimiter(rdb), limits: limits, prefix: prefix}
+	return &LookupLimiter{rdb: rdb, limits: limits, prefix: prefix}
 }
+
+// gcraScript: KEYS = one per rate; ARGV = for each rate its emission interval
+// (seconds a look-up adds) and its burst offset (emission interval × count),
+// in KEYS' order. Time is Redis's own, in seconds since 2017 (as redis_rate,
+// so that a double keeps microseconds). Returns {1, 0} when every rate
+// allows one more look-up, which is then counted by each; {0, wait in
+// microseconds} otherwise, the longest wait of the rates that refuse, and
+// nothing is counted.
+var gcraScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = (tonumber(t[1]) - 1483228800) + tonumber(t[2]) / 1000000
+local news = {}
+local wait = 0
+for i, key in ipairs(KEYS) do
+	local interval = tonumber(ARGV[2*i-1])
+	local burst = tonumber(ARGV[2*i])
+	local tat = tonumber(redis.call('GET', key) or now)
+	if tat < now then tat = now end
+	local new = tat + interval
+	local allow_at = new - burst
+	if allow_at > now and allow_at - now > wait then wait = allow_at - now end
+	news[i] = new
+end
+if wait > 0 then
+	return {0, math.ceil(wait * 1000000)}
+end
+for i, key in ipairs(KEYS) do
+	redis.call('SET', key, tostring(news[i]), 'EX', math.ceil(news[i] - now))
+end
+return {1, 0}
+`)
 
 // AllowLookup counts one look-up by phone, against an officer's rates when
 // officer is set, and reports whether every rate allows it; when not, retry
-// is how long until the rate that refused allows the next one. A refused
-// look-up is not counted by the rate that refused it (an earlier, shorter
-// one may have counted it: the caller was near both limits anyway).
+// is how long until they all do, and nothing is counted.
 func (l *LookupLimiter) AllowLookup(ctx context.Context, phone string, officer bool) (bool, time.Duration, error) {
 	kind, rates := "public", l.limits.Public
 	if officer {
 		kind, rates = "officer", l.limits.Officer
 	}
-	for _, r := range rates {
-		key := l.prefix + ":{" + phone + "}:lookups:" + kind + ":" + r.String()
-		res, err := l.lim.Allow(ctx, key, redis_rate.Limit{Rate: r.N, Burst: r.N, Period: r.Per})
-		if err != nil {
-			return false, 0, fmt.Errorf("sessions: look-up limit: %w", err)
-		}
-		if res.Allowed == 0 {
-			return false, res.RetryAfter, nil
-		}
+	if len(rates) == 0 {
+		return true, 0, nil
 	}
-	return true, 0, nil
+	keys := make([]string, len(rates))
+	args := make([]any, 0, 2*len(rates))
+	for i, r := range rates {
+		keys[i] = l.prefix + ":{" + phone + "}:lookups:" + kind + ":" + r.String()
+		interval := r.Per.Seconds() / float64(r.N)
+		args = append(args, strconv.FormatFloat(interval, 'f', -1, 64), strconv.FormatFloat(interval*float64(r.N), 'f', -1, 64))
+	}
+	res, err := gcraScript.Run(ctx, l.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("sessions: look-up limit: %w", err)
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("sessions: look-up limit: unexpected answer %v", res)
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
 }

@@ -95,7 +95,7 @@ func TestLookupLimiter(t *testing.T) {
 		}
 	}
 	// Every key the limiter wrote expires.
-	keys, err := rdb.Keys(ctx, "rate:"+prefix+":*").Result()
+	keys, err := rdb.Keys(ctx, prefix+":*:lookups:*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys %v, %v", keys, err)
 	}
@@ -114,7 +114,7 @@ func TestLookupLimiterDaily(t *testing.T) {
 	// Four look-ups spread so that the hourly rate never refuses (its state
 	// is dropped, as an hour passing would): the fifth is refused by the
 	// daily rate, for hours.
-	hourly := "rate:" + prefix + ":{+255700000003}:lookups:public:3/h"
+	hourly := prefix + ":{+255700000003}:lookups:public:3/h"
 	for i := range 4 {
 		if ok, _, err := l.AllowLookup(ctx, "+255700000003", false); !ok || err != nil {
 			t.Fatalf("look-up %d refused: %v", i+1, err)
@@ -126,6 +126,16 @@ func TestLookupLimiterDaily(t *testing.T) {
 	ok, retry, err := l.AllowLookup(ctx, "+255700000003", false)
 	if err != nil || ok || retry < 5*time.Hour {
 		t.Errorf("fifth look-up of the day: %v, retry %v, %v; want refused for hours", ok, retry, err)
+	}
+	// All or nothing: the refused look-up was not counted by the hourly
+	// rate, which still allows three once the day is forgotten.
+	if err := rdb.Del(ctx, prefix+":{+255700000003}:lookups:public:4/d").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if ok, _, err := l.AllowLookup(ctx, "+255700000003", false); !ok || err != nil {
+			t.Fatalf("look-up %d of a new day refused: %v", i+1, err)
+		}
 	}
 }
 
