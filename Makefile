@@ -29,10 +29,14 @@ TESTFLAGS   ?=
 BENCH       ?= .
 FUZZTIME    ?= 30s
 LOAD_PORT   ?= 18080
-# The demo's numbers: four membership checks, and claims from the head's phone of 101203401.
-LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 101203401,705338812,48213,120507718 -claims 101203401@+255712111222
+# The demo's numbers: four membership checks, and claims from the head's phone of 101203401;
+# load-openimis adds numbers of openIMIS's own demo data, load-scale looks up ten million numbers.
+LOAD_DEMO   := -chfids 101203401,705338812,48213,120507718 -claims 101203401@+255712111222
+LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT) $(LOAD_DEMO)
+LOAD_OPENIMIS_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 101203401,705338812,48213,070707070,070707081,100000001,101000002 -claims 101203401@+255712111222
+LOAD_SCALE_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 1000000000-1009999996 -claims 101203401@+255712111222
 
-.PHONY: help services services-down services-status build demo test bench load lint fuzz clean
+.PHONY: help services services-down services-status build demo test bench load load-openimis load-scale lint fuzz clean
 
 help: ## list the targets (default)
 	@echo 'Usage: make <target> [VAR=value]'
@@ -41,6 +45,7 @@ help: ## list the targets (default)
 	@echo
 	@echo 'Variables: LISTEN_ADDR (demo, default :8080), PKGS and TESTFLAGS (test), BENCH (bench),'
 	@echo '           FUZZTIME (fuzz, default 30s), LOAD_PORT and LOAD_ARGS (load),'
+	@echo '           LOAD_OPENIMIS_ARGS (load-openimis), LOAD_SCALE_ARGS, LOAD_SCALE_FAMILIES, LOAD_REBUILD (load-scale),'
 	@echo '           IMIS_PG_PORT, IMIS_REDIS_PORT, IMIS_STATE_DIR (services; see scripts/services.sh --help)'
 
 services: ## install if missing and start project-local PostgreSQL and Redis
@@ -80,8 +85,14 @@ bench: services ## run the benchmarks (BENCH=regexp) against the project service
 	@$(SERVICES) toolchain
 	@$(LOAD_ENV); set -x; go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
-load: services build ## run bin/imis-loadgen against a gateway on LOAD_PORT with database imis_load
+load: services build ## load run (ceiling first) on a fresh demo database; see BENCHMARKS.md
 	@LOAD_PORT='$(LOAD_PORT)' LOAD_ARGS='$(LOAD_ARGS)' scripts/load.sh
+
+load-openimis: services build ## load run on openIMIS's own dump, restored without statistics
+	@LOAD_DATABASE=openimis LOAD_PORT='$(LOAD_PORT)' LOAD_ARGS='$(LOAD_OPENIMIS_ARGS)' scripts/load.sh
+
+load-scale: services build ## load run on ten million insurees (the database is built once, in minutes)
+	@LOAD_DATABASE=scale LOAD_PORT='$(LOAD_PORT)' LOAD_ARGS='$(LOAD_SCALE_ARGS)' scripts/load.sh
 
 lint: ## gofmt check and go vet
 	@$(SERVICES) toolchain

@@ -70,7 +70,7 @@ func newGateway(t testing.TB, h harness) *testGateway {
 	engine := menus.New(h.source, menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
-		Languages:   sessions.NewLanguageCache(h.redis, store, sessions.LanguageCacheOptions{Prefix: h.prefix}),
+		Languages:   store,
 	})
 	srv := gateway.NewServer(gateway.Deps{
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),

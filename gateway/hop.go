@@ -78,8 +78,14 @@ func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render renderFu
 
 	took := time.Since(start)
 	p.metrics.observeHop(hop.Provider, res.outcome, took)
-	if p.log.Enabled(ctx, slog.LevelInfo) {
-		p.log.LogAttrs(ctx, slog.LevelInfo, "hop",
+	// An ordinary hop is a debug line: at the default level a line per hop
+	// cost about a sixth of the gateway's CPU, and the metrics count them.
+	level := slog.LevelDebug
+	if res.outcome == outcomeRefused || res.outcome == outcomeUnavailable {
+		level = slog.LevelInfo
+	}
+	if p.log.Enabled(ctx, level) {
+		p.log.LogAttrs(ctx, level, "hop",
 			slog.String("req", middleware.GetReqID(ctx)),
 			slog.String("provider", hop.Provider),
 			slog.String("session", hop.SessionID),

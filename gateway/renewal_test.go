@@ -74,7 +74,7 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 	options := menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
-		Languages:   sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{Prefix: prefix}),
+		Languages:   store,
 		Officers:    store,
 		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
 		Version:     "test",

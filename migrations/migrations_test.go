@@ -31,7 +31,7 @@ func TestDevSchemaThenMigrationsAreIdempotent(t *testing.T) {
 			}
 			var indexes int
 			err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes
-				WHERE indexname IN ('imisgw_insuree_chfid_current', 'imisgw_insureepolicy_insuree_current')`).Scan(&indexes)
+				WHERE indexname IN ('imisgw_insuree_chfid', 'imisgw_insureepolicy_insuree')`).Scan(&indexes)
 			if err != nil || indexes != 2 {
 				t.Fatalf("enquiry indexes: %d, %v", indexes, err)
 			}

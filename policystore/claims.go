@@ -19,28 +19,21 @@ const MaxClaims = 100
 // Only current claims count ("ValidityTo" IS NULL). "InsureeID" and "HFID"
 // always point at the current insuree and facility rows, since history rows
 // take new IDs (openimis.md §0.1); a facility deleted since still names its
-// claims, so "tblHF" is not filtered. As in coverageSQL, should several
-// current insurees share the number, the oldest registration answers.
+// claims, so "tblHF" is not filtered. As in coverageSQL, every table is
+// reached by a key, whatever the planner's statistics.
 // Amounts come as cents: numeric(18,2) × 100 fits a bigint exactly.
 const claimsSQL = `
-WITH ins AS (
-  SELECT "InsureeID", "FamilyID", "Phone"
-  FROM "tblInsuree"
-  WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
-  ORDER BY "InsureeID"
-  LIMIT 1
-)
 SELECT ` + holderColumns + `,
        cl."ClaimCode", cl."HFCode", cl."HFName", cl."DateClaimed", cl."ClaimStatus",
        cl.claimed, cl.approved, cl.valuated
-FROM ins ` + holderJoins + `
+FROM ` + insureeSQL + holderJoins + `
 LEFT JOIN LATERAL (
   SELECT c."ClaimID", c."ClaimCode", hf."HFCode", hf."HFName", c."DateClaimed", c."ClaimStatus",
          (c."Claimed" * 100)::bigint AS claimed,
          (c."Approved" * 100)::bigint AS approved,
          (c."Valuated" * 100)::bigint AS valuated
   FROM "tblClaim" c
-  JOIN "tblHF" hf ON hf."HfID" = c."HFID"
+  CROSS JOIN LATERAL (SELECT "HFCode", "HFName" FROM "tblHF" WHERE "HfID" = c."HFID" LIMIT 1) hf
   WHERE c."InsureeID" = ins."InsureeID" AND c."ValidityTo" IS NULL
   ORDER BY c."DateClaimed" DESC, c."ClaimID" DESC
   LIMIT $2

@@ -13,38 +13,39 @@ import (
 // constant, so pgx's default QueryExecModeCacheStatement prepares it once
 // per connection and afterwards only binds and executes it.
 //
-// It follows openimis.md §2.5 (the legacy uspPolicyInquiry, member-aware:
-// the dates come from the insuree's own "tblInsureePolicy" rows), with two
-// changes:
-//   - LEFT JOINs from the insuree, so that an unknown number (no row) and an
-//     insuree without policies (one row, NULL policy columns) differ;
-//   - the family's phones and village (openimis.Holder), for deciding what the
-//     caller may see and whether the look-up is of the caller's own family.
+// It follows the legacy enquiry (docs/openimis.md, "Coverage: the legacy
+// enquiry"), member-aware: the dates come from the insuree's own
+// "tblInsureePolicy" rows. It adds the family's phones and village
+// (openimis.Holder), for deciding what the caller may see, and answers an
+// unknown number (no row) apart from an insuree without policies (one row,
+// NULL policy columns).
+//
+// Its shape does not depend on planner statistics, which a restored openIMIS
+// database lacks until analyzed: the insuree is found on the CHFID index,
+// and every other table is reached from it by a key, each in a LATERAL
+// subquery that the planner cannot reorder (see insureeSQL and holderSQL).
+// Without that, an unanalyzed database joined every current policy with
+// every product before picking the insuree's.
 //
 // Only current rows count: "ValidityTo" IS NULL on every table. History rows
 // share the CHFID (insurees) or the PolicyId (insuree policies), so without
-// the filter an edited insuree would be answered twice.
-//
-// The status is decided in Go (openimis.EnquiryStatus), so no "today" is
-// sent; the covered lines are moved first there too. Should several current insurees
-// share a number (openIMIS checks uniqueness only in code), the oldest
-// registration answers.
+// the filter an edited insuree would be answered twice. The status is decided
+// in Go (openimis.EnquiryStatus), so no "today" is sent; the covered lines
+// are moved first there too.
 const coverageSQL = `
-WITH ins AS (
-  SELECT "InsureeID", "FamilyID", "CHFID", "LastName", "OtherNames", "Phone"
-  FROM "tblInsuree"
-  WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
-  ORDER BY "InsureeID"
-  LIMIT 1
-)
 SELECT ins."CHFID", ins."LastName", ins."OtherNames", ` + holderColumns + `,
-       pr."ProductCode", pr."ProductName", p."PolicyStatus", ip."EffectiveDate", ip."ExpiryDate"
-FROM ins ` + holderJoins + `
-LEFT JOIN ("tblInsureePolicy" ip
-           JOIN "tblPolicy" p ON p."PolicyID" = ip."PolicyId" AND p."ValidityTo" IS NULL
-           JOIN "tblProduct" pr ON pr."ProdID" = p."ProdID" AND pr."ValidityTo" IS NULL)
-       ON ip."InsureeID" = ins."InsureeID" AND ip."ValidityTo" IS NULL
-ORDER BY ip."ExpiryDate" DESC NULLS LAST, pr."ProductCode", p."PolicyID"`
+       pol."ProductCode", pol."ProductName", pol."PolicyStatus", pol."EffectiveDate", pol."ExpiryDate"
+FROM ` + insureeSQL + holderJoins + `
+LEFT JOIN LATERAL (
+  SELECT pr."ProductCode", pr."ProductName", p."PolicyStatus", p."PolicyID", ip."EffectiveDate", ip."ExpiryDate"
+  FROM "tblInsureePolicy" ip
+  CROSS JOIN LATERAL (SELECT "PolicyID", "PolicyStatus", "ProdID" FROM "tblPolicy"
+                      WHERE "PolicyID" = ip."PolicyId" AND "ValidityTo" IS NULL LIMIT 1) p
+  CROSS JOIN LATERAL (SELECT "ProductCode", "ProductName" FROM "tblProduct"
+                      WHERE "ProdID" = p."ProdID" AND "ValidityTo" IS NULL LIMIT 1) pr
+  WHERE ip."InsureeID" = ins."InsureeID" AND ip."ValidityTo" IS NULL
+) pol ON true
+ORDER BY pol."ExpiryDate" DESC NULLS LAST, pol."ProductCode", pol."PolicyID"`
 
 // Coverage answers "is this insurance number covered today?" for every
 // current policy of the insuree, covered lines first, then by expiry date
@@ -108,16 +109,36 @@ func (s *Store) Coverage(ctx context.Context, chfid string, today time.Time) (op
 	return c, nil
 }
 
+// insureeSQL is the current insuree with number $1, as relation ins.
+// Should several current insurees share a number (openIMIS checks
+// uniqueness only in code), the oldest registration answers.
+const insureeSQL = `(
+  SELECT "InsureeID", "FamilyID", "CHFID", "LastName", "OtherNames", "Phone"
+  FROM "tblInsuree"
+  WHERE "CHFID" = $1 AND "ValidityTo" IS NULL
+  ORDER BY "InsureeID"
+  LIMIT 1
+) ins`
+
 // holderColumns and holderJoins read the Holder of the insuree ins (a
 // relation with "FamilyID" and "Phone"): the family's village, the head's
 // phone and every current member's. They fit any query of one insuree row.
+// Each table is reached by its key in a subquery of its own: a LIMIT keeps a
+// LATERAL subquery from being merged into the join, so no plan can scan a
+// table for it (see coverageSQL).
 const (
-	holderColumns = `ins."Phone", head."Phone", f."LocationId",
+	holderColumns = `ins."Phone", f.head_phone, f."LocationId",
        ARRAY(SELECT m."Phone" FROM "tblInsuree" m
              WHERE m."FamilyID" = ins."FamilyID" AND m."ValidityTo" IS NULL AND btrim(m."Phone") <> '')`
 	holderJoins = `
-LEFT JOIN "tblFamilies" f ON f."FamilyID" = ins."FamilyID" AND f."ValidityTo" IS NULL
-LEFT JOIN "tblInsuree" head ON head."InsureeID" = f."InsureeID" AND head."ValidityTo" IS NULL`
+LEFT JOIN LATERAL (
+  SELECT fam."LocationId",
+         (SELECT head."Phone" FROM "tblInsuree" head
+          WHERE head."InsureeID" = fam."InsureeID" AND head."ValidityTo" IS NULL LIMIT 1) AS head_phone
+  FROM "tblFamilies" fam
+  WHERE fam."FamilyID" = ins."FamilyID" AND fam."ValidityTo" IS NULL
+  LIMIT 1
+) f ON true`
 )
 
 // holderRow scans holderColumns.

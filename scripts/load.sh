@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Load run (make load): a gateway on 127.0.0.1:$LOAD_PORT over a fresh database imis_load (Redis
+# Load run (make load, load-openimis, load-scale): a gateway on 127.0.0.1:$LOAD_PORT (Redis
 # database 1, so demo sessions in database 0 are not disturbed), driven by bin/imis-loadgen, which
 # first measures the ceiling (imis-loadgen ceiling, a constant-screen server on $CEILING_PORT) in
 # the same run (LOAD_CEILING=off skips it). Expects 'make services build' to have run. LOAD_ARGS are
 # passed to imis-loadgen (word-split); GATEWAY_URL, DATABASE_URL and REDIS_URL are in its
 # environment too.
+#
+# LOAD_DATABASE chooses the database:
+#   demo      (default) a fresh imis_load: the development schema and the demo data
+#   openimis  a fresh imis_load_openimis restored from openIMIS's own dump (scripts/openimis-db.sh),
+#             without planner statistics
+#   scale     imis_scale: the same grown by LOAD_SCALE_FAMILIES families (default 2,500,000, ten
+#             million insurees); built once, in minutes, and kept (LOAD_REBUILD=1 builds it again)
 #
 # LOAD_TRANSPORT=unix (default) connects the gateway to PostgreSQL and Redis over their Unix
 # sockets, as a gateway on the same machine should be; LOAD_TRANSPORT=tcp over loopback TCP.
@@ -16,7 +23,8 @@ SERVICES=scripts/services.sh
 LOAD_PORT=${LOAD_PORT:-18080}
 CEILING_PORT=${CEILING_PORT:-18081}
 LOAD_CEILING=${LOAD_CEILING:-on}
-LOAD_DB=imis_load
+LOAD_DATABASE=${LOAD_DATABASE:-demo}
+LOAD_SCALE_FAMILIES=${LOAD_SCALE_FAMILIES:-2500000}
 LOAD_TRANSPORT=${LOAD_TRANSPORT:-unix}
 STATE_DIR=${IMIS_STATE_DIR:-$REPO_ROOT/.local}
 SERVER_LOG=$STATE_DIR/load-server.log
@@ -45,6 +53,12 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT") 2>/dev/null; then
 	die "port $LOAD_PORT is already in use; choose another: make load LOAD_PORT=<port>"
 fi
 
+case $LOAD_DATABASE in
+demo) LOAD_DB=imis_load ;;
+openimis) LOAD_DB=imis_load_openimis ;;
+scale) LOAD_DB=imis_scale ;;
+*) die "LOAD_DATABASE must be demo, openimis or scale (got $LOAD_DATABASE)" ;;
+esac
 services_env=$(IMIS_DB_NAME=$LOAD_DB IMIS_REDIS_DB=1 "$SERVICES" env)
 eval "$services_env"
 case $LOAD_TRANSPORT in
@@ -62,15 +76,30 @@ unix)
 esac
 export GATEWAY_URL=http://127.0.0.1:$LOAD_PORT
 
-# A fresh database per run keeps runs comparable.
-"$SERVICES" dropdb "$LOAD_DB"
-"$SERVICES" createdb "$LOAD_DB"
+# A fresh database per run keeps runs comparable; the national-scale one takes minutes to build,
+# so it is kept, and stays without statistics (autovacuum is off on its tables).
+case $LOAD_DATABASE in
+demo)
+	"$SERVICES" dropdb "$LOAD_DB"
+	"$SERVICES" createdb "$LOAD_DB"
+	say "bin/imis-gateway migrate --dev-schema"
+	bin/imis-gateway migrate --dev-schema
+	say "bin/imis-gateway seed-demo --reset"
+	bin/imis-gateway seed-demo --reset
+	;;
+openimis) scripts/openimis-db.sh "$LOAD_DB" ;;
+scale)
+	if [ "${LOAD_REBUILD:-0}" = 1 ] ||
+		[ "$("$SERVICES" psql -d "$LOAD_DB" -XAtc 'SELECT count(*) > 0 FROM "tblFamilies"' 2>/dev/null)" != t ]; then
+		say "building $LOAD_DB with $LOAD_SCALE_FAMILIES synthetic families (kept for later runs)"
+		scripts/openimis-db.sh "$LOAD_DB" "$LOAD_SCALE_FAMILIES"
+	else
+		say "using the existing $LOAD_DB (LOAD_REBUILD=1 builds it again)"
+	fi
+	;;
+esac
 say "flushing Redis database 1"
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
-say "bin/imis-gateway migrate --dev-schema"
-bin/imis-gateway migrate --dev-schema
-say "bin/imis-gateway seed-demo --reset"
-bin/imis-gateway seed-demo --reset
 
 mkdir -p "$STATE_DIR"
 say "starting bin/imis-gateway serve --dev on 127.0.0.1:$LOAD_PORT, PostgreSQL and Redis over $LOAD_TRANSPORT (log: $SERVER_LOG)"

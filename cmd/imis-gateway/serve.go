@@ -186,6 +186,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 
 	store.SetOfficerOptions(policystore.OfficerOptions{Region: cfg.region})
+	languages := policystore.NewLanguageIndex(store)
+	if err := languages.Load(ctx); err != nil {
+		log.Warn("the chosen languages could not be read yet; asking PostgreSQL per caller until they are", "err", err)
+	}
 	catalog, err := menus.LoadCatalog(cfg.messagesDir)
 	if err != nil {
 		return fmt.Errorf("MESSAGES_DIR: %w", err)
@@ -205,7 +209,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Claims:          store,
 		ClaimsVisibleTo: cfg.claimsVisibleTo,
 		Lookups:         lookups,
-		Languages:       sessions.NewLanguageCache(rdb, store, sessions.LanguageCacheOptions{}),
+		Languages:       languages,
 		Officers:        store,
 		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
 		SMSProvider:     cfg.smsProvider,
@@ -248,6 +252,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	var workers sync.WaitGroup
 	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck // returns nil on cancel
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
+	workers.Go(func() { languages.Run(workCtx, policystore.DefaultLanguageRefresh, log) })
 	defer func() { stopWork(); workers.Wait() }()
 
 	listeners, err := openListeners(cfg, srv, log)

@@ -71,7 +71,7 @@ type config struct {
 	duration time.Duration
 	warmup   time.Duration
 	timeout  time.Duration
-	chfids   []string
+	chfids   numbers
 	claims   []holder // numbers whose claims are listed, with their insured's phone
 	mix      []weighted
 	// phonePerClient: each client calls from one number (-phones client)
@@ -109,7 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clients := fs.Int("clients", 50, "concurrent clients, each running one session after another")
 	duration := fs.Duration("duration", 20*time.Second, "measured run time (for each of the ceiling and the gateway)")
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up before each run")
-	chfids := fs.String("chfids", "101203401", "comma-separated insurance numbers of membership checks, used in turn")
+	chfids := fs.String("chfids", "101203401", "comma-separated insurance numbers of membership checks, chosen at random;\n"+
+		"FROM-TO stands for every number in that range (e.g. 1000000000-1009999999 on a grown database)")
 	claims := fs.String("claims", "", "comma-separated number@phone of claims checks, called from that phone (none: no claims sessions)")
 	mix := fs.String("mix", "membership=8,claims=1,unknown=1", "relative weights of the session kinds (membership, claims, unknown)")
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout")
@@ -141,7 +142,10 @@ Flags:`)
 		duration: *duration,
 		warmup:   *warmup,
 		timeout:  *timeout,
-		chfids:   strings.Split(*chfids, ","),
+	}
+	var err error
+	if cfg.chfids, err = parseNumbers(*chfids); err != nil {
+		return err
 	}
 	if *ceiling != "" {
 		if p.Name != registry.Default().Name {
@@ -159,7 +163,6 @@ Flags:`)
 	default:
 		return fmt.Errorf("--phones must be session or client (got %q)", *phones)
 	}
-	var err error
 	if cfg.claims, err = parseHolders(*claims); err != nil {
 		return err
 	}
@@ -192,6 +195,50 @@ Flags:`)
 		return fmt.Errorf("%d hops failed", res.failed)
 	}
 	return nil
+}
+
+// numbers are insurance numbers to look up: single ones and ranges.
+type numbers []numberRange
+
+// numberRange is the numbers from first to last; a single number is a range
+// of one, kept as text so that leading zeros survive.
+type numberRange struct {
+	text        string
+	first, last int64
+}
+
+// parseNumbers reads "101203401,48213,1000000000-1009999999".
+func parseNumbers(s string) (numbers, error) {
+	var out numbers
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		from, to, isRange := strings.Cut(part, "-")
+		if !isRange {
+			out = append(out, numberRange{text: part})
+			continue
+		}
+		first, err1 := strconv.ParseInt(from, 10, 64)
+		last, err2 := strconv.ParseInt(to, 10, 64)
+		if err1 != nil || err2 != nil || first < 0 || last < first {
+			return nil, fmt.Errorf("--chfids %q: want FROM-TO with FROM <= TO", part)
+		}
+		out = append(out, numberRange{first: first, last: last})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--chfids: at least one insurance number, please")
+	}
+	return out, nil
+}
+
+// pick chooses a range at random, then a number in it.
+func (ns numbers) pick(r *rand.Rand) string {
+	n := ns[r.IntN(len(ns))]
+	if n.text != "" {
+		return n.text
+	}
+	return strconv.FormatInt(n.first+r.Int64N(n.last-n.first+1), 10)
 }
 
 // parseHolders reads "number@phone,...".
@@ -299,7 +346,7 @@ func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) 
 				switch kind {
 				case kindMembership:
 					call.MSISDN = phone(nextPhone.Add(1))
-					inputs = []string{"1", cfg.chfids[r.IntN(len(cfg.chfids))]}
+					inputs = []string{"1", cfg.chfids.pick(r)}
 				case kindUnknown:
 					call.MSISDN = phone(nextPhone.Add(1))
 					inputs = []string{"1", fmt.Sprintf("U%08d", r.IntN(100_000_000))}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -122,6 +123,35 @@ func TestFlagsRefused(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), append([]string{"imis-loadgen"}, args...), &out, &errOut); err == nil {
 			t.Errorf("%q accepted", args)
+		}
+	}
+}
+
+func TestParseNumbers(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		in      string
+		wantErr bool
+		within  func(string) bool
+	}{
+		{in: "048213", within: func(s string) bool { return s == "048213" }},
+		{in: "1000000000-1000000009", within: func(s string) bool { return s >= "1000000000" && s <= "1000000009" && len(s) == 10 }},
+		{in: "7-7", within: func(s string) bool { return s == "7" }},
+		{in: "9-1", wantErr: true},
+		{in: "a-b", wantErr: true},
+		{in: " , ", wantErr: true},
+	} {
+		ns, err := parseNumbers(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("parseNumbers(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+		}
+		for range 50 {
+			if tc.wantErr {
+				break
+			}
+			if got := ns.pick(r); !tc.within(got) {
+				t.Fatalf("parseNumbers(%q).pick() = %q", tc.in, got)
+			}
 		}
 	}
 }

@@ -30,6 +30,7 @@ type writer struct {
 	officer  map[string]int32
 	insuree  map[string]int32          // current row, by CHFID
 	placed   map[string][]placedPolicy // by member's CHFID
+	icds     []int32                   // "tblICDCodes" ids, where the table exists
 }
 
 // placedPolicy is a written policy, for the claims' deductible rows.
@@ -611,6 +612,9 @@ func policyValue(p product, members []member, today, enroll time.Time, stage str
 }
 
 func (w *writer) claims(ctx context.Context) error {
+	if err := w.readDiagnoses(ctx); err != nil {
+		return err
+	}
 	for _, c := range claims {
 		from := w.today.AddDate(0, 0, -c.from)
 		to := from.AddDate(0, 0, c.days)
@@ -634,7 +638,7 @@ func (w *writer) claims(ctx context.Context) error {
 			{"ClaimCode", c.code},
 			{"InsureeID", w.insuree[c.chfid]},
 			{"HFID", w.hf[c.hf]},
-			{"ICDID", c.icd},
+			{"ICDID", w.diagnosis(c.icd)},
 			{"ClaimCategory", orNullString(c.category)},
 			{"DateFrom", from},
 			{"DateTo", to},
@@ -681,4 +685,31 @@ func (w *writer) claims(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readDiagnoses reads the ids of openIMIS's ICD table. A restored openIMIS
+// database has one, with a foreign key from "tblClaim"; the development
+// schema has none and takes the demo's own numbers.
+func (w *writer) readDiagnoses(ctx context.Context) error {
+	var exists bool
+	if err := w.tx.QueryRow(ctx, `SELECT to_regclass('"tblICDCodes"') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	rows, err := w.tx.Query(ctx, `SELECT "ICDID" FROM "tblICDCodes" WHERE "ValidityTo" IS NULL ORDER BY "ICDID"`)
+	if err != nil {
+		return fmt.Errorf("demo: diagnoses: %w", err)
+	}
+	w.icds, err = pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return fmt.Errorf("demo: diagnoses: %w", err)
+	}
+	return nil
+}
+
+// diagnosis maps a demo diagnosis to one the database has.
+func (w *writer) diagnosis(demo int32) int32 {
+	if len(w.icds) == 0 {
+		return demo
+	}
+	return w.icds[int(demo)%len(w.icds)]
 }
