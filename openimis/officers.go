@@ -49,12 +49,16 @@ func (o Officer) Active(today time.Time) bool {
 // or long numbers give false. openIMIS enforces no format on the phones it
 // stores, so two phones are the same number when their E.164 forms are.
 //
-// Results are cached: parsing costs about 12 µs and two dozen allocations,
-// and the same few numbers (callers, heads, officers) come back on every hop
-// that compares phones.
+// Numbers already in E.164 are mostly answered without parsing
+// (canonicalE164); other results are cached: parsing costs about 12 µs and
+// two dozen allocations, and the same few numbers (heads, officers) come back
+// on every hop that compares phones.
 func NormalizePhone(raw, region string) (string, bool) {
 	if strings.TrimSpace(raw) == "" {
 		return "", false
+	}
+	if e164, ok, decided := canonicalE164(raw); decided {
+		return e164, ok
 	}
 	key := phoneCacheKey{raw, region}
 	if v, ok := phoneCache.Load(key); ok {
