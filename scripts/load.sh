@@ -150,10 +150,32 @@ if [ "$LOAD_CEILING" != off ]; then
 	ceiling=(-ceiling "http://127.0.0.1:$CEILING_PORT")
 fi
 
+# The servers' side of the run: PostgreSQL's statements (pg_stat_statements, which services.sh
+# preloads when the distribution ships it) and Redis's commands, counted from here on.
+psql_load() { "$SERVICES" psql -X -q -d "$LOAD_DB" "$@" 2>/dev/null; }
+pg_statements=0
+if psql_load -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'SELECT pg_stat_statements_reset()' >/dev/null; then
+	pg_statements=1
+fi
+redis-cli -u "$REDIS_URL" config resetstat >/dev/null
+
 # shellcheck disable=SC2086 # LOAD_ARGS is a list of flags on purpose
 set -- ${LOAD_ARGS:--url $GATEWAY_URL} "${ceiling[@]}"
 say "bin/imis-loadgen $*"
 rc=0
 bin/imis-loadgen "$@" || rc=$?
+
+if [ "$pg_statements" = 1 ]; then
+	echo "PostgreSQL, the statements that took the most time during the run:"
+	psql_load -P pager=off -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
+	       round((total_exec_time / calls * 1000)::numeric, 0) AS mean_us,
+	       round((total_plan_time / calls * 1000)::numeric, 0) AS plan_us, rows / calls AS rows,
+	       left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query
+	  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+	  ORDER BY total_exec_time DESC LIMIT 6"
+fi
+echo "Redis, the commands of the run (calls, µs per call):"
+redis-cli -u "$REDIS_URL" info commandstats | tr -d '\r' |
+	awk -F'[:,=]' '/^cmdstat_/ {sub("cmdstat_", "", $1); printf "  %-10s %10s calls %8s us/call\n", $1, $3, $7}'
 say "imis-loadgen exit $rc (gateway log: $SERVER_LOG)"
 exit "$rc"

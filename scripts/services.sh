@@ -363,6 +363,11 @@ pg_start() {
 	# fsync, synchronous_commit and full_page_writes are off: this instance holds development and
 	# test data only, and a crash may lose it. Never copy these settings to a real deployment.
 	local opts="-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_SOCK' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+	# pg_stat_statements, when the distribution ships it (Debian's postgresql package does), for
+	# load runs: CREATE EXTENSION pg_stat_statements in a database, then read its view.
+	if [ -f "$("$PGBIN/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ]; then
+		opts="$opts -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c pg_stat_statements.track_planning=on"
+	fi
 	local attempt
 	for attempt in 1 2 3; do
 		if as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG" -o "$opts" -w -t "$PG_START_TIMEOUT" start >/dev/null 2>&1 9>&-; then
