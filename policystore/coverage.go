@@ -122,19 +122,20 @@ const insureeSQL = `(
 
 // holderColumns and holderJoins read the Holder of the insuree ins (a
 // relation with "FamilyID" and "Phone"): the family's village, the head's
-// phone and every current member's. They fit any query of one insuree row.
-// Each table is reached by its key in a subquery of its own: a LIMIT keeps a
-// LATERAL subquery from being merged into the join, so no plan can scan a
-// table for it (see coverageSQL).
+// phone and every current member's, once per insuree however many rows the
+// query returns. They fit any query of one insuree row. Each table is
+// reached by its key in a subquery of its own: a LIMIT keeps a LATERAL
+// subquery from being merged into the join, so no plan can scan a table for
+// it (see coverageSQL).
 const (
-	holderColumns = `ins."Phone", f.head_phone, f."LocationId",
-       ARRAY(SELECT m."Phone" FROM "tblInsuree" m
-             WHERE m."FamilyID" = ins."FamilyID" AND m."ValidityTo" IS NULL AND btrim(m."Phone") <> '')`
+	holderColumns = `ins."Phone", f.head_phone, f."LocationId", f.phones`
 	holderJoins = `
 LEFT JOIN LATERAL (
   SELECT fam."LocationId",
          (SELECT head."Phone" FROM "tblInsuree" head
-          WHERE head."InsureeID" = fam."InsureeID" AND head."ValidityTo" IS NULL LIMIT 1) AS head_phone
+          WHERE head."InsureeID" = fam."InsureeID" AND head."ValidityTo" IS NULL LIMIT 1) AS head_phone,
+         ARRAY(SELECT m."Phone" FROM "tblInsuree" m
+               WHERE m."FamilyID" = ins."FamilyID" AND m."ValidityTo" IS NULL AND btrim(m."Phone") <> '') AS phones
   FROM "tblFamilies" fam
   WHERE fam."FamilyID" = ins."FamilyID" AND fam."ValidityTo" IS NULL
   LIMIT 1

@@ -105,6 +105,13 @@ func poolConfig(databaseURL string, opt Options) (*pgxpool.Config, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "imis-gateway"
 	}
+	// The gateway's queries read a few rows by key. On a database without
+	// planner statistics their estimated cost passes jit_above_cost, and
+	// compiling each one took longer than the hop's whole deadline (ten
+	// million insurees, no ANALYZE). A URL may still set jit=on.
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	// The default exec mode, QueryExecModeCacheStatement, prepares each
 	// distinct SQL text once per connection and reuses it. Behind a
 	// transaction-mode pgbouncer older than 1.21, set

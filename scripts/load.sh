@@ -171,8 +171,9 @@ if [ "$pg_statements" = 1 ]; then
 	       round((total_exec_time / calls * 1000)::numeric, 0) AS mean_us,
 	       round((total_plan_time / calls * 1000)::numeric, 0) AS plan_us, rows / calls AS rows,
 	       left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query
-	  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-	  ORDER BY total_exec_time DESC LIMIT 6"
+	  FROM pg_stat_statements
+	  WHERE calls > 0 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+	  ORDER BY total_exec_time DESC LIMIT 6" || true
 fi
 echo "Redis, the commands of the run (calls, µs per call):"
 redis-cli -u "$REDIS_URL" info commandstats | tr -d '\r' |
