@@ -129,7 +129,7 @@ const insureeSQL = `(
 // it (see coverageSQL).
 const (
 	holderColumns = `ins."Phone", f.head_phone, f."LocationId", f.phones`
-	holderJoins = `
+	holderJoins   = `
 LEFT JOIN LATERAL (
   SELECT fam."LocationId",
          (SELECT head."Phone" FROM "tblInsuree" head
