@@ -527,8 +527,8 @@ func TestRenewLostState(t *testing.T) {
 		if err != nil || st.Node != NodeMain || scr.Text != want {
 			t.Errorf("%s: %+v %q %v", node, st, scr.Text, err)
 		}
-		h := e.newHop(context.Background(), officer, "en")
-		if v, err := e.nodes[node].view(h, &from); err != nil || v.body != "The renewal was interrupted. Please start again." {
+		c := e.newCall(context.Background(), officer, "en")
+		if v, err := e.nodes[node].view(c, &from); err != nil || v.body != "The renewal was interrupted. Please start again." {
 			t.Errorf("%s view: %+v %v", node, v, err)
 		}
 	}
