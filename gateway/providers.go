@@ -134,3 +134,25 @@ func RequireSignature(provider string, sig *providers.Signature, log *slog.Logge
 		})
 	}
 }
+
+// rejectRequest answers a request that cannot come from a genuine
+// aggregator or provider: 413 when too large, 400 otherwise, with a
+// one-line reason in the log.
+func rejectRequest(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
+		"status", status, "err", err)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// writeOK acknowledges a callback whose provider expects no answer in
+// particular.
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("OK")) //nolint:errcheck // the provider hung up; it will retry
+}
