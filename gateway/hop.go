@@ -17,25 +17,25 @@ import (
 	"github.com/openimis/imis-gateway/sessions"
 )
 
-// ussdHop is the handler of a provider's USSD callback.
-func (s *Server) ussdHop(wire *providers.USSD) http.HandlerFunc {
+// hopHandler answers a provider's USSD callback: each request is one hop.
+func (s *Server) hopHandler(wire *providers.USSD) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hop, err := wire.Parse(r)
 		if err != nil {
 			rejectRequest(w, r, s.log, err)
 			return
 		}
-		body := s.hops.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.Render(hop, rep) })
+		body := s.ussd.serve(r.Context(), hop, func(rep providers.Reply) []byte { return wire.Render(hop, rep) })
 		w.Header().Set("Content-Type", wire.ContentType)
 		w.WriteHeader(http.StatusOK)
 		w.Write(body) //nolint:errcheck // the aggregator hung up; nothing left to do
 	}
 }
 
-// pipeline runs one USSD hop within the hop deadline: take the session
+// ussdPipeline runs one USSD hop within the hop deadline: take the session
 // (sessions.Store.Begin), step the menu (menus), and save what the hop made of
 // it (sessions.Store.Commit).
-type pipeline struct {
+type ussdPipeline struct {
 	sessions *sessions.Store
 	menus    *menus.Engine
 	deadline time.Duration
@@ -67,7 +67,7 @@ type renderFunc func(providers.Reply) []byte
 // serve always returns a well-formed reply, also when Redis or PostgreSQL
 // fail, the deadline passes or a bug panics: aggregators end the session on
 // anything else (protocols.md §1.3).
-func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render renderFunc) []byte {
+func (p *ussdPipeline) serve(ctx context.Context, hop providers.Hop, render renderFunc) []byte {
 	start := time.Now()
 	// Everything below shares one deadline; a small reserve is kept so that
 	// the reply still goes out in time when a dependency hangs to the end.
@@ -101,7 +101,7 @@ func (p *pipeline) serve(ctx context.Context, hop providers.Hop, render renderFu
 // run answers hop: begin (take the session), step the menu, commit (save the
 // session), with the reply rendered on the way. It recovers from a panic, and
 // answers any failure with the "temporarily unavailable" screen.
-func (p *pipeline) run(ctx context.Context, hop providers.Hop, render renderFunc) (res result) {
+func (p *ussdPipeline) run(ctx context.Context, hop providers.Hop, render renderFunc) (res result) {
 	var tx *sessions.Tx
 	defer func() {
 		if v := recover(); v != nil {
@@ -201,7 +201,7 @@ type answer struct {
 
 // step answers hop from the session in tx: it checks that hop may go on
 // with the session, and steps the menu.
-func (p *pipeline) step(ctx context.Context, hop providers.Hop, tx *sessions.Tx, render renderFunc) (answer, error) {
+func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions.Tx, render renderFunc) (answer, error) {
 	rec := tx.Record
 	first := !tx.Found
 	refuse := func() (answer, error) {
@@ -274,7 +274,7 @@ func (p *pipeline) step(ctx context.Context, hop providers.Hop, tx *sessions.Tx,
 // (providers.ErrTooLong): the session ends with the session-error screen, in
 // the caller's language, and what Redis held of it goes too, so that none of
 // the text is kept.
-func (p *pipeline) endOversized(ctx context.Context, hop providers.Hop, render renderFunc) result {
+func (p *ussdPipeline) endOversized(ctx context.Context, hop providers.Hop, render renderFunc) result {
 	p.log.Warn("transcript too long: session ended", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
 		"session", hop.SessionID, "phone", maskPhone(hop.Phone), "bytes", len(hop.Text))
 	if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
@@ -287,7 +287,7 @@ func (p *pipeline) endOversized(ctx context.Context, hop providers.Hop, render r
 
 // failed answers a hop that could not be answered: the "temporarily
 // unavailable" screen. The error is logged, not shown.
-func (p *pipeline) failed(ctx context.Context, hop providers.Hop, render renderFunc, tx *sessions.Tx, node string, err error) result {
+func (p *ussdPipeline) failed(ctx context.Context, hop providers.Hop, render renderFunc, tx *sessions.Tx, node string, err error) result {
 	p.log.Warn("hop failed", "req", middleware.GetReqID(ctx), "provider", hop.Provider,
 		"session", hop.SessionID, "err", err)
 	res := p.unavailable(render, tx)
@@ -297,7 +297,7 @@ func (p *pipeline) failed(ctx context.Context, hop providers.Hop, render renderF
 
 // unavailable is the "temporarily unavailable" screen, in the language of
 // the session in tx as far as it is known.
-func (p *pipeline) unavailable(render renderFunc, tx *sessions.Tx) result {
+func (p *ussdPipeline) unavailable(render renderFunc, tx *sessions.Tx) result {
 	lang := ""
 	if tx != nil {
 		lang = tx.Record.Lang
@@ -308,7 +308,7 @@ func (p *pipeline) unavailable(render renderFunc, tx *sessions.Tx) result {
 // release gives the session lock back, if the hop still holds it; a failure
 // only delays the next hop until the lock expires, so it is logged, not
 // returned.
-func (p *pipeline) release(ctx context.Context, tx *sessions.Tx) {
+func (p *ussdPipeline) release(ctx context.Context, tx *sessions.Tx) {
 	if err := p.sessions.Release(ctx, tx); err != nil {
 		p.log.Warn("release session lock", "err", err)
 	}

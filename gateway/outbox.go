@@ -16,7 +16,7 @@ import (
 // The outbox worker sends what the business writes queued in
 // imis_gateway.outbox (DESIGN.md §1), through each provider's Sender.
 //
-// It never sends a message twice. A message is claimed ('sending') before
+// It never sends a message twice. A message is taken ('sending') before
 // its request leaves, and its outcome recorded after. When the provider may
 // have sent it but no answer says so (a timeout after the request was
 // written, or a crash between sending and recording) it becomes 'unknown'
@@ -33,10 +33,10 @@ type Sender = providers.Sender
 // OutboxStore is what the worker needs of imis_gateway.outbox
 // (*policystore.Store).
 type OutboxStore interface {
-	ClaimDue(ctx context.Context, providers []string, limit int) ([]policystore.OutboxMessage, error)
+	TakeDue(ctx context.Context, providers []string, limit int) ([]policystore.OutboxMessage, error)
 	MarkSent(ctx context.Context, id int64, providerMessageID, providerStatus string, parts int) error
 	MarkRetry(ctx context.Context, id int64, nextAttempt time.Time, reason string) error
-	Release(ctx context.Context, id int64, nextAttempt time.Time, reason string) error
+	PutBack(ctx context.Context, id int64, nextAttempt time.Time, reason string) error
 	MarkFailed(ctx context.Context, id int64, providerStatus, reason string) error
 	MarkUnknown(ctx context.Context, id int64, reason string) error
 	RecoverStuck(ctx context.Context, olderThan time.Duration) (int, error)
@@ -46,7 +46,7 @@ type OutboxStore interface {
 // OutboxOptions tunes the worker; zero values take the defaults.
 type OutboxOptions struct {
 	PollInterval time.Duration // how often to look for due messages; default 1s
-	// Concurrency is how many messages are claimed and sent at once; default 4.
+	// Concurrency is how many messages are taken and sent at once; default 4.
 	Concurrency int
 	// SendTimeout bounds one send; default 15s (the AT client stops at 10s).
 	SendTimeout time.Duration
@@ -97,7 +97,7 @@ func (o *OutboxOptions) defaults() {
 }
 
 // OutboxWorker sends queued SMS. Several gateways may each run one on the
-// same database: claims skip each other's rows.
+// same database: each skips the rows the others took.
 type OutboxWorker struct {
 	store   OutboxStore
 	senders map[string]Sender
@@ -182,17 +182,17 @@ func (w *OutboxWorker) check(ctx context.Context) {
 	}
 }
 
-// drain claims and sends batches until nothing is due.
+// drain takes and sends batches until nothing is due.
 func (w *OutboxWorker) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		names := w.sendable()
 		if len(names) == 0 {
 			return
 		}
-		msgs, err := w.store.ClaimDue(ctx, names, w.opts.Concurrency)
+		msgs, err := w.store.TakeDue(ctx, names, w.opts.Concurrency)
 		if err != nil {
 			if ctx.Err() == nil {
-				w.storeError("claim SMS", err)
+				w.storeError("take due SMS", err)
 			}
 			return
 		}
@@ -221,7 +221,7 @@ func (w *OutboxWorker) sendable() []string {
 	return names
 }
 
-// send sends one claimed message and records the outcome. Recording uses a
+// send sends one taken message and records the outcome. Recording uses a
 // context that outlives ctx, so that a stop never leaves a sent message
 // unrecorded.
 func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
@@ -229,13 +229,13 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	log := w.log.With("id", m.ID, "provider", m.Provider, "purpose", m.Purpose, "to", maskPhone(m.Recipient), "attempt", m.Attempts)
 	sender, ok := w.senders[m.Provider]
 	if ctx.Err() != nil || !ok {
-		// Claimed but never tried: the worker is stopping.
-		w.record(log, "release", w.store.Release(record, m.ID, w.opts.Now(), ""))
+		// Taken but never tried: the worker is stopping.
+		w.record(log, "put back", w.store.PutBack(record, m.ID, w.opts.Now(), ""))
 		return
 	}
 	if until, paused := w.pausedUntil(m.Provider); paused {
 		// Another message of this batch was throttled first.
-		w.record(log, "release", w.store.Release(record, m.ID, until, "provider throttled; waiting"))
+		w.record(log, "put back", w.store.PutBack(record, m.ID, until, "provider throttled; waiting"))
 		return
 	}
 
@@ -261,7 +261,7 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	case se.Throttled:
 		until := w.pause(m.Provider, se.RetryAfter)
 		log.Warn("sms provider throttled; pausing it", "until", until)
-		w.record(log, "release", w.store.Release(record, m.ID, until, se.Status+": "+se.Reason))
+		w.record(log, "put back", w.store.PutBack(record, m.ID, until, se.Status+": "+se.Reason))
 	case se.Retryable && m.Attempts >= w.opts.MaxAttempts:
 		log.Warn("sms failed; giving up after the last attempt")
 		w.record(log, "mark failed", w.store.MarkFailed(record, m.ID, se.Status,

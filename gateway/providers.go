@@ -55,7 +55,7 @@ func (s *Server) mount(r chi.Router, p providers.Provider, base string, pc Provi
 func (s *Server) handler(p providers.Provider, kind providers.RouteKind) http.Handler {
 	switch kind {
 	case providers.RouteHop:
-		return s.ussdHop(p.USSD)
+		return s.hopHandler(p.USSD)
 	case providers.RouteSessionEnd:
 		return s.sessionEnd(p)
 	case providers.RouteSessionStatus:
@@ -77,7 +77,7 @@ func (s *Server) sessionEnd(p providers.Provider) http.HandlerFunc {
 			rejectRequest(w, r, s.log, err)
 			return
 		}
-		if err := s.hops.sessions.End(r.Context(), p.Name, ev.SessionID); err != nil {
+		if err := s.ussd.sessions.End(r.Context(), p.Name, ev.SessionID); err != nil {
 			// The session expires with its TTL anyway; the aggregator must
 			// still get its 200.
 			s.log.Warn("end session", "req", middleware.GetReqID(r.Context()), "err", err)
@@ -93,7 +93,7 @@ func (s *Server) sessionEnd(p providers.Provider) http.HandlerFunc {
 // session.
 func (s *Server) sessionStatus(p providers.Provider) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		active, err := s.hops.sessions.Active(r.Context(), p.Name, p.USSD.StatusSession(r))
+		active, err := s.ussd.sessions.Active(r.Context(), p.Name, p.USSD.StatusSession(r))
 		if err != nil {
 			s.log.Warn("session status", "req", middleware.GetReqID(r.Context()), "err", err)
 		}
@@ -133,4 +133,26 @@ func RequireSignature(provider string, sig *providers.Signature, log *slog.Logge
 			w.WriteHeader(http.StatusForbidden)
 		})
 	}
+}
+
+// rejectRequest answers a request that cannot come from a genuine
+// aggregator or provider: 413 when too large, 400 otherwise, with a
+// one-line reason in the log.
+func rejectRequest(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
+		"status", status, "err", err)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// writeOK acknowledges a callback whose provider expects no answer in
+// particular.
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("OK")) //nolint:errcheck // the provider hung up; it will retry
 }

@@ -102,7 +102,7 @@ type Server struct {
 	admin http.Handler
 	log   *slog.Logger
 	cfg   Config
-	hops  *pipeline
+	ussd  *ussdPipeline
 	ready []Checker
 	sms   *SMSDeps
 }
@@ -132,7 +132,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 		cfg:   cfg,
 		ready: deps.Ready,
 		sms:   deps.SMS,
-		hops: &pipeline{
+		ussd: &ussdPipeline{
 			sessions: deps.Sessions,
 			menus:    deps.Menus,
 			deadline: cfg.HopDeadline,

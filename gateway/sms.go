@@ -40,7 +40,7 @@ type InboundStore interface {
 // InboundQueue is what the processor needs of imis_gateway.inbound_sms
 // (*policystore.Store).
 type InboundQueue interface {
-	ClaimInbound(ctx context.Context, limit int, lease time.Duration) ([]policystore.InboundClaim, error)
+	LeaseInbound(ctx context.Context, limit int, lease time.Duration) ([]policystore.InboundLease, error)
 	BeginInbound(ctx context.Context) (pgx.Tx, error)
 	FinishInbound(ctx context.Context, tx pgx.Tx, provider, id string, handleErr error) error
 }
@@ -48,16 +48,17 @@ type InboundQueue interface {
 // InboundOptions tunes the processor; zero values take the defaults.
 type InboundOptions struct {
 	PollInterval time.Duration // default 1s
-	BatchSize    int           // messages claimed at once, handled in turn; default 10
+	BatchSize    int           // messages leased at once, handled in turn; default 10
 	// HandleTimeout bounds one message's handler and commit; default 15s.
 	HandleTimeout time.Duration
-	// Lease hides a claimed message from other processors; one that dies
-	// leaves its messages to be handled again when their lease ends.
+	// Lease hides a message from the other processors while one handles
+	// it; a processor that dies leaves its messages to be handled again
+	// when their lease ends.
 	// Default 5 min, more than a batch takes (BatchSize × HandleTimeout).
 	// Should a lease run out anyway, two processors may handle a message at
 	// once; FinishInbound lets only one of them commit.
 	Lease time.Duration
-	// MaxAttempts: a message claimed more often (its handler keeps timing
+	// MaxAttempts: a message leased more often (its handler keeps timing
 	// out, or crashing the process) is marked failed; default 5.
 	MaxAttempts int
 	// OnProcessed is called after each message's transaction commits; the
@@ -126,22 +127,22 @@ func (p *InboundProcessor) Run(ctx context.Context) error {
 
 func (p *InboundProcessor) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		claims, err := p.store.ClaimInbound(ctx, p.opts.BatchSize, p.opts.Lease)
+		leases, err := p.store.LeaseInbound(ctx, p.opts.BatchSize, p.opts.Lease)
 		if err != nil {
 			if ctx.Err() == nil && p.errs.due(time.Now(), time.Minute) {
-				p.log.Error("inbound sms: claim", "err", err)
+				p.log.Error("inbound sms: lease", "err", err)
 			}
 			return
 		}
-		for _, c := range claims {
-			// Messages claimed after a stop began are left to their lease:
+		for _, c := range leases {
+			// Messages leased after a stop began are left to their lease:
 			// another instance, or the next start, handles them.
 			if ctx.Err() != nil {
 				return
 			}
 			p.process(ctx, c)
 		}
-		if len(claims) < p.opts.BatchSize {
+		if len(leases) < p.opts.BatchSize {
 			return
 		}
 	}
@@ -150,7 +151,7 @@ func (p *InboundProcessor) drain(ctx context.Context) {
 // process handles one message: handler and FinishInbound in one
 // transaction; on a handler error, the transaction is rolled back and the
 // message marked failed on its own.
-func (p *InboundProcessor) process(ctx context.Context, c policystore.InboundClaim) {
+func (p *InboundProcessor) process(ctx context.Context, c policystore.InboundLease) {
 	log := p.log.With("provider", c.Provider, "id", c.MessageID, "from", maskPhone(c.From), "attempt", c.Attempts)
 	// The message in hand is finished even when a stop begins.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.HandleTimeout)
@@ -209,7 +210,7 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 }
 
 // fail marks a message failed, outside the handler's transaction.
-func (p *InboundProcessor) fail(ctx context.Context, log *slog.Logger, c policystore.InboundClaim, cause error) {
+func (p *InboundProcessor) fail(ctx context.Context, log *slog.Logger, c policystore.InboundLease, cause error) {
 	log.Error("inbound sms failed", "err", cause)
 	if err := p.store.FinishInbound(ctx, nil, c.Provider, c.MessageID, cause); err != nil && !errors.Is(err, policystore.ErrInboundNotPending) {
 		log.Error("inbound sms: could not mark it failed; it will be retried", "err", err)
@@ -305,24 +306,4 @@ func NewDeliveryReportHandler(sms *providers.SMS, store DeliveryStore, log *slog
 		log.Info("delivery report", append(attrs, "matched", matched)...)
 		writeOK(w)
 	})
-}
-
-// rejectRequest answers a request that cannot come from a genuine
-// aggregator or provider: 413 when too large, 400 otherwise, with a
-// one-line reason in the log.
-func rejectRequest(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	status := http.StatusBadRequest
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		status = http.StatusRequestEntityTooLarge
-	}
-	log.Info("rejected request", "req", middleware.GetReqID(r.Context()), "route", routePattern(r),
-		"status", status, "err", err)
-	http.Error(w, http.StatusText(status), status)
-}
-
-func writeOK(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("OK")) //nolint:errcheck // the provider hung up; it will retry
 }

@@ -242,12 +242,12 @@ func TestInboundProcessorReRunsAnAbandonedMessage(t *testing.T) {
 		From: "+255712345678", Text: "HELP"}); err != nil {
 		t.Fatal(err)
 	}
-	// The dead processor claimed it and even queued its reply (in a
+	// The dead processor leased it and even queued its reply (in a
 	// transaction that committed apart from the finish, as a buggy handler
 	// might), then died.
-	claims, err := s.ClaimInbound(ctx, 10, 100*time.Millisecond)
-	if err != nil || len(claims) != 1 {
-		t.Fatalf("claims %v %v", claims, err)
+	leases, err := s.LeaseInbound(ctx, 10, 100*time.Millisecond)
+	if err != nil || len(leases) != 1 {
+		t.Fatalf("leases %v %v", leases, err)
 	}
 	var calls atomic.Int32
 	hook := smsReplyHook(&calls, nil)
@@ -255,7 +255,7 @@ func TestInboundProcessorReRunsAnAbandonedMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := hook(ctx, tx, claims[0].InboundSMS); err != nil {
+	if err := hook(ctx, tx, leases[0].InboundSMS); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -10,7 +10,7 @@ import (
 
 // ClientIP returns the address a request came from. X-Forwarded-For is
 // believed only as far as it was written by trusted proxies: walking it from
-// the right, the first hop that is not a trusted proxy is the client. With no
+// the right, the first address that is not a trusted proxy is the client. With no
 // trusted proxies the header is ignored, since anyone can send it.
 func ClientIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -25,14 +25,14 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
 	if !contains(trusted, addr) {
 		return addr, true
 	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+	forwarders := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(forwarders) - 1; i >= 0; i-- {
+		forwarder, err := netip.ParseAddr(strings.TrimSpace(forwarders[i]))
 		if err != nil {
 			// A garbled entry: nothing to its left can be trusted either.
 			return addr, true
 		}
-		addr = hop.Unmap()
+		addr = forwarder.Unmap()
 		if !contains(trusted, addr) {
 			return addr, true
 		}

@@ -87,14 +87,14 @@ const (
 // relationTo tells what the caller is to holder. An officer look-up that
 // fails counts the caller as no officer: the answer is then the one a
 // stranger gets, never more.
-func (h *hop) relationTo(holder openimis.Holder) relation {
+func (c *call) relationTo(holder openimis.Holder) relation {
 	switch {
-	case h.phone.matchesAny(holder.Phone, holder.HeadPhone):
+	case c.phone.matchesAny(holder.Phone, holder.HeadPhone):
 		return relInsured
-	case h.phone.matchesAny(holder.FamilyPhones...):
+	case c.phone.matchesAny(holder.FamilyPhones...):
 		return relFamily
 	}
-	o, ok := h.officerRecord()
+	o, ok := c.officerRecord()
 	switch {
 	case !ok:
 		return relStranger
@@ -128,22 +128,22 @@ func (e *errOverLimit) Error() string { return "look-up limit reached" }
 
 // countLookup counts a look-up of a number outside the caller's own family
 // against the caller's limit; over it, the error is an *errOverLimit.
-func (h *hop) countLookup() error {
-	lim := h.e.opt.Lookups
+func (c *call) countLookup() error {
+	lim := c.e.opt.Lookups
 	if lim == nil {
 		return nil
 	}
-	phone := h.caller.Phone
-	if key, ok := h.phone.e164(); ok {
+	phone := c.caller.Phone
+	if key, ok := c.phone.e164(); ok {
 		phone = key
 	}
-	_, officer := h.officerRecord()
-	ok, retry, err := lim.AllowLookup(h.ctx, phone, officer)
+	_, officer := c.officerRecord()
+	ok, retry, err := lim.AllowLookup(c.ctx, phone, officer)
 	switch {
 	case err != nil:
 		return fmt.Errorf("look-up limit: %w", err)
 	case !ok:
-		return &errOverLimit{text: h.t(msgLookupLimit, vars{"Wait": h.wait(retry)})}
+		return &errOverLimit{text: c.t(msgLookupLimit, vars{"Wait": c.wait(retry)})}
 	}
 	return nil
 }
@@ -153,11 +153,11 @@ func (h *hop) countLookup() error {
 // such a refusal tells a number that exists from one that does not, so it
 // is a look-up like any other outside the caller's own families. Over the
 // limit, text is the caller's answer.
-func (h *hop) countRenewalLookup(refused error) (text string, over bool, err error) {
+func (c *call) countRenewalLookup(refused error) (text string, over bool, err error) {
 	if !errors.Is(refused, openimis.ErrOutsideArea) && !errors.Is(refused, openimis.ErrInsureeNotFound) {
 		return "", false, nil
 	}
-	if err := h.countLookup(); err != nil {
+	if err := c.countLookup(); err != nil {
 		text, over := overLimit(err)
 		if !over {
 			return "", false, err
@@ -178,10 +178,10 @@ func overLimit(err error) (string, bool) {
 
 // wait says how long d is, in whole minutes up to two hours and in hours
 // after, always rounded up: "try again in 3 minutes" must not be too soon.
-func (h *hop) wait(d time.Duration) string {
+func (c *call) wait(d time.Duration) string {
 	minutes := int((max(d, 0) + time.Minute - 1) / time.Minute)
 	if minutes <= 120 {
-		return h.tn(msgWaitMinutes, max(minutes, 1), nil)
+		return c.tn(msgWaitMinutes, max(minutes, 1), nil)
 	}
-	return h.tn(msgWaitHours, (minutes+59)/60, nil)
+	return c.tn(msgWaitHours, (minutes+59)/60, nil)
 }

@@ -275,7 +275,7 @@ func TestWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for lang, want := range map[string]string{"en": tt.en, "sw": tt.sw, "fr": tt.fr} {
-			if got := e.newHop(context.Background(), stranger, lang).wait(tt.d); got != want {
+			if got := e.newCall(context.Background(), stranger, lang).wait(tt.d); got != want {
 				t.Errorf("%s wait(%v) = %q, want %q", lang, tt.d, got, want)
 			}
 		}

@@ -22,10 +22,10 @@ import (
 // read as digits. Anything else is a wrong amount: a sign, a currency,
 // letters, a separator out of place.
 
-// parseAmount reads an amount typed in the hop's language; the problem is
+// parseAmount reads an amount typed in the call's language; the problem is
 // the message to show, "" when the amount is good.
-func (h *hop) parseAmount(s string) (openimis.Money, msg) {
-	return parseAmount(s, h.e.cat.formatsOf(h.lang).number)
+func (c *call) parseAmount(s string) (openimis.Money, msg) {
+	return parseAmount(s, c.e.cat.formatsOf(c.lang).number)
 }
 
 func parseAmount(s string, np numberPattern) (openimis.Money, msg) {

@@ -260,12 +260,12 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 			t.Run(name+"/"+lang, func(t *testing.T) {
 				e := newFullEngine(newFake(), &fakeClaims{byCHFID: map[string][]openimis.Claim{"5": claims}},
 					&fakeLanguages{}, Options{Budget: budget})
-				c := Caller{Phone: insuree.Phone, Lang: lang}
-				h := e.newHop(context.Background(), c, lang)
-				st, scr, _ := e.Begin(context.Background(), c, []string{"2", "5"})
+				caller := Caller{Phone: insuree.Phone, Lang: lang}
+				c := e.newCall(context.Background(), caller, lang)
+				st, scr, _ := e.Begin(context.Background(), caller, []string{"2", "5"})
 				all := scr.Text + "\n"
 				for page := 0; ; page++ {
-					st, scr, _ = e.Next(context.Background(), c, st, "98")
+					st, scr, _ = e.Next(context.Background(), caller, st, "98")
 					if st.Page == page {
 						break
 					}
@@ -275,7 +275,7 @@ func TestClaimPagesKeepEveryClaim(t *testing.T) {
 					if n := strings.Count(all, cl.Code+" "); n != 1 {
 						t.Errorf("claim %s shown %d times", cl.Code, n)
 					}
-					status, _, _ := h.fit.encode(claimStatus(h, cl))
+					status, _, _ := c.fit.encode(claimStatus(c, cl))
 					if !strings.Contains(all, "\n"+status+"\n") {
 						t.Errorf("status %q not shown whole:\n%s", status, all)
 					}

@@ -27,11 +27,11 @@ const (
 	claimCodeMax = 20 // "ClaimCode" is 8 characters in openIMIS 1.4.2, 50 after migration
 )
 
-func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
+func (e *Engine) claimsInput(c *call, _ State, in string) (step, error) {
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
-		return step{notice: h.chfidFormat()}, nil
+		return step{notice: c.chfidFormat()}, nil
 	}
-	claims, denial, again, err := h.claimsFor(in, true)
+	claims, denial, again, err := c.claimsFor(in, true)
 	switch {
 	case err != nil:
 		return step{}, err
@@ -40,9 +40,9 @@ func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
 	case denial != "":
 		return step{end: denial}, nil
 	case len(claims) == 0:
-		return step{end: h.noClaims(in, "")}, nil
+		return step{end: c.noClaims(in, "")}, nil
 	}
-	if text, next, _ := claimsPage(h, h.claimTexts(), 0, noTail); next == len(claims) {
+	if text, next, _ := claimsPage(c, c.claimTexts(), 0, noTail); next == len(claims) {
 		return step{end: text}, nil // all on one screen, without navigation
 	}
 	return step{to: NodeClaimsList, id: in}, nil
@@ -51,19 +51,19 @@ func (e *Engine) claimsInput(h *hop, _ State, in string) (step, error) {
 // claimsListView shows a page of the list. The caller's right to see it is
 // checked again (a state may be crafted), but the look-up is not counted
 // twice: the list was counted when entered.
-func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
-	claims, denial, gone, err := h.claimsFor(st.ID, false)
-	nav := h.t(msgNav, nil)
+func (e *Engine) claimsListView(c *call, st *State) (view, error) {
+	claims, denial, gone, err := c.claimsFor(st.ID, false)
+	nav := c.t(msgNav, nil)
 	switch {
 	case err != nil:
 		return view{}, err
 	case gone || denial == "" && len(claims) == 0:
 		// The insuree or the claims went away between two hops.
-		return view{body: h.noClaims(st.ID, "\n"+nav), nav: nav}, nil
+		return view{body: c.noClaims(st.ID, "\n"+nav), nav: nav}, nil
 	case denial != "":
 		return view{body: denial, nav: nav}, nil
 	}
-	pages := claimPages(h, h.claimTexts())
+	pages := claimPages(c, c.claimTexts())
 	st.Page = min(max(st.Page, 0), len(pages)-1)
 	p := pages[st.Page]
 	return view{body: p.text, nav: p.nav}, nil
@@ -76,18 +76,18 @@ func (e *Engine) claimsListView(h *hop, st *State) (view, error) {
 // again, that no insuree has the number and another may be typed (only
 // where anyone may see claims: elsewhere the answer must not tell a known
 // number from an unknown one).
-func (h *hop) claimsFor(chfid string, count bool) (claims []openimis.Claim, denial string, again bool, err error) {
-	list, err := h.loadClaims(chfid)
+func (c *call) claimsFor(chfid string, count bool) (claims []openimis.Claim, denial string, again bool, err error) {
+	list, err := c.loadClaims(chfid)
 	notFound := errors.Is(err, openimis.ErrInsureeNotFound)
 	if err != nil && !notFound {
 		return nil, "", false, err
 	}
 	rel := relStranger
 	if !notFound {
-		rel = h.relationTo(list.Holder)
+		rel = c.relationTo(list.Holder)
 	}
 	if count && !rel.ownFamily() {
-		if err := h.countLookup(); err != nil {
+		if err := c.countLookup(); err != nil {
 			text, over := overLimit(err)
 			if !over {
 				return nil, "", false, err
@@ -96,15 +96,15 @@ func (h *hop) claimsFor(chfid string, count bool) (claims []openimis.Claim, deni
 		}
 	}
 	switch {
-	case !rel.seesClaims(h.e.opt.ClaimsVisibleTo):
-		return nil, h.claimsPrivate(chfid), false, nil
+	case !rel.seesClaims(c.e.opt.ClaimsVisibleTo):
+		return nil, c.claimsPrivate(chfid), false, nil
 	case notFound:
-		return nil, h.noInsuree(chfid), true, nil
+		return nil, c.noInsuree(chfid), true, nil
 	}
 	return list.Claims, "", false, nil
 }
 
-// claimsCache keeps the claims a hop loaded: entering the list asks the
+// claimsCache keeps the claims a call loaded: entering the list asks the
 // store once, and renders the claims once, although both the input and the
 // view need them.
 type claimsCache struct {
@@ -118,41 +118,41 @@ type claimsCache struct {
 	textsLang string
 }
 
-func (h *hop) loadClaims(chfid string) (openimis.ClaimList, error) {
-	if c := h.claims; c.loaded && c.chfid == chfid {
-		return c.list, c.err
+func (c *call) loadClaims(chfid string) (openimis.ClaimList, error) {
+	if cache := c.claims; cache.loaded && cache.chfid == chfid {
+		return cache.list, cache.err
 	}
-	list, err := h.e.opt.Claims.Claims(h.ctx, chfid, claimsShown)
+	list, err := c.e.opt.Claims.Claims(c.ctx, chfid, claimsShown)
 	if err != nil {
 		err = fmt.Errorf("claim status: %w", err)
 	}
-	h.claims = claimsCache{chfid: chfid, list: list, err: err, loaded: true}
+	c.claims = claimsCache{chfid: chfid, list: list, err: err, loaded: true}
 	return list, err
 }
 
-// claimTexts are the claims loadClaims returned last, rendered in the hop's
+// claimTexts are the claims loadClaims returned last, rendered in the call's
 // language.
-func (h *hop) claimTexts() *claimTexts {
-	c := &h.claims
-	if c.texts == nil || c.textsLang != h.lang {
-		c.texts, c.textsLang = newClaimTexts(h, c.list.Claims), h.lang
+func (c *call) claimTexts() *claimTexts {
+	cache := &c.claims
+	if cache.texts == nil || cache.textsLang != c.lang {
+		cache.texts, cache.textsLang = newClaimTexts(c, cache.list.Claims), c.lang
 	}
-	return c.texts
+	return cache.texts
 }
 
 // claimsPrivate says where the claims of chfid are shown, echoing as much
 // of the number as fits.
-func (h *hop) claimsPrivate(chfid string) string {
-	return h.fitValue(chfid, shownCHFIDMax, "", func(number string) string {
-		return h.t(msgClaimsPrivate, vars{"Number": number})
+func (c *call) claimsPrivate(chfid string) string {
+	return c.fitValue(chfid, shownCHFIDMax, "", func(number string) string {
+		return c.t(msgClaimsPrivate, vars{"Number": number})
 	})
 }
 
 // noClaims says that the insuree has no claims, echoing as much of the
 // number as leaves room for rest, which follows it on the screen.
-func (h *hop) noClaims(chfid, rest string) string {
-	return h.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
-		return h.t(msgNoClaims, vars{"Number": number})
+func (c *call) noClaims(chfid, rest string) string {
+	return c.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
+		return c.t(msgNoClaims, vars{"Number": number})
 	})
 }
 
@@ -160,15 +160,15 @@ func noTail(int) string { return "" }
 
 // claimsSMS is the SMS answer: the header and as many claims as fit one
 // part, then "+N more".
-func claimsSMS(h *hop, claims []openimis.Claim) string {
+func claimsSMS(c *call, claims []openimis.Claim) string {
 	n := len(claims)
 	more := func(last int) string {
 		if last == n-1 {
 			return ""
 		}
-		return h.tn(msgMore, n-last-1, nil)
+		return c.tn(msgMore, n-last-1, nil)
 	}
-	text, next, withTail := claimsPage(h, newClaimTexts(h, claims), 0, more)
+	text, next, withTail := claimsPage(c, newClaimTexts(c, claims), 0, more)
 	if !withTail {
 		return text
 	}
@@ -183,9 +183,9 @@ type claimPage struct {
 
 // claimPages lays the claims out on pages, each with as many claims as fit
 // above its navigation line ("98 More ..." but on the last page).
-func claimPages(h *hop, texts *claimTexts) []claimPage {
+func claimPages(c *call, texts *claimTexts) []claimPage {
 	n := len(texts.render)
-	navMore, navLast := h.t(msgNavMore, nil), h.t(msgNav, nil)
+	navMore, navLast := c.t(msgNavMore, nil), c.t(msgNav, nil)
 	nav := func(last int) string {
 		if last < n-1 {
 			return navMore
@@ -194,7 +194,7 @@ func claimPages(h *hop, texts *claimTexts) []claimPage {
 	}
 	var pages []claimPage
 	for i := 0; i < n; {
-		text, next, withNav := claimsPage(h, texts, i, nav)
+		text, next, withNav := claimsPage(c, texts, i, nav)
 		p := claimPage{text: text}
 		if withNav {
 			p.nav = nav(next - 1)
@@ -212,22 +212,22 @@ func claimPages(h *hop, texts *claimTexts) []claimPage {
 // first claim fits whole beside it. A claim too long for a page of its own
 // gives way: its facility name first, down to nothing, then the tail, then
 // its own end.
-func claimsPage(h *hop, ct *claimTexts, i int, tail func(last int) string) (string, int, bool) {
+func claimsPage(c *call, ct *claimTexts, i int, tail func(last int) string) (string, int, bool) {
 	head := ""
-	if i == 0 && h.fit.fits(lines(ct.header, ct.entry(0), tail(0))) {
+	if i == 0 && c.fit.fits(lines(ct.header, ct.entry(0), tail(0))) {
 		head = ct.header
 	}
 	text := lines(head, ct.entry(i))
-	if !h.fit.fits(lines(text, tail(i))) {
+	if !c.fit.fits(lines(text, tail(i))) {
 		var withTail bool
-		if text, withTail = shrinkClaim(h, ct.render[i], tail(i)); !withTail {
+		if text, withTail = shrinkClaim(c, ct.render[i], tail(i)); !withTail {
 			return text, i + 1, false
 		}
 	}
 	j := i + 1
 	for ; j < len(ct.render); j++ {
 		more := lines(text, ct.entry(j))
-		if !h.fit.fits(lines(more, tail(j))) {
+		if !c.fit.fits(lines(more, tail(j))) {
 			break
 		}
 		text = more
@@ -237,27 +237,27 @@ func claimsPage(h *hop, ct *claimTexts, i int, tail func(last int) string) (stri
 
 // shrinkClaim fits one claim (rendered for a facility width), alone, above
 // tail; false when only without the tail.
-func shrinkClaim(h *hop, render func(facility int) string, tail string) (string, bool) {
+func shrinkClaim(c *call, render func(facility int) string, tail string) (string, bool) {
 	after := ""
 	if tail != "" {
 		after = "\n" + tail
 	}
-	fits := func(k int) bool { return h.fit.fits(render(k) + after) }
+	fits := func(k int) bool { return c.fit.fits(render(k) + after) }
 	// The longest facility name that fits, if one worth reading does.
 	if k := longestFitting(facilityMax+1, fits); k >= minCut {
 		return render(k), true
 	}
 	bare := render(0)
 	switch {
-	case h.fit.fits(bare + after):
+	case c.fit.fits(bare + after):
 		return bare, true
-	case h.fit.fits(bare):
+	case c.fit.fits(bare):
 		return bare, false // the status and amount matter more than "98 More"
 	}
-	return h.fit.shrink(bare, "", after), true
+	return c.fit.shrink(bare, "", after), true
 }
 
-// claimTexts are a hop's claims ready to lay out: the header, and each
+// claimTexts are a call's claims ready to lay out: the header, and each
 // claim rendered once per facility width asked.
 type claimTexts struct {
 	header string
@@ -265,10 +265,10 @@ type claimTexts struct {
 	full   []string // at facilityMax, rendered on first use
 }
 
-func newClaimTexts(h *hop, claims []openimis.Claim) *claimTexts {
-	ct := &claimTexts{header: h.tn(msgClaimsHeader, len(claims), nil), full: make([]string, len(claims))}
-	for _, c := range claims {
-		ct.render = append(ct.render, claimRenderer(h, c))
+func newClaimTexts(c *call, claims []openimis.Claim) *claimTexts {
+	ct := &claimTexts{header: c.tn(msgClaimsHeader, len(claims), nil), full: make([]string, len(claims))}
+	for _, claim := range claims {
+		ct.render = append(ct.render, claimRenderer(c, claim))
 	}
 	return ct
 }
@@ -282,14 +282,14 @@ func (ct *claimTexts) entry(i int) string {
 
 // claimRenderer renders one claim for any facility width (left out at 0),
 // localising its date and status once.
-func claimRenderer(h *hop, c openimis.Claim) func(facility int) string {
-	name := clean(c.FacilityName)
+func claimRenderer(c *call, claim openimis.Claim) func(facility int) string {
+	name := clean(claim.FacilityName)
 	if name == "" {
-		name = clean(c.FacilityCode)
+		name = clean(claim.FacilityCode)
 	}
-	code, date, status := truncate(clean(c.Code), claimCodeMax), h.date(c.DateClaimed), claimStatus(h, c)
+	code, date, status := truncate(clean(claim.Code), claimCodeMax), c.date(claim.DateClaimed), claimStatus(c, claim)
 	return func(facility int) string {
-		text := h.t(msgClaimEntry, vars{"Code": code, "Date": date, "Facility": truncate(name, facility), "Status": status})
+		text := c.t(msgClaimEntry, vars{"Code": code, "Date": date, "Facility": truncate(name, facility), "Status": status})
 		if facility == 0 || name == "" {
 			text = withoutBlankLines(text)
 		}
@@ -311,26 +311,26 @@ func withoutBlankLines(s string) string {
 
 // claimStatus is the status in plain words, with the approved amount from
 // "checked" on and the valued one at "valued" (openimis.md §4).
-func claimStatus(h *hop, c openimis.Claim) string {
-	switch c.Status {
+func claimStatus(c *call, claim openimis.Claim) string {
+	switch claim.Status {
 	case openimis.ClaimRejected:
-		return h.t(msgClaimRejected, nil)
+		return c.t(msgClaimRejected, nil)
 	case openimis.ClaimEntered:
-		return h.t(msgClaimEntered, nil)
+		return c.t(msgClaimEntered, nil)
 	case openimis.ClaimChecked, openimis.ClaimProcessed:
 		id := msgClaimChecked
-		if c.Status == openimis.ClaimProcessed {
+		if claim.Status == openimis.ClaimProcessed {
 			id = msgClaimProcessed
 		}
-		if !c.Approved.Valid {
-			return h.t(id, nil)
+		if !claim.Approved.Valid {
+			return c.t(id, nil)
 		}
-		return h.t(msgClaimApproved, vars{"Status": h.t(id, nil), "Amount": h.amount(c.Approved)})
+		return c.t(msgClaimApproved, vars{"Status": c.t(id, nil), "Amount": c.amount(claim.Approved)})
 	case openimis.ClaimValuated:
-		if !c.Valuated.Valid {
-			return h.t(msgClaimValuated, nil)
+		if !claim.Valuated.Valid {
+			return c.t(msgClaimValuated, nil)
 		}
-		return h.t(msgClaimValued, vars{"Status": h.t(msgClaimValuated, nil), "Amount": h.amount(c.Valuated)})
+		return c.t(msgClaimValued, vars{"Status": c.t(msgClaimValuated, nil), "Amount": c.amount(claim.Valuated)})
 	}
-	return h.t(msgClaimStatusCode, vars{"Code": int(c.Status)})
+	return c.t(msgClaimStatusCode, vars{"Code": int(claim.Status)})
 }

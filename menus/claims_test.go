@@ -185,7 +185,7 @@ func TestClaimStatusWords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for lang, want := range tt.want {
-			if got := claimStatus(e.newHop(context.Background(), stranger, lang), tt.c); got != want {
+			if got := claimStatus(e.newCall(context.Background(), stranger, lang), tt.c); got != want {
 				t.Errorf("%s status %d: %q, want %q", lang, tt.c.Status, got, want)
 			}
 		}

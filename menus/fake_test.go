@@ -232,12 +232,6 @@ func (f *fakeOfficers) set(phone string, officer bool) {
 	f.phones[phone] = officer
 }
 
-func (f *fakeOfficers) calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.today)
-}
-
 // sentSMS is a confirmation SMS a fakeRenewals rendered.
 type sentSMS struct{ to, text string }
 
@@ -371,15 +365,15 @@ var (
 	quoteDue = openimis.RenewalQuote{FamilyID: 6, HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga",
 		HeadPhone: "0754 100 200", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
 		PreviousPolicyID: 61, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 24),
-		Start: date(2026, 6, 25), Expiry: date(2027, 6, 24), Value: openimis.Units(37000), Members: 5}
+		Start: date(2026, 6, 25), Expiry: date(2027, 6, 24), Value: openimis.Money(37000_00), Members: 5}
 	quoteExpired = openimis.RenewalQuote{FamilyID: 2, HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro",
 		HeadPhone: "+255 713 111 333", ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic",
 		PreviousPolicyID: 21, PreviousProductCode: "FAM01", PreviousExpiry: date(2026, 6, 5),
-		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Units(32000), Members: 4}
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Money(32000_00), Members: 4}
 	quoteConverted = openimis.RenewalQuote{FamilyID: 3, HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa",
 		ProductID: 1, ProductCode: "FAM01", ProductName: "CHF Family Basic", Converted: true,
 		PreviousPolicyID: 31, PreviousProductCode: "CHF00", PreviousExpiry: date(2025, 11, 10),
-		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Units(32000), Members: 3}
+		Start: date(2026, 6, 15), Expiry: date(2027, 6, 14), Value: openimis.Money(32000_00), Members: 3}
 	officer = Caller{Phone: "+255767890123", Session: "africastalking:ATUid_7c1f", Provider: "africastalking"}
 )
 

@@ -166,10 +166,10 @@ func combines(c rune) bool {
 // fitValue renders a message around value, cut to at most max runes and
 // further, down to minCut, while the message followed by rest does not
 // fit: a long value shortens, and the words around it stay.
-func (h *hop) fitValue(value string, max int, rest string, render func(string) string) string {
+func (c *call) fitValue(value string, max int, rest string, render func(string) string) string {
 	r := []rune(value)
 	k := min(len(r), max)
-	for k > minCut && !h.fit.fits(render(truncate(value, k))+rest) {
+	for k > minCut && !c.fit.fits(render(truncate(value, k))+rest) {
 		k--
 	}
 	return render(truncate(value, k))

@@ -10,35 +10,35 @@ import (
 // the choice remembered for the phone number (LanguageStore) and applied at
 // once to the rest of the session (State.Lang).
 
-func (e *Engine) languageView(h *hop, _ *State) (view, error) {
+func (e *Engine) languageView(c *call, _ *State) (view, error) {
 	items := make([]string, len(languages))
 	for i, lang := range languages {
-		items[i] = h.item(i+1, e.cat.text(lang, msgLanguageName, nil))
+		items[i] = c.item(i+1, e.cat.text(lang, msgLanguageName, nil))
 	}
-	return view{title: h.t(msgLanguageTitle, nil), body: strings.Join(items, "\n"), nav: h.t(msgNav, nil)}, nil
+	return view{title: c.t(msgLanguageTitle, nil), body: strings.Join(items, "\n"), nav: c.t(msgNav, nil)}, nil
 }
 
-func (e *Engine) languageInput(h *hop, _ State, in string) (step, error) {
+func (e *Engine) languageInput(c *call, _ State, in string) (step, error) {
 	choice := menuChoice(in)
 	if choice < 1 || choice > len(languages) {
-		return step{notice: h.t(msgInvalidChoice, nil)}, nil
+		return step{notice: c.t(msgInvalidChoice, nil)}, nil
 	}
-	if err := e.setLanguage(h, languages[choice-1]); err != nil {
+	if err := e.setLanguage(c, languages[choice-1]); err != nil {
 		return step{}, err
 	}
-	return step{home: true, notice: h.t(msgLanguageSaved, nil)}, nil
+	return step{home: true, notice: c.t(msgLanguageSaved, nil)}, nil
 }
 
-// setLanguage remembers lang for the hop's phone and switches the hop to
-// it. A phone number that is no possible number (never one an aggregator
+// setLanguage remembers lang for the call's phone and switches the call
+// to it. A phone number that is no possible number (never one an aggregator
 // sends) keeps the choice for the session only.
-func (e *Engine) setLanguage(h *hop, lang string) error {
-	if key, ok := phoneKey(h.caller.Phone, e.opt.PhoneRegion); ok {
-		if err := e.opt.Languages.SetLanguage(h.ctx, key, lang); err != nil {
+func (e *Engine) setLanguage(c *call, lang string) error {
+	if key, ok := phoneKey(c.caller.Phone, e.opt.PhoneRegion); ok {
+		if err := e.opt.Languages.SetLanguage(c.ctx, key, lang); err != nil {
 			return fmt.Errorf("set language: %w", err)
 		}
 	}
-	h.setLang(lang)
+	c.setLang(lang)
 	return nil
 }
 

@@ -5,33 +5,33 @@ import "strings"
 // The main menu (DESIGN.md §2.3): a title, then the items that apply to the
 // caller, numbered from 1 in Engine.items order.
 
-func (e *Engine) mainView(h *hop, _ *State) (view, error) {
+func (e *Engine) mainView(c *call, _ *State) (view, error) {
 	var items []string
 	for _, it := range e.items {
-		if it.applies(h) {
-			items = append(items, h.item(len(items)+1, h.t(it.label, nil)))
+		if it.applies(c) {
+			items = append(items, c.item(len(items)+1, c.t(it.label, nil)))
 		}
 	}
-	return view{title: h.t(msgMainTitle, nil), body: strings.Join(items, "\n")}, nil
+	return view{title: c.t(msgMainTitle, nil), body: strings.Join(items, "\n")}, nil
 }
 
-func (e *Engine) mainInput(h *hop, _ State, in string) (step, error) {
+func (e *Engine) mainInput(c *call, _ State, in string) (step, error) {
 	choice := menuChoice(in)
 	n := 0
 	for _, it := range e.items {
-		if !it.applies(h) {
+		if !it.applies(c) {
 			continue
 		}
 		if n++; n == choice {
 			return step{to: it.node}, nil
 		}
 	}
-	return step{notice: h.t(msgInvalidChoice, nil)}, nil
+	return step{notice: c.t(msgInvalidChoice, nil)}, nil
 }
 
 // item renders one numbered menu line.
-func (h *hop) item(n int, label string) string {
-	return h.t(msgMainItem, vars{"Number": n, "Label": label})
+func (c *call) item(n int, label string) string {
+	return c.t(msgMainItem, vars{"Number": n, "Label": label})
 }
 
 // menuChoice reads a one- or two-digit item number; anything else is 0,

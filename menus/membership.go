@@ -27,15 +27,15 @@ const (
 )
 
 // askView asks for an insurance number (membership and claims alike).
-func (e *Engine) askView(h *hop, _ *State) (view, error) {
-	return view{body: h.t(msgAskCHFID, nil), nav: h.t(msgNav, nil)}, nil
+func (e *Engine) askView(c *call, _ *State) (view, error) {
+	return view{body: c.t(msgAskCHFID, nil), nav: c.t(msgNav, nil)}, nil
 }
 
-func (e *Engine) membershipInput(h *hop, _ State, in string) (step, error) {
+func (e *Engine) membershipInput(c *call, _ State, in string) (step, error) {
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
-		return step{notice: h.chfidFormat()}, nil
+		return step{notice: c.chfidFormat()}, nil
 	}
-	text, again, err := e.membership(h, in)
+	text, again, err := e.membership(c, in)
 	switch {
 	case err != nil:
 		return step{}, err
@@ -50,15 +50,15 @@ func (e *Engine) membershipInput(h *hop, _ State, in string) (step, error) {
 // the number and another may be typed. A number outside the caller's own
 // family counts against the caller's look-up limit (access.go), found or
 // not; over it, the answer says when to try again.
-func (e *Engine) membership(h *hop, chfid string) (text string, again bool, err error) {
+func (e *Engine) membership(c *call, chfid string) (text string, again bool, err error) {
 	today := e.today()
-	cov, err := e.src.Coverage(h.ctx, chfid, today)
+	cov, err := e.src.Coverage(c.ctx, chfid, today)
 	notFound := errors.Is(err, openimis.ErrInsureeNotFound)
 	if err != nil && !notFound {
 		return "", false, fmt.Errorf("check membership: %w", err)
 	}
-	if notFound || !h.relationTo(cov.Holder).ownFamily() {
-		if err := h.countLookup(); err != nil {
+	if notFound || !c.relationTo(cov.Holder).ownFamily() {
+		if err := c.countLookup(); err != nil {
 			text, over := overLimit(err)
 			if !over {
 				return "", false, err
@@ -67,21 +67,21 @@ func (e *Engine) membership(h *hop, chfid string) (text string, again bool, err 
 		}
 	}
 	if notFound {
-		return h.noInsuree(chfid), true, nil
+		return c.noInsuree(chfid), true, nil
 	}
-	return e.coverageAnswer(h, cov, chfid, today), false, nil
+	return e.coverageAnswer(c, cov, chfid, today), false, nil
 }
 
-func (h *hop) chfidFormat() string {
-	return h.t(msgCHFIDFormat, vars{"Max": h.e.opt.CHFIDMaxLen})
+func (c *call) chfidFormat() string {
+	return c.t(msgCHFIDFormat, vars{"Max": c.e.opt.CHFIDMaxLen})
 }
 
 // noInsuree says that no insuree has the number, echoing as much of it as
 // leaves room for the question under it.
-func (h *hop) noInsuree(chfid string) string {
-	rest := "\n" + lines(h.t(msgAskCHFID, nil), h.t(msgNav, nil))
-	return h.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
-		return h.t(msgNoInsuree, vars{"Number": number})
+func (c *call) noInsuree(chfid string) string {
+	rest := "\n" + lines(c.t(msgAskCHFID, nil), c.t(msgNav, nil))
+	return c.fitValue(chfid, shownCHFIDMax, rest, func(number string) string {
+		return c.t(msgNoInsuree, vars{"Number": number})
 	})
 }
 
@@ -104,20 +104,20 @@ func validCHFID(s string, max int) bool {
 // coverageAnswer renders the END screen for a found insuree: the name, the
 // number, then as many policy lines as fit. On a short budget the name gives
 // way first, so that the number and at least "+N more" stay.
-func (e *Engine) coverageAnswer(h *hop, cov openimis.Coverage, asked string, today time.Time) string {
+func (e *Engine) coverageAnswer(c *call, cov openimis.Coverage, asked string, today time.Time) string {
 	number := cov.CHFID
 	if number == "" {
 		number = asked
 	}
-	numberLine := h.t(msgNumber, vars{"Number": truncate(clean(number), shownCHFIDMax)})
+	numberLine := c.t(msgNumber, vars{"Number": truncate(clean(number), shownCHFIDMax)})
 	shown := policiesToShow(cov.Policies)
-	least := h.t(msgNoPolicy, nil)
+	least := c.t(msgNoPolicy, nil)
 	if len(shown) > 0 {
-		least = h.tn(msgMore, len(shown), nil)
+		least = c.tn(msgMore, len(shown), nil)
 	}
-	name := e.insureeName(h, cov)
+	name := e.insureeName(c, cov)
 	if name != "" {
-		if name = h.fit.shrink(name, "", "\n"+numberLine+"\n"+least); name == ellipsis {
+		if name = c.fit.shrink(name, "", "\n"+numberLine+"\n"+least); name == ellipsis {
 			name = ""
 		}
 	}
@@ -125,41 +125,41 @@ func (e *Engine) coverageAnswer(h *hop, cov openimis.Coverage, asked string, tod
 	if len(shown) == 0 {
 		return lines(head, least)
 	}
-	more := func(n int) string { return h.tn(msgMore, n, nil) }
+	more := func(n int) string { return c.tn(msgMore, n, nil) }
 	// A first line too long for the screen gives up its product name
 	// before its status and date.
-	first := policyLine(h, shown[0], today, productMax)
+	first := policyLine(c, shown[0], today, productMax)
 	tail := ""
 	if len(shown) > 1 {
 		tail = "\n" + more(len(shown)-1)
 	}
-	if !h.fit.fits(head + "\n" + first + tail) {
-		fits := func(k int) bool { return h.fit.fits(head + "\n" + policyLine(h, shown[0], today, k) + tail) }
+	if !c.fit.fits(head + "\n" + first + tail) {
+		fits := func(k int) bool { return c.fit.fits(head + "\n" + policyLine(c, shown[0], today, k) + tail) }
 		if k := longestFitting(productMax+1, fits); k >= minCut {
-			first = policyLine(h, shown[0], today, k)
+			first = policyLine(c, shown[0], today, k)
 		}
 	}
-	return h.fit.fitLines(head, len(shown),
+	return c.fit.fitLines(head, len(shown),
 		func(i int) string {
 			if i == 0 {
 				return first
 			}
-			return policyLine(h, shown[i], today, productMax)
+			return policyLine(c, shown[i], today, productMax)
 		}, more)
 }
 
 // insureeName is "OtherNames LastName" for the insuree or the family head
 // calling from their phone on record, and initials ("A*** J***") for anyone
 // else: the answer is given to whoever knows a number.
-func (e *Engine) insureeName(h *hop, cov openimis.Coverage) string {
+func (e *Engine) insureeName(c *call, cov openimis.Coverage) string {
 	words := strings.Fields(clean(cov.OtherNames + " " + cov.LastName))
 	if len(words) == 0 {
 		return ""
 	}
-	if !h.phone.matchesAny(cov.Phone, cov.HeadPhone) {
+	if !c.phone.matchesAny(cov.Phone, cov.HeadPhone) {
 		for i, w := range words {
 			first, _ := utf8.DecodeRuneInString(w)
-			words[i] = h.t(msgMaskedWord, vars{"Initial": string(first)})
+			words[i] = c.t(msgMaskedWord, vars{"Initial": string(first)})
 		}
 	}
 	return truncate(strings.Join(words, " "), nameMax)
@@ -195,29 +195,29 @@ func policiesToShow(all []openimis.PolicyCoverage) []openimis.PolicyCoverage {
 }
 
 // policyLine renders one policy, its product label cut to product runes.
-func policyLine(h *hop, p openimis.PolicyCoverage, today time.Time, product int) string {
+func policyLine(c *call, p openimis.PolicyCoverage, today time.Time, product int) string {
 	v := vars{"Product": truncate(productLabel(p), product)}
 	id := msgNotCovered
 	switch p.Status {
 	case openimis.Covered:
 		id = msgCovered
 		if !p.ExpiryDate.IsZero() {
-			id, v["Date"] = msgCoveredUntil, h.date(p.ExpiryDate)
+			id, v["Date"] = msgCoveredUntil, c.date(p.ExpiryDate)
 		}
 	case openimis.NotYetActive:
 		id = msgNotYetActive
 		if !p.EffectiveDate.IsZero() && cmpDate(p.EffectiveDate, today) > 0 {
-			id, v["Date"] = msgNotYetActiveFrom, h.date(p.EffectiveDate)
+			id, v["Date"] = msgNotYetActiveFrom, c.date(p.EffectiveDate)
 		}
 	case openimis.Expired:
 		id = msgExpired
 		if !p.ExpiryDate.IsZero() {
-			id, v["Date"] = msgExpiredOn, h.date(p.ExpiryDate)
+			id, v["Date"] = msgExpiredOn, c.date(p.ExpiryDate)
 		}
 	case openimis.Suspended:
 		id = msgSuspended
 	}
-	return h.t(id, v)
+	return c.t(id, v)
 }
 
 // productLabel is the product's name, or its code when the name is too long

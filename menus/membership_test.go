@@ -66,10 +66,10 @@ func TestNameForms(t *testing.T) {
 	e := newTestEngine(newFake())
 	for _, tt := range tests {
 		cov := openimis.Coverage{OtherNames: tt.other, LastName: tt.last, Holder: openimis.Holder{Phone: insuree.Phone}}
-		if got := e.insureeName(e.newHop(context.Background(), insuree, ""), cov); got != tt.owner {
+		if got := e.insureeName(e.newCall(context.Background(), insuree, ""), cov); got != tt.owner {
 			t.Errorf("owner sees %q %q as %q, want %q", tt.other, tt.last, got, tt.owner)
 		}
-		if got := e.insureeName(e.newHop(context.Background(), stranger, ""), cov); got != tt.want {
+		if got := e.insureeName(e.newCall(context.Background(), stranger, ""), cov); got != tt.want {
 			t.Errorf("stranger sees %q %q as %q, want %q", tt.other, tt.last, got, tt.want)
 		}
 	}
@@ -100,14 +100,14 @@ func TestPhoneRegionOption(t *testing.T) {
 // TestCallerPhoneParsedOnce: the caller's number is parsed once per call, and
 // not at all on hops that show no name.
 func TestCallerPhoneParsedOnce(t *testing.T) {
-	h := newTestEngine(newFake()).newHop(context.Background(), insuree, "")
-	if h.phone.parsed {
+	c := newTestEngine(newFake()).newCall(context.Background(), insuree, "")
+	if c.phone.parsed {
 		t.Fatal("caller phone parsed before it was needed")
 	}
-	h.phone.matchesAny("0799999999", "")
-	first := h.phone.key
-	h.phone.raw = "garbage" // a second parse would now fail
-	if !h.phone.matchesAny("0712345678") || h.phone.key != first {
+	c.phone.matchesAny("0799999999", "")
+	first := c.phone.key
+	c.phone.raw = "garbage" // a second parse would now fail
+	if !c.phone.matchesAny("0712345678") || c.phone.key != first {
 		t.Error("caller phone parsed again within one call")
 	}
 }

@@ -215,10 +215,10 @@ type Engine struct {
 type node struct {
 	// view renders the screen of st, adjusting st.Page to an existing page.
 	// An error is an infrastructure failure.
-	view func(h *hop, st *State) (view, error)
+	view func(c *call, st *State) (view, error)
 	// input applies one trimmed input that is not a navigation key. An error
 	// is an infrastructure failure, never a user mistake.
-	input func(h *hop, st State, in string) (step, error)
+	input func(c *call, st State, in string) (step, error)
 	// paged nodes take "98" (next page) and, past the first page, "0"
 	// (previous page).
 	paged bool
@@ -235,11 +235,11 @@ type step struct {
 }
 
 // menuItem is one main-menu entry, shown (and numbered) only where it
-// applies to the hop's caller. applies runs on every main-menu render and
+// applies to the call's caller. applies runs on every main-menu render and
 // input, so it must be cheap (an in-memory look-up at most).
 type menuItem struct {
 	label   msg
-	applies func(*hop) bool
+	applies func(*call) bool
 	node    string
 }
 
@@ -304,21 +304,21 @@ func New(src CoverageSource, opt Options) *Engine {
 	return e
 }
 
-func always(*hop) bool { return true }
+func always(*call) bool { return true }
 
 // stay ignores an input a node has no use for, showing the same screen.
-func stay(*hop, State, string) (step, error) { return step{}, nil }
+func stay(*call, State, string) (step, error) { return step{}, nil }
 
 // Begin starts a session: the main menu, or, when the user pre-dialled a
 // route (*384*1*<insurance no># arrives as route ["1", "<insurance no>"]),
 // the route's inputs applied in order, stopping early if a screen ends the
 // session. Inputs after the first eight (maxRoute) are ignored: each
 // insurance number in a route may cost a database query.
-func (e *Engine) Begin(ctx context.Context, c Caller, route []string) (State, Screen, error) {
-	h := e.newHop(ctx, c, c.Lang)
-	st := State{Node: NodeMain, Lang: h.lang}
+func (e *Engine) Begin(ctx context.Context, caller Caller, route []string) (State, Screen, error) {
+	c := e.newCall(ctx, caller, caller.Lang)
+	st := State{Node: NodeMain, Lang: c.lang}
 	if len(route) == 0 {
-		return e.render(h, st, "")
+		return e.render(c, st, "")
 	}
 	if len(route) > maxRoute {
 		route = route[:maxRoute]
@@ -326,7 +326,7 @@ func (e *Engine) Begin(ctx context.Context, c Caller, route []string) (State, Sc
 	var scr Screen
 	for _, in := range route {
 		var err error
-		if st, scr, err = e.apply(h, st, in); err != nil || scr.End {
+		if st, scr, err = e.apply(c, st, in); err != nil || scr.End {
 			return st, scr, err
 		}
 	}
@@ -340,7 +340,7 @@ func (e *Engine) Next(ctx context.Context, c Caller, st State, input string) (St
 	if !Supported(lang) {
 		lang = c.Lang
 	}
-	return e.apply(e.newHop(ctx, c, lang), st, input)
+	return e.apply(e.newCall(ctx, c, lang), st, input)
 }
 
 // Unavailable is the END screen the gateway shows when Redis or PostgreSQL
@@ -356,16 +356,16 @@ func (e *Engine) SessionError(lang string) Screen {
 }
 
 func (e *Engine) endScreen(lang string, id msg) Screen {
-	return e.newHop(context.Background(), Caller{}, lang).endScreen(id)
+	return e.newCall(context.Background(), Caller{}, lang).endScreen(id)
 }
 
-func (h *hop) endScreen(id msg) Screen { return Screen{Text: h.fit.out(h.t(id, nil)), End: true} }
+func (c *call) endScreen(id msg) Screen { return Screen{Text: c.fit.out(c.t(id, nil)), End: true} }
 
-func (h *hop) unavailable() Screen { return h.endScreen(msgUnavailable) }
+func (c *call) unavailable() Screen { return c.endScreen(msgUnavailable) }
 
-// hop carries one Begin, Next or SMS call's context to the handlers; it
+// call carries one Begin, Next or SMS call's context to the handlers; it
 // lives no longer than that call.
-type hop struct {
+type call struct {
 	ctx     context.Context
 	e       *Engine
 	caller  Caller
@@ -375,44 +375,44 @@ type hop struct {
 	claims  claimsCache
 	officer officerCheck
 	quote   quoteCache
-	smsKey  string // SMSRequest.Key of an SMS hop
+	smsKey  string // SMSRequest.Key of an SMS call
 }
 
-func (e *Engine) newHop(ctx context.Context, c Caller, lang string) *hop {
-	h := &hop{ctx: ctx, e: e, caller: c, phone: callerPhone{raw: c.Phone, region: e.opt.PhoneRegion}}
-	h.fit.budget = c.Budget.orDefault(e.opt.Budget)
-	h.setLang(lang)
-	return h
+func (e *Engine) newCall(ctx context.Context, caller Caller, lang string) *call {
+	c := &call{ctx: ctx, e: e, caller: caller, phone: callerPhone{raw: caller.Phone, region: e.opt.PhoneRegion}}
+	c.fit.budget = caller.Budget.orDefault(e.opt.Budget)
+	c.setLang(lang)
+	return c
 }
 
-// setLang switches the hop to lang (the default language when lang is not
+// setLang switches the call to lang (the default language when lang is not
 // supported).
-func (h *hop) setLang(lang string) {
+func (c *call) setLang(lang string) {
 	if !Supported(lang) {
-		lang = h.e.opt.DefaultLang
+		lang = c.e.opt.DefaultLang
 	}
-	h.lang = lang
-	h.fit.transliterate = h.e.opt.Transliterate[lang]
+	c.lang = lang
+	c.fit.transliterate = c.e.opt.Transliterate[lang]
 }
 
-// t renders message id in the hop's language.
-func (h *hop) t(id msg, v vars) string { return h.e.cat.text(h.lang, id, v) }
+// t renders message id in the call's language.
+func (c *call) t(id msg, v vars) string { return c.e.cat.text(c.lang, id, v) }
 
 // tn renders the plural form of message id for count n.
-func (h *hop) tn(id msg, n int, v vars) string { return h.e.cat.plural(h.lang, id, n, v) }
+func (c *call) tn(id msg, n int, v vars) string { return c.e.cat.plural(c.lang, id, n, v) }
 
-func (h *hop) date(d time.Time) string { return h.e.cat.date(h.lang, d) }
+func (c *call) date(d time.Time) string { return c.e.cat.date(c.lang, d) }
 
 // amount writes a known amount: an unknown one takes a message of its own
 // (claimStatus).
-func (h *hop) amount(a openimis.Amount) string { return h.money(openimis.Money(a.Cents)) }
+func (c *call) amount(a openimis.Amount) string { return c.money(openimis.Money(a.Cents)) }
 
-func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
+func (e *Engine) apply(c *call, st State, input string) (State, Screen, error) {
 	cur, ok := e.nodes[st.Node]
 	if !ok {
 		// A state from an older release, or none: the input was meant for a
 		// screen that no longer exists, so show the main menu without it.
-		return e.render(h, home(st), "")
+		return e.render(c, home(st), "")
 	}
 	// Navigation keys win over a node's own inputs: no menu item and no
 	// insurance number is "0" or "00", and only paged nodes take "98".
@@ -430,14 +430,14 @@ func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 		next = st
 		next.Page++
 	default:
-		s, err := cur.input(h, st, in)
+		s, err := cur.input(c, st, in)
 		if err != nil {
-			return st, h.unavailable(), err
+			return st, c.unavailable(), err
 		}
-		st.Lang = h.lang // the Language menu may have changed it
+		st.Lang = c.lang // the Language menu may have changed it
 		switch {
 		case s.end != "":
-			return st, Screen{Text: h.fit.out(s.end), End: true}, nil
+			return st, Screen{Text: c.fit.out(s.end), End: true}, nil
 		case s.home:
 			next = home(st)
 		case s.to != "":
@@ -446,15 +446,15 @@ func (e *Engine) apply(h *hop, st State, input string) (State, Screen, error) {
 		default:
 			next = st
 		}
-		return e.renderOr(h, st, next, s.notice)
+		return e.renderOr(c, st, next, s.notice)
 	}
-	return e.renderOr(h, st, next, "")
+	return e.renderOr(c, st, next, "")
 }
 
 // renderOr shows next, or, when that fails, the Unavailable screen with
 // the session left at st.
-func (e *Engine) renderOr(h *hop, st, next State, notice string) (State, Screen, error) {
-	next, scr, err := e.render(h, next, notice)
+func (e *Engine) renderOr(c *call, st, next State, notice string) (State, Screen, error) {
+	next, scr, err := e.render(c, next, notice)
 	if err != nil {
 		return st, scr, err
 	}
@@ -462,18 +462,18 @@ func (e *Engine) renderOr(h *hop, st, next State, notice string) (State, Screen,
 }
 
 // render shows the CON screen of st.Node, with notice above it.
-func (e *Engine) render(h *hop, st State, notice string) (State, Screen, error) {
-	v, err := e.nodes[st.Node].view(h, &st)
+func (e *Engine) render(c *call, st State, notice string) (State, Screen, error) {
+	v, err := e.nodes[st.Node].view(c, &st)
 	if err != nil {
-		return st, h.unavailable(), err
+		return st, c.unavailable(), err
 	}
 	text := ""
 	if v.layout != nil {
 		text = v.layout(notice)
 	} else {
-		text = h.fit.screen(notice, v)
+		text = c.fit.screen(notice, v)
 	}
-	return st, Screen{Text: h.fit.out(text)}, nil
+	return st, Screen{Text: c.fit.out(text)}, nil
 }
 
 // home is the main menu, in the session's language.

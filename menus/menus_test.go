@@ -237,8 +237,8 @@ func TestNavigation(t *testing.T) {
 	e, _, _ := newRenewEngine(Options{})
 	ctx := context.Background()
 	renewal := Renewal{CHFID: "604120019", Product: "FAM01", Due: 37000_00, Receipt: "R1", Amount: 37000_00}
-	for _, c := range []Caller{stranger, officer} {
-		_, home, _ := e.Begin(ctx, c, nil)
+	for _, caller := range []Caller{stranger, officer} {
+		_, home, _ := e.Begin(ctx, caller, nil)
 		for name, n := range e.nodes {
 			from := State{Node: name, Lang: "en", Renew: renewal}
 			if name != NodeMain {
@@ -247,19 +247,19 @@ func TestNavigation(t *testing.T) {
 			if n.paged {
 				from.ID = "101203401"
 			}
-			t.Run(c.Phone+"/"+name, func(t *testing.T) {
-				h := e.newHop(ctx, c, "en")
-				v, err := n.view(h, &from)
+			t.Run(caller.Phone+"/"+name, func(t *testing.T) {
+				c := e.newCall(ctx, caller, "en")
+				v, err := n.view(c, &from)
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, scr, _ := e.render(h, from, "")
+				_, scr, _ := e.render(c, from, "")
 				lastLine := scr.Text[strings.LastIndexByte(scr.Text, '\n')+1:]
 				if v.nav != "" && lastLine != v.nav || v.nav == "" && strings.Contains(scr.Text, "0 Back 00 Menu") {
 					t.Errorf("screen %q: want navigation line %q", scr.Text, v.nav)
 				}
 				for _, key := range []string{"0", "00", " 0 ", "00\n"} {
-					st, scr, err := e.Next(ctx, c, from, key)
+					st, scr, err := e.Next(ctx, caller, from, key)
 					if err != nil {
 						t.Fatal(err)
 					}

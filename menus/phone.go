@@ -17,7 +17,7 @@ func phoneKey(s, region string) (string, bool) {
 }
 
 // callerPhone is the caller's number, normalised at most once per engine
-// call, and only when a hop compares phones.
+// call, and only when the call compares phones.
 type callerPhone struct {
 	raw, region string
 	parsed, ok  bool

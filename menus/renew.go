@@ -44,12 +44,12 @@ func (e *Engine) renewals() bool { return e.opt.Officers != nil && e.opt.Renewal
 // hides the item rather than failing the menu everyone uses: the directory
 // answers from memory and fails only when it never loaded, when no renewal
 // could be written anyway.
-func officerCalls(h *hop) bool {
-	ok, err := h.isOfficer()
+func officerCalls(c *call) bool {
+	ok, err := c.isOfficer()
 	return ok && err == nil
 }
 
-// officerCheck is the hop's officer look-up, done at most once per hop.
+// officerCheck is the call's officer look-up, done at most once per call.
 type officerCheck struct {
 	done, ok bool
 	officer  openimis.Officer // whose area a quote is asked for
@@ -58,88 +58,88 @@ type officerCheck struct {
 
 // isOfficer reports whether the caller's phone is a current enrolment
 // officer's, today in the scheme's time zone.
-func (h *hop) isOfficer() (bool, error) {
-	if h.e.opt.Officers == nil {
+func (c *call) isOfficer() (bool, error) {
+	if c.e.opt.Officers == nil {
 		return false, nil
 	}
-	if !h.officer.done {
-		o, ok, err := h.e.opt.Officers.OfficerByPhone(h.ctx, h.caller.Phone, h.e.today())
+	if !c.officer.done {
+		o, ok, err := c.e.opt.Officers.OfficerByPhone(c.ctx, c.caller.Phone, c.e.today())
 		if err != nil {
 			err = fmt.Errorf("officer look-up: %w", err)
 		}
-		h.officer = officerCheck{done: true, ok: ok && err == nil, officer: o, err: err}
+		c.officer = officerCheck{done: true, ok: ok && err == nil, officer: o, err: err}
 	}
-	return h.officer.ok, h.officer.err
+	return c.officer.ok, c.officer.err
 }
 
 // officerRecord is the caller's officer record; false for anyone who is no
 // current officer, or when the look-up failed.
-func (h *hop) officerRecord() (openimis.Officer, bool) {
-	ok, err := h.isOfficer()
-	return h.officer.officer, ok && err == nil
+func (c *call) officerRecord() (openimis.Officer, bool) {
+	ok, err := c.isOfficer()
+	return c.officer.officer, ok && err == nil
 }
 
 // officerOnly ends the session of anyone but an officer with a polite
 // refusal; ok is true for an officer.
-func (h *hop) officerOnly() (s step, ok bool, err error) {
-	switch ok, err = h.isOfficer(); {
+func (c *call) officerOnly() (s step, ok bool, err error) {
+	switch ok, err = c.isOfficer(); {
 	case err != nil:
 		return step{}, false, err
 	case !ok:
-		return step{end: h.t(msgRenewNotOfficer, nil)}, false, nil
+		return step{end: c.t(msgRenewNotOfficer, nil)}, false, nil
 	}
 	return step{}, true, nil
 }
 
 // officerOnlyView is what a renewal screen shows anyone but an officer (a
 // crafted state reached with "0"); ok is true for an officer.
-func (h *hop) officerOnlyView() (v view, ok bool, err error) {
-	switch ok, err = h.isOfficer(); {
+func (c *call) officerOnlyView() (v view, ok bool, err error) {
+	switch ok, err = c.isOfficer(); {
 	case err != nil:
 		return view{}, false, err
 	case !ok:
-		return h.notice(msgRenewNotOfficer), false, nil
+		return c.notice(msgRenewNotOfficer), false, nil
 	}
 	return view{}, true, nil
 }
 
 // notice is a screen of one message and the navigation line.
-func (h *hop) notice(id msg) view {
-	return view{body: h.t(id, nil), nav: h.t(msgNav, nil)}
+func (c *call) notice(id msg) view {
+	return view{body: c.t(id, nil), nav: c.t(msgNav, nil)}
 }
 
 // renewLost leaves a renewal screen whose state lacks what it needs (a
 // state from an older release, or crafted) for the main menu.
-func (h *hop) renewLost() step { return step{home: true, notice: h.t(msgRenewLost, nil)} }
+func (c *call) renewLost() step { return step{home: true, notice: c.t(msgRenewLost, nil)} }
 
-func (e *Engine) renewAskView(h *hop, _ *State) (view, error) {
-	if v, ok, err := h.officerOnlyView(); !ok {
+func (e *Engine) renewAskView(c *call, _ *State) (view, error) {
+	if v, ok, err := c.officerOnlyView(); !ok {
 		return v, err
 	}
-	title, ask, nav := h.t(msgItemRenew, nil), h.t(msgRenewAsk, nil), h.t(msgNav, nil)
+	title, ask, nav := c.t(msgItemRenew, nil), c.t(msgRenewAsk, nil), c.t(msgNav, nil)
 	return view{title: title, body: ask, nav: nav, layout: func(notice string) string {
 		// Why a number was refused matters more than the question, which
 		// the officer has just answered once.
 		const noticeL, titleL, askL, navL = 0, 1, 2, 3
-		return h.fit.layout([]string{notice, title, ask, nav},
+		return c.fit.layout([]string{notice, title, ask, nav},
 			give{titleL, 0}, give{navL, 0}, give{askL, 0}, give{noticeL, minCut})
 	}}, nil
 }
 
-func (e *Engine) renewAskInput(h *hop, _ State, in string) (step, error) {
-	if s, ok, err := h.officerOnly(); !ok {
+func (e *Engine) renewAskInput(c *call, _ State, in string) (step, error) {
+	if s, ok, err := c.officerOnly(); !ok {
 		return s, err
 	}
 	if !validCHFID(in, e.opt.CHFIDMaxLen) {
-		return step{notice: h.chfidFormat()}, nil
+		return step{notice: c.chfidFormat()}, nil
 	}
-	q, err := h.loadQuote(in, "")
-	if text, over, err := h.countRenewalLookup(err); over || err != nil {
+	q, err := c.loadQuote(in, "")
+	if text, over, err := c.countRenewalLookup(err); over || err != nil {
 		return step{end: text}, err
 	}
 	// The number echoed shortens only for the question under it: the
 	// title and the navigation line give way first.
-	if text, refused := h.refusal(err, Renewal{CHFID: in}, "\n"+h.t(msgRenewAsk, nil)); refused {
+	if text, refused := c.refusal(err, Renewal{CHFID: in}, "\n"+c.t(msgRenewAsk, nil)); refused {
 		return step{notice: text}, nil
 	}
 	if err != nil {
@@ -152,17 +152,17 @@ func (e *Engine) renewAskInput(h *hop, _ State, in string) (step, error) {
 // quote is asked again (for the product quoted before): the family's
 // names and dates are not kept in the session, and what the officer sees
 // is what the store would write now.
-func (e *Engine) renewReceiptView(h *hop, st *State) (view, error) {
-	if v, ok, err := h.officerOnlyView(); !ok {
+func (e *Engine) renewReceiptView(c *call, st *State) (view, error) {
+	if v, ok, err := c.officerOnlyView(); !ok {
 		return v, err
 	}
 	r := st.Renew
 	if r.CHFID == "" {
-		return h.notice(msgRenewLost), nil
+		return c.notice(msgRenewLost), nil
 	}
-	q, err := h.loadQuote(r.CHFID, r.Product)
-	nav := h.t(msgNav, nil)
-	if text, refused := h.refusal(err, r, "\n"+nav); refused {
+	q, err := c.loadQuote(r.CHFID, r.Product)
+	nav := c.t(msgNav, nil)
+	if text, refused := c.refusal(err, r, "\n"+nav); refused {
 		// Renewed, or changed, since the number was entered.
 		return view{body: text, nav: nav}, nil
 	}
@@ -180,73 +180,73 @@ func (e *Engine) renewReceiptView(h *hop, st *State) (view, error) {
 		if cmpDate(q.PreviousExpiry, e.today()) < 0 {
 			id = msgRenewExpired
 		}
-		policy = h.t(id, vars{"Product": policy, "Date": h.date(q.PreviousExpiry)})
+		policy = c.t(id, vars{"Product": policy, "Date": c.date(q.PreviousExpiry)})
 	}
-	due := h.t(msgRenewDue, vars{"Amount": h.money(q.Value)})
+	due := c.t(msgRenewDue, vars{"Amount": c.money(q.Value)})
 	if q.Converted {
-		due = h.t(msgRenewDueFor, vars{"Product": shownCode(q.ProductCode), "Amount": h.money(q.Value)})
+		due = c.t(msgRenewDueFor, vars{"Product": shownCode(q.ProductCode), "Amount": c.money(q.Value)})
 	}
-	ask := h.t(msgRenewReceiptAsk, nil)
+	ask := c.t(msgRenewReceiptAsk, nil)
 	return view{body: lines(name, policy, due, ask), nav: nav, layout: func(notice string) string {
 		// The question stays whole; the head's name gives way first, then
 		// the navigation line, the previous policy, and, for a notice,
 		// the amount due (the next screen shows it again).
 		const noticeL, nameL, policyL, dueL, navL = 0, 1, 2, 3, 5
-		return h.fit.layout([]string{notice, name, policy, due, ask, nav},
+		return c.fit.layout([]string{notice, name, policy, due, ask, nav},
 			give{nameL, nameKeep}, give{navL, 0}, give{nameL, 0}, give{policyL, 0}, give{dueL, 0}, give{noticeL, minCut})
 	}}, nil
 }
 
-func (e *Engine) renewReceiptInput(h *hop, st State, in string) (step, error) {
-	if s, ok, err := h.officerOnly(); !ok {
+func (e *Engine) renewReceiptInput(c *call, st State, in string) (step, error) {
+	if s, ok, err := c.officerOnly(); !ok {
 		return s, err
 	}
 	r := st.Renew
 	if r.CHFID == "" {
-		return h.renewLost(), nil
+		return c.renewLost(), nil
 	}
 	if !validReceipt(in) {
-		return step{notice: h.t(msgRenewReceiptFormat, vars{"Max": receiptMax})}, nil
+		return step{notice: c.t(msgRenewReceiptFormat, vars{"Max": receiptMax})}, nil
 	}
 	r.Receipt = in
 	return step{to: NodeRenewAmount, renew: r}, nil
 }
 
-func (e *Engine) renewAmountView(h *hop, st *State) (view, error) {
-	if v, ok, err := h.officerOnlyView(); !ok {
+func (e *Engine) renewAmountView(c *call, st *State) (view, error) {
+	if v, ok, err := c.officerOnlyView(); !ok {
 		return v, err
 	}
 	r := st.Renew
 	if r.CHFID == "" || r.Receipt == "" {
-		return h.notice(msgRenewLost), nil
+		return c.notice(msgRenewLost), nil
 	}
-	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
-	due := h.t(msgRenewDue, vars{"Amount": h.money(openimis.Money(r.Due))})
-	ask := h.t(msgRenewAmountAsk, nil)
-	nav := h.t(msgNav, nil)
+	receipt := c.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
+	due := c.t(msgRenewDue, vars{"Amount": c.money(openimis.Money(r.Due))})
+	ask := c.t(msgRenewAmountAsk, nil)
+	nav := c.t(msgNav, nil)
 	return view{body: lines(receipt, due, ask), nav: nav, layout: func(notice string) string {
 		const noticeL, receiptL, navL = 0, 1, 4
-		return h.fit.layout([]string{notice, receipt, due, ask, nav},
+		return c.fit.layout([]string{notice, receipt, due, ask, nav},
 			give{receiptL, 0}, give{navL, 0}, give{noticeL, minCut})
 	}}, nil
 }
 
-func (e *Engine) renewAmountInput(h *hop, st State, in string) (step, error) {
-	if s, ok, err := h.officerOnly(); !ok {
+func (e *Engine) renewAmountInput(c *call, st State, in string) (step, error) {
+	if s, ok, err := c.officerOnly(); !ok {
 		return s, err
 	}
 	r := st.Renew
 	if r.CHFID == "" || r.Receipt == "" {
-		return h.renewLost(), nil
+		return c.renewLost(), nil
 	}
-	amount, problem := h.parseAmount(in)
+	amount, problem := c.parseAmount(in)
 	if problem != "" {
-		return step{notice: h.t(problem, nil)}, nil
+		return step{notice: c.t(problem, nil)}, nil
 	}
 	// Renew refuses it too, against the value as it is then; saying so
 	// here keeps the officer on the step where the amount is corrected.
 	if due := openimis.Money(r.Due); amount > due+e.opt.MaxOverpayment {
-		return step{notice: h.amountTooHigh(amount, due)}, nil
+		return step{notice: c.amountTooHigh(amount, due)}, nil
 	}
 	r.Amount = int64(amount)
 	return step{to: NodeRenewConfirm, renew: r}, nil
@@ -255,24 +255,24 @@ func (e *Engine) renewAmountInput(h *hop, st State, in string) (step, error) {
 // renewConfirmView sums up what will be written: the insurance number, the
 // product, the receipt and the amount (against the amount due), and says
 // when the policy will stay idle.
-func (e *Engine) renewConfirmView(h *hop, st *State) (view, error) {
-	if v, ok, err := h.officerOnlyView(); !ok {
+func (e *Engine) renewConfirmView(c *call, st *State) (view, error) {
+	if v, ok, err := c.officerOnlyView(); !ok {
 		return v, err
 	}
 	r := st.Renew
 	if !r.complete() {
-		return h.notice(msgRenewLost), nil
+		return c.notice(msgRenewLost), nil
 	}
-	title := h.t(msgRenewConfirmTitle, nil)
-	policy := h.t(msgRenewPolicy, vars{"Number": r.CHFID, "Product": shownCode(r.Product)})
-	receipt := h.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
-	paid := h.t(msgRenewPaid, vars{"Amount": h.money(openimis.Money(r.Amount)), "Due": h.money(openimis.Money(r.Due))})
+	title := c.t(msgRenewConfirmTitle, nil)
+	policy := c.t(msgRenewPolicy, vars{"Number": r.CHFID, "Product": shownCode(r.Product)})
+	receipt := c.t(msgRenewReceipt, vars{"Receipt": r.Receipt})
+	paid := c.t(msgRenewPaid, vars{"Amount": c.money(openimis.Money(r.Amount)), "Due": c.money(openimis.Money(r.Due))})
 	partial := ""
 	if r.Amount < r.Due {
-		partial = h.t(msgRenewPartial, nil)
+		partial = c.t(msgRenewPartial, nil)
 	}
-	confirm := h.item(1, h.t(msgRenewConfirm, nil))
-	nav := h.t(msgNav, nil)
+	confirm := c.item(1, c.t(msgRenewConfirm, nil))
+	nav := c.t(msgNav, nil)
 	return view{body: lines(policy, receipt, paid, partial, confirm), nav: nav, layout: func(notice string) string {
 		// The amount and the receipt (what a thumb mistypes) and how to
 		// confirm stay; the title and the navigation line go first, then
@@ -280,37 +280,37 @@ func (e *Engine) renewConfirmView(h *hop, st *State) (view, error) {
 		// On the smallest screens, the receipt goes before the amount, and
 		// the amount is cut before the key that confirms.
 		const noticeL, titleL, policyL, receiptL, paidL, partialL, navL = 0, 1, 2, 3, 4, 5, 7
-		return h.fit.layout([]string{notice, title, policy, receipt, paid, partial, confirm, nav},
+		return c.fit.layout([]string{notice, title, policy, receipt, paid, partial, confirm, nav},
 			give{titleL, 0}, give{navL, 0}, give{partialL, 20}, give{policyL, 0}, give{partialL, 0},
 			give{receiptL, 12}, give{noticeL, minCut}, give{receiptL, minCut}, give{noticeL, 0}, give{receiptL, 0},
 			give{paidL, 16})
 	}}, nil
 }
 
-func (e *Engine) renewConfirmInput(h *hop, st State, in string) (step, error) {
-	if s, ok, err := h.officerOnly(); !ok {
+func (e *Engine) renewConfirmInput(c *call, st State, in string) (step, error) {
+	if s, ok, err := c.officerOnly(); !ok {
 		return s, err
 	}
 	r := st.Renew
 	if !r.complete() {
-		return h.renewLost(), nil
+		return c.renewLost(), nil
 	}
 	if menuChoice(in) != 1 {
-		return step{notice: h.t(msgInvalidChoice, nil)}, nil
+		return step{notice: c.t(msgInvalidChoice, nil)}, nil
 	}
 	key := ""
-	if h.caller.Session != "" {
-		key = "ussd:" + h.caller.Session
+	if c.caller.Session != "" {
+		key = "ussd:" + c.caller.Session
 	}
-	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(openimis.ChannelUSSD, key, r.CHFID, r.Product, r.Receipt,
+	res, err := e.opt.Renewals.Renew(c.ctx, c.renewalRequest(openimis.ChannelUSSD, key, r.CHFID, r.Product, r.Receipt,
 		openimis.Money(r.Amount)))
-	if text, refused := h.refusal(err, r, ""); refused {
+	if text, refused := c.refusal(err, r, ""); refused {
 		return step{end: text}, nil
 	}
 	if err != nil {
 		return step{}, fmt.Errorf("renew: %w", err)
 	}
-	return step{end: h.renewalResult(res)}, nil
+	return step{end: c.renewalResult(res)}, nil
 }
 
 func (r Renewal) complete() bool { return r.CHFID != "" && r.Receipt != "" && r.Amount > 0 }
@@ -318,27 +318,27 @@ func (r Renewal) complete() bool { return r.CHFID != "" && r.Receipt != "" && r.
 // renewalRequest is the request for the renewal service, USSD and SMS alike. key
 // is the idempotency key ("" for none): never a bare prefix, which would
 // make every renewal after the first repeat it.
-func (h *hop) renewalRequest(channel, key, chfid, product, receipt string, amount openimis.Money) openimis.RenewalRequest {
-	e := h.e
+func (c *call) renewalRequest(channel, key, chfid, product, receipt string, amount openimis.Money) openimis.RenewalRequest {
+	e := c.e
 	return openimis.RenewalRequest{
 		CHFID: chfid, ProductCode: product, Receipt: receipt, Amount: amount, MaxOverpayment: e.opt.MaxOverpayment,
-		OfficerPhone: h.caller.Phone, Channel: channel, Today: e.today(), RequestKey: key,
-		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: h.smsProvider(channel),
-		Messages: e.confirmations(h.lang),
+		OfficerPhone: c.caller.Phone, Channel: channel, Today: e.today(), RequestKey: key,
+		SourceVersion: e.opt.Version, AuditUserID: e.opt.AuditUserID, SMSProvider: c.smsProvider(channel),
+		Messages: e.confirmations(c.lang),
 	}
 }
 
 // smsProvider sends a renewal's confirmations: the provider an SMS RENEW
 // came by, which can answer it, or for USSD the one configured to send
 // (each falling back on the other).
-func (h *hop) smsProvider(channel string) string {
+func (c *call) smsProvider(channel string) string {
 	if channel == openimis.ChannelUSSD {
-		return cmp.Or(h.e.opt.SMSProvider, h.caller.Provider)
+		return cmp.Or(c.e.opt.SMSProvider, c.caller.Provider)
 	}
-	return cmp.Or(h.caller.Provider, h.e.opt.SMSProvider)
+	return cmp.Or(c.caller.Provider, c.e.opt.SMSProvider)
 }
 
-// quoteCache keeps the quote a hop asked for: entering renew.receipt asks
+// quoteCache keeps the quote a call asked for: entering renew.receipt asks
 // the store once, although the input and the view both need it.
 type quoteCache struct {
 	chfid         string
@@ -351,18 +351,18 @@ type quoteCache struct {
 // loadQuote asks for the quote in the calling officer's area; a caller who
 // is no officer (the renewal screens refuse one first) has no area, and
 // gets a refusal.
-func (h *hop) loadQuote(chfid, product string) (openimis.RenewalQuote, error) {
-	if c := h.quote; c.loaded && c.chfid == chfid && (c.asked == product || c.err == nil && c.quoted == product) {
-		return c.q, c.err
+func (c *call) loadQuote(chfid, product string) (openimis.RenewalQuote, error) {
+	if cache := c.quote; cache.loaded && cache.chfid == chfid && (cache.asked == product || cache.err == nil && cache.quoted == product) {
+		return cache.q, cache.err
 	}
-	if _, err := h.isOfficer(); err != nil {
+	if _, err := c.isOfficer(); err != nil {
 		return openimis.RenewalQuote{}, err
 	}
-	q, err := h.e.opt.Renewals.RenewalQuote(h.ctx, h.officer.officer, chfid, product, h.e.today())
+	q, err := c.e.opt.Renewals.RenewalQuote(c.ctx, c.officer.officer, chfid, product, c.e.today())
 	if err != nil {
 		err = fmt.Errorf("renewal quote: %w", err)
 	}
-	h.quote = quoteCache{chfid: chfid, asked: product, quoted: strings.TrimSpace(q.ProductCode), q: q, err: err, loaded: true}
+	c.quote = quoteCache{chfid: chfid, asked: product, quoted: strings.TrimSpace(q.ProductCode), q: q, err: err, loaded: true}
 	return q, err
 }
 
@@ -370,7 +370,7 @@ func (h *hop) loadQuote(chfid, product string) (openimis.RenewalQuote, error) {
 // *openimis.RefusalError (or ErrInsureeNotFound); false for any other
 // error, or none. r gives the number, receipt and product to name; rest is
 // what follows the text on the screen, for which a long value shortens.
-func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
+func (c *call) refusal(err error, r Renewal, rest string) (string, bool) {
 	if err == nil {
 		return "", false
 	}
@@ -384,7 +384,7 @@ func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
 		return "", false
 	}
 	echo := func(id msg, name, value string, max int) string {
-		return h.fitValue(clean(value), max, rest, func(v string) string { return h.t(id, vars{name: v}) })
+		return c.fitValue(clean(value), max, rest, func(v string) string { return c.t(id, vars{name: v}) })
 	}
 	switch reason {
 	case openimis.ReasonUnknownNumber:
@@ -393,59 +393,59 @@ func (h *hop) refusal(err error, r Renewal, rest string) (string, bool) {
 		return echo(msgRenewNoPolicy, "Number", r.CHFID, shownCHFIDMax), true
 	case openimis.ReasonUnknownProduct:
 		if strings.TrimSpace(r.Product) == "" {
-			return h.t(msgRenewNotRenewable, nil), true // the quoted product went away
+			return c.t(msgRenewNotRenewable, nil), true // the quoted product went away
 		}
 		return echo(msgRenewNoProduct, "Code", r.Product, shownCodeMax), true
 	case openimis.ReasonReceiptUsed:
 		return echo(msgRenewReceiptUsed, "Receipt", r.Receipt, receiptMax), true
 	case openimis.ReasonRenewalExists:
-		return h.t(msgRenewExists, nil), true
+		return c.t(msgRenewExists, nil), true
 	case openimis.ReasonProductNotRenewable:
-		return h.t(msgRenewNotRenewable, nil), true
+		return c.t(msgRenewNotRenewable, nil), true
 	case openimis.ReasonNoMembers:
-		return h.t(msgRenewNoMembers, nil), true
+		return c.t(msgRenewNoMembers, nil), true
 	case openimis.ReasonNotOfficer:
-		return h.t(msgRenewNotOfficer, nil), true
+		return c.t(msgRenewNotOfficer, nil), true
 	case openimis.ReasonOutsideArea:
 		return echo(msgRenewOutsideArea, "Number", r.CHFID, shownCHFIDMax), true
 	case openimis.ReasonAmountTooHigh:
 		if r.Amount > 0 { // both callers know the amount; otherwise the generic text below
-			return h.amountTooHigh(openimis.Money(r.Amount), refusal.Due), true
+			return c.amountTooHigh(openimis.Money(r.Amount), refusal.Due), true
 		}
 	}
 	// ReasonInvalidRequest (the menus check what the officer types, so
 	// only a bug leads here) and reasons of a later release.
-	return h.t(msgRenewInvalid, nil), true
+	return c.t(msgRenewInvalid, nil), true
 }
 
 // renewalResult is the answer to a renewal written, now or earlier: the
 // outcome and status, the new period, what was paid when not in full, then
 // the number and product, the head's name and the receipt where they fit.
-func (h *hop) renewalResult(res openimis.RenewalResult) string {
+func (c *call) renewalResult(res openimis.RenewalResult) string {
 	var status string
 	switch res.Status {
 	case openimis.PolicyActive:
-		status = h.t(msgRenewActive, nil)
+		status = c.t(msgRenewActive, nil)
 	case openimis.PolicyReady:
-		status = h.t(msgRenewReady, nil)
+		status = c.t(msgRenewReady, nil)
 	default:
-		status = h.t(msgRenewIdle, nil)
+		status = c.t(msgRenewIdle, nil)
 	}
-	title := h.t(msgRenewDone, vars{"Status": status})
+	title := c.t(msgRenewDone, vars{"Status": status})
 	if res.Repeated {
-		title = h.t(msgRenewRepeated, vars{"Status": status})
+		title = c.t(msgRenewRepeated, vars{"Status": status})
 	}
-	period := h.t(msgRenewPeriod, vars{"Start": h.date(res.Start), "End": h.date(res.Expiry)})
+	period := c.t(msgRenewPeriod, vars{"Start": c.date(res.Start), "End": c.date(res.Expiry)})
 	paid := ""
 	if res.Status == openimis.PolicyIdle || res.Amount < res.Value {
-		paid = h.t(msgRenewPaid, vars{"Amount": h.money(res.Amount), "Due": h.money(res.Value)})
+		paid = c.t(msgRenewPaid, vars{"Amount": c.money(res.Amount), "Due": c.money(res.Value)})
 	}
-	policy := h.t(msgRenewPolicy, vars{"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode)})
+	policy := c.t(msgRenewPolicy, vars{"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode)})
 	name := truncate(clean(res.HeadName), nameMax)
-	receipt := h.t(msgRenewReceipt, vars{"Receipt": truncate(clean(res.Receipt), receiptMax)})
+	receipt := c.t(msgRenewReceipt, vars{"Receipt": truncate(clean(res.Receipt), receiptMax)})
 	// An idle policy's period matters less than what is left to pay.
 	const periodL, policyL, nameL, receiptL = 1, 3, 4, 5
-	return h.fit.layout([]string{title, period, paid, policy, name, receipt},
+	return c.fit.layout([]string{title, period, paid, policy, name, receipt},
 		give{nameL, nameKeep}, give{receiptL, 0}, give{nameL, 0}, give{policyL, 24}, give{policyL, 0}, give{periodL, 0})
 }
 
@@ -467,16 +467,16 @@ func (e *Engine) confirmations(officerLang string) func(openimis.RenewalResult, 
 		default:
 			return "" // no such recipient
 		}
-		h := e.newHop(context.Background(), Caller{Budget: smsBudget}, lang)
-		text, _, _ := h.fit.encode(h.confirmationSMS(res, to))
+		c := e.newCall(context.Background(), Caller{Budget: smsBudget}, lang)
+		text, _, _ := c.fit.encode(c.confirmationSMS(res, to))
 		return text
 	}
 }
 
-func (h *hop) confirmationSMS(res openimis.RenewalResult, to string) string {
+func (c *call) confirmationSMS(res openimis.RenewalResult, to string) string {
 	v := vars{
 		"Number": truncate(clean(res.CHFID), shownCHFIDMax), "Product": shownCode(res.ProductCode),
-		"Start": h.date(res.Start), "End": h.date(res.Expiry), "Amount": h.money(res.Amount), "Due": h.money(res.Value),
+		"Start": c.date(res.Start), "End": c.date(res.Expiry), "Amount": c.money(res.Amount), "Due": c.money(res.Value),
 		"Receipt": truncate(clean(res.Receipt), receiptMax),
 	}
 	ids := [3]msg{msgRenewSMSOfficerActive, msgRenewSMSOfficerReady, msgRenewSMSOfficerIdle}
@@ -490,24 +490,24 @@ func (h *hop) confirmationSMS(res openimis.RenewalResult, to string) string {
 	case openimis.PolicyReady:
 		id = ids[1]
 	}
-	body := h.t(id, v)
+	body := c.t(id, v)
 	name := truncate(clean(res.HeadName), nameMax)
 	if to == openimis.RecipientHead || name == "" {
 		return body
 	}
-	if name = h.fit.shrink(name, "", "\n"+body); runeLen(name) < minCut {
+	if name = c.fit.shrink(name, "", "\n"+body); runeLen(name) < minCut {
 		return body
 	}
 	return name + "\n" + body
 }
 
 // amountTooHigh says that amount is more than the amount due.
-func (h *hop) amountTooHigh(amount, due openimis.Money) string {
-	return h.t(msgRenewAmountHigh, vars{"Amount": h.money(amount), "Due": h.money(due)})
+func (c *call) amountTooHigh(amount, due openimis.Money) string {
+	return c.t(msgRenewAmountHigh, vars{"Amount": c.money(amount), "Due": c.money(due)})
 }
 
-func (h *hop) money(m openimis.Money) string {
-	return h.e.cat.amount(h.lang, int64(m), h.e.opt.Currency)
+func (c *call) money(m openimis.Money) string {
+	return c.e.cat.amount(c.lang, int64(m), c.e.opt.Currency)
 }
 
 // shownCode is a product code as a screen shows it.

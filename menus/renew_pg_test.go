@@ -250,7 +250,7 @@ func screens(t *testing.T, e *menus.Engine, c menus.Caller, inputs ...string) (m
 func confirmState(chfid, receipt string, amount openimis.Money) menus.State {
 	return menus.State{Node: menus.NodeRenewConfirm, Lang: "en",
 		Back:  []string{menus.NodeMain, menus.NodeRenewAsk, menus.NodeRenewReceipt, menus.NodeRenewAmount},
-		Renew: menus.Renewal{CHFID: chfid, Product: "FAM01", Due: int64(openimis.Units(37000)), Receipt: receipt, Amount: int64(amount)}}
+		Renew: menus.Renewal{CHFID: chfid, Product: "FAM01", Due: int64(openimis.Money(37000_00)), Receipt: receipt, Amount: int64(amount)}}
 }
 
 // TestRenewOnlyInTheOfficersAreaAgainstPostgreSQL: EO003 works in the
@@ -286,7 +286,7 @@ func TestRenewOnlyInTheOfficersAreaAgainstPostgreSQL(t *testing.T) {
 			t.Errorf("the family shown to another area's officer:\n%s", scr.Text)
 		}
 	}
-	_, scr, err := e.Next(ctx, c, confirmState("604120019", "RC-AREA-1", openimis.Units(37000)), "1")
+	_, scr, err := e.Next(ctx, c, confirmState("604120019", "RC-AREA-1", openimis.Money(37000_00)), "1")
 	if err != nil || scr != (menus.Screen{Text: refused, End: true}) {
 		t.Errorf("crafted confirmation: %+v %v", scr, err)
 	}
@@ -349,7 +349,7 @@ func TestRenewAmountAboveDueAgainstPostgreSQL(t *testing.T) {
 		st.Node != menus.NodeRenewAmount || st.Renew.Amount != 0 {
 		t.Errorf("USSD amount: %+v\n%s\nwant\n%s", st, shown[4].Text, want)
 	}
-	_, scr, err := e.Next(ctx, c, confirmState("604120019", "RC-A2d", openimis.Units(50000)), "1")
+	_, scr, err := e.Next(ctx, c, confirmState("604120019", "RC-A2d", openimis.Money(50000_00)), "1")
 	if err != nil || scr != (menus.Screen{Text: "Amount TZS 50,000 is more than the TZS 37,000 due.", End: true}) {
 		t.Errorf("crafted confirmation: %+v %v", scr, err)
 	}
@@ -357,7 +357,7 @@ func TestRenewAmountAboveDueAgainstPostgreSQL(t *testing.T) {
 		t.Fatalf("rows %+v after refusals, want %+v", got, before)
 	}
 
-	tolerant := demoMenus(store, menus.Options{MaxOverpayment: openimis.Units(500)})
+	tolerant := demoMenus(store, menus.Options{MaxOverpayment: openimis.Money(500_00)})
 	r, err = tolerant.SMS(ctx, menus.SMSRequest{From: eo001, Text: "RENEW 604120019 37500.01 RC-T1", Key: "africastalking:ATXid_t1"})
 	if err != nil || r.Text != "Amount TZS 37,500.01 is more than the TZS 37,000 due." {
 		t.Errorf("above the tolerance: %+v %v", r, err)

@@ -103,7 +103,7 @@ func TestRenewFlow(t *testing.T) {
 	}
 	req.Messages = nil
 	wantReq := openimis.RenewalRequest{CHFID: "604120019", ProductCode: "FAM01", Receipt: "QFC9M3NX5T",
-		Amount: openimis.Units(37000), OfficerPhone: officer.Phone, Channel: openimis.ChannelUSSD, Today: testDay,
+		Amount: openimis.Money(37000_00), OfficerPhone: officer.Phone, Channel: openimis.ChannelUSSD, Today: testDay,
 		RequestKey: "ussd:africastalking:ATUid_7c1f", SourceVersion: "0.4.0-test", AuditUserID: -1, SMSProvider: "africastalking"}
 	if fmt.Sprintf("%+v", req) != fmt.Sprintf("%+v", wantReq) {
 		t.Errorf("request\n%+v\nwant\n%+v", req, wantReq)
@@ -150,9 +150,9 @@ func TestRenewOutcomes(t *testing.T) {
 			strings.Replace(confirmFull, "604120035", "604120019", 1),
 			"Policy renewed: paid, awaiting activation\n25 Jun 2026 to 24 Jun 2027\nNo. 604120035, FAM01\n" +
 				"Tumaini Anyisile Mwakalinga\nReceipt QFC9M3NX5T"},
-		{"more than due, as much as the scheme accepts", "604120019", "50000", false, openimis.Units(13000), quoteScreen,
+		{"more than due, as much as the scheme accepts", "604120019", "50000", false, openimis.Money(13000_00), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 50,000", 1), renewedFull},
-		{"cents over, accepted", "604120019", "37000.5", false, openimis.Units(1), quoteScreen,
+		{"cents over, accepted", "604120019", "37000.5", false, openimis.Money(1_00), quoteScreen,
 			strings.Replace(confirmFull, "Paid TZS 37,000", "Paid TZS 37,000.50", 1), renewedFull},
 	}
 	for _, tt := range tests {
@@ -447,8 +447,8 @@ func TestRenewAmountAboveDue(t *testing.T) {
 		{0, "37000", ""},
 		{0, "37000.01", "Amount TZS 37,000.01 is more than the TZS 37,000 due."},
 		{0, "9999999999999999", "Amount TZS 9,999,999,999,999,999 is more than the TZS 37,000 due."},
-		{openimis.Units(500), "37,500", ""},
-		{openimis.Units(500), "37500.01", "Amount TZS 37,500.01 is more than the TZS 37,000 due."},
+		{openimis.Money(500_00), "37,500", ""},
+		{openimis.Money(500_00), "37500.01", "Amount TZS 37,500.01 is more than the TZS 37,000 due."},
 		{openimis.MaxMoney, "9999999999999999.99", ""},
 	}
 	for _, tt := range tests {
@@ -473,7 +473,7 @@ func TestRenewAmountAboveDue(t *testing.T) {
 	// The amount due grew since the quote (a child came of age): the
 	// store refuses at the confirmation, and says what is due now.
 	e, _, renewals := newRenewEngine(Options{})
-	renewals.refuseNow = &openimis.RefusalError{Reason: openimis.ReasonAmountTooHigh, Due: openimis.Units(30000)}
+	renewals.refuseNow = &openimis.RefusalError{Reason: openimis.ReasonAmountTooHigh, Due: openimis.Money(30000_00)}
 	_, screens := walk(t, e, officer, []string{"3", "604120019"}, "QFC9M3NX5T", "37000", "1")
 	if got := last(screens); got != (Screen{Text: "Amount TZS 37,000 is more than the TZS 30,000 due.", End: true}) || renewals.writes() != 0 {
 		t.Errorf("refused at the write: %+v, %d written", got, renewals.writes())
@@ -527,8 +527,8 @@ func TestRenewLostState(t *testing.T) {
 		if err != nil || st.Node != NodeMain || scr.Text != want {
 			t.Errorf("%s: %+v %q %v", node, st, scr.Text, err)
 		}
-		h := e.newHop(context.Background(), officer, "en")
-		if v, err := e.nodes[node].view(h, &from); err != nil || v.body != "The renewal was interrupted. Please start again." {
+		c := e.newCall(context.Background(), officer, "en")
+		if v, err := e.nodes[node].view(c, &from); err != nil || v.body != "The renewal was interrupted. Please start again." {
 			t.Errorf("%s view: %+v %v", node, v, err)
 		}
 	}
@@ -614,8 +614,8 @@ func TestRenewInEveryLanguage(t *testing.T) {
 // and amounts are never cut.
 func TestConfirmationSMS(t *testing.T) {
 	res := openimis.RenewalResult{CHFID: "202405170001", HeadName: "Ng'walu Makoye Budeba-Lutema wa Ihayabuyaga",
-		ProductCode: "FAM01", Start: date(2026, 9, 30), Expiry: date(2027, 9, 29), Value: openimis.Units(99_999_999),
-		Amount: openimis.Units(12_345_678), Receipt: "QFC9M3NX5T-2026/0042"}
+		ProductCode: "FAM01", Start: date(2026, 9, 30), Expiry: date(2027, 9, 29), Value: openimis.Money(99_999_999_00),
+		Amount: openimis.Money(12_345_678_00), Receipt: "QFC9M3NX5T-2026/0042"}
 	e, _, _ := newRenewEngine(Options{})
 	for _, lang := range languages {
 		render := e.confirmations(lang)

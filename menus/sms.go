@@ -52,7 +52,7 @@ type smsCommand struct {
 	officers bool
 	// run answers the command; an error is an infrastructure failure, never
 	// a user mistake, which gets a reply.
-	run func(h *hop, args []string) (string, error)
+	run func(c *call, args []string) (string, error)
 }
 
 const (
@@ -83,36 +83,36 @@ func (e *Engine) smsCommands() []smsCommand {
 // the caller may send or retry later.
 func (e *Engine) SMS(ctx context.Context, m SMSRequest) (SMSReply, error) {
 	lang, err := e.LanguageOf(ctx, m.From)
-	h := e.newHop(ctx, Caller{Phone: m.From, Provider: m.Provider, Budget: smsBudget}, lang)
-	h.smsKey = m.Key
+	c := e.newCall(ctx, Caller{Phone: m.From, Provider: m.Provider, Budget: smsBudget}, lang)
+	c.smsKey = m.Key
 	if err != nil {
-		return h.smsReply("", h.t(msgUnavailable, nil)), fmt.Errorf("sms: %w", err)
+		return c.smsReply("", c.t(msgUnavailable, nil)), fmt.Errorf("sms: %w", err)
 	}
 	cmd, args := e.parseSMS(m.Text)
 	if cmd == nil {
-		help, _ := e.smsHelp(h, nil)
-		return h.smsReply("", help), nil
+		help, _ := e.smsHelp(c, nil)
+		return c.smsReply("", help), nil
 	}
 	if cmd.officers {
-		ok, err := h.isOfficer()
+		ok, err := c.isOfficer()
 		if err != nil {
-			return h.smsReply(cmd.keyword, h.t(msgUnavailable, nil)), fmt.Errorf("sms %s: %w", cmd.keyword, err)
+			return c.smsReply(cmd.keyword, c.t(msgUnavailable, nil)), fmt.Errorf("sms %s: %w", cmd.keyword, err)
 		}
 		if !ok {
-			return h.smsReply(cmd.keyword, h.t(msgRenewNotOfficer, nil)), nil
+			return c.smsReply(cmd.keyword, c.t(msgRenewNotOfficer, nil)), nil
 		}
 	}
 	if len(args) < cmd.minArgs || len(args) > cmd.maxArgs {
-		return h.smsReply(cmd.keyword, h.usage(cmd.usage)), nil
+		return c.smsReply(cmd.keyword, c.usage(cmd.usage)), nil
 	}
-	reply, err := cmd.run(h, args)
+	reply, err := cmd.run(c, args)
 	if err != nil {
-		return h.smsReply(cmd.keyword, h.t(msgUnavailable, nil)), fmt.Errorf("sms %s: %w", cmd.keyword, err)
+		return c.smsReply(cmd.keyword, c.t(msgUnavailable, nil)), fmt.Errorf("sms %s: %w", cmd.keyword, err)
 	}
-	return h.smsReply(cmd.keyword, reply), nil
+	return c.smsReply(cmd.keyword, reply), nil
 }
 
-func (h *hop) usage(id msg) string { return h.t(msgSMSUsage, vars{"Usage": h.t(id, nil)}) }
+func (c *call) usage(id msg) string { return c.t(msgSMSUsage, vars{"Usage": c.t(id, nil)}) }
 
 // parseSMS finds the command and its arguments; nil when there is none.
 func (e *Engine) parseSMS(text string) (*smsCommand, []string) {
@@ -131,58 +131,58 @@ func (e *Engine) parseSMS(text string) (*smsCommand, []string) {
 	return nil, nil
 }
 
-func (h *hop) smsReply(command, text string) SMSReply {
-	out, enc, n := h.fit.encode(text)
+func (c *call) smsReply(command, text string) SMSReply {
+	out, enc, n := c.fit.encode(text)
 	_, _, parts := gsm7.Parts(out)
-	return SMSReply{Text: out, Lang: h.lang, Command: command, Encoding: enc, Length: n, Parts: parts}
+	return SMSReply{Text: out, Lang: c.lang, Command: command, Encoding: enc, Length: n, Parts: parts}
 }
 
-func (e *Engine) smsCheck(h *hop, args []string) (string, error) {
+func (e *Engine) smsCheck(c *call, args []string) (string, error) {
 	chfid := args[0]
 	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
-		return h.chfidFormat(), nil
+		return c.chfidFormat(), nil
 	}
-	text, _, err := e.membership(h, chfid)
+	text, _, err := e.membership(c, chfid)
 	return text, err
 }
 
-func (e *Engine) smsClaims(h *hop, args []string) (string, error) {
+func (e *Engine) smsClaims(c *call, args []string) (string, error) {
 	chfid := args[0]
 	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
-		return h.chfidFormat(), nil
+		return c.chfidFormat(), nil
 	}
-	claims, denial, _, err := h.claimsFor(chfid, true)
+	claims, denial, _, err := c.claimsFor(chfid, true)
 	switch {
 	case err != nil:
 		return "", err
 	case denial != "":
 		return denial, nil
 	case len(claims) == 0:
-		return h.noClaims(chfid, ""), nil
+		return c.noClaims(chfid, ""), nil
 	}
-	return claimsSMS(h, claims), nil
+	return claimsSMS(c, claims), nil
 }
 
-func (e *Engine) smsLang(h *hop, args []string) (string, error) {
+func (e *Engine) smsLang(c *call, args []string) (string, error) {
 	lang := strings.ToLower(args[0])
 	if !Supported(lang) {
-		return h.usage(msgSMSUsageLang), nil
+		return c.usage(msgSMSUsageLang), nil
 	}
-	if err := e.setLanguage(h, lang); err != nil {
+	if err := e.setLanguage(c, lang); err != nil {
 		return "", err
 	}
-	return h.t(msgLanguageSaved, nil), nil
+	return c.t(msgLanguageSaved, nil), nil
 }
 
 // smsHelp lists the commands the sender may use, one per line: RENEW only
 // to an officer (a failing look-up leaves it out).
-func (e *Engine) smsHelp(h *hop, _ []string) (string, error) {
-	parts := []string{h.t(msgSMSHelp, nil)}
-	for _, c := range e.commands {
-		if c.officers && !officerCalls(h) {
+func (e *Engine) smsHelp(c *call, _ []string) (string, error) {
+	parts := []string{c.t(msgSMSHelp, nil)}
+	for _, cmd := range e.commands {
+		if cmd.officers && !officerCalls(c) {
 			continue
 		}
-		parts = append(parts, h.t(c.usage, nil))
+		parts = append(parts, c.t(cmd.usage, nil))
 	}
 	return lines(parts...), nil
 }
@@ -191,45 +191,45 @@ func (e *Engine) smsHelp(h *hop, _ []string) (string, error) {
 // (DESIGN.md §2.4), from an officer's phone (SMS checked that): the
 // renewal written at once, as a confirmed USSD renewal is, and its result
 // or the reason it was refused.
-func (e *Engine) smsRenew(h *hop, args []string) (string, error) {
+func (e *Engine) smsRenew(c *call, args []string) (string, error) {
 	chfid, amountText, receipt, product := args[0], args[1], args[2], ""
 	if len(args) == 4 {
 		product = args[3]
 	}
 	if !validCHFID(chfid, e.opt.CHFIDMaxLen) {
-		return h.chfidFormat(), nil
+		return c.chfidFormat(), nil
 	}
-	amount, problem := h.parseAmount(amountText)
+	amount, problem := c.parseAmount(amountText)
 	if problem != "" {
 		// The amount and the receipt may have been swapped: the command
 		// line helps then, where it fits the part.
-		text := h.t(problem, nil)
-		if withUsage := lines(text, h.usage(msgSMSUsageRenew)); problem == msgRenewAmountFormat && h.fit.fits(withUsage) {
+		text := c.t(problem, nil)
+		if withUsage := lines(text, c.usage(msgSMSUsageRenew)); problem == msgRenewAmountFormat && c.fit.fits(withUsage) {
 			text = withUsage
 		}
 		return text, nil
 	}
 	if !validReceipt(receipt) {
-		return h.t(msgRenewReceiptFormat, vars{"Max": receiptMax}), nil
+		return c.t(msgRenewReceiptFormat, vars{"Max": receiptMax}), nil
 	}
 	r := Renewal{CHFID: chfid, Product: product, Receipt: receipt, Amount: int64(amount)}
 	if product != "" && !validProductCode(product) {
-		text, _ := h.refusal(openimis.ErrUnknownProduct, r, "")
+		text, _ := c.refusal(openimis.ErrUnknownProduct, r, "")
 		return text, nil
 	}
 	key := ""
-	if h.smsKey != "" {
-		key = "sms:" + h.smsKey
+	if c.smsKey != "" {
+		key = "sms:" + c.smsKey
 	}
-	res, err := e.opt.Renewals.Renew(h.ctx, h.renewalRequest(openimis.ChannelSMS, key, chfid, product, receipt, amount))
-	if text, over, err := h.countRenewalLookup(err); over || err != nil {
+	res, err := e.opt.Renewals.Renew(c.ctx, c.renewalRequest(openimis.ChannelSMS, key, chfid, product, receipt, amount))
+	if text, over, err := c.countRenewalLookup(err); over || err != nil {
 		return text, err
 	}
-	if text, refused := h.refusal(err, r, ""); refused {
+	if text, refused := c.refusal(err, r, ""); refused {
 		return text, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("renew: %w", err)
 	}
-	return h.renewalResult(res), nil
+	return c.renewalResult(res), nil
 }

@@ -159,7 +159,7 @@ func TestSMSCommandExtension(t *testing.T) {
 	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
 	var got []string
 	e.commands = append(e.commands, smsCommand{keyword: "ECHO", minArgs: 2, maxArgs: 3, usage: msgSMSUsageCheck,
-		run: func(_ *hop, args []string) (string, error) {
+		run: func(_ *call, args []string) (string, error) {
 			got = args
 			return "echoed", nil
 		}})

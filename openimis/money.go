@@ -24,9 +24,6 @@ var ErrMoneyRange = errors.New("amount out of range for numeric(18,2)")
 // maxWholeDigits is the most digits before the point in numeric(18,2).
 const maxWholeDigits = 16
 
-// Units is a whole amount, e.g. Units(37000) is 37000.00.
-func Units(n int64) Money { return Money(n * 100) }
-
 // ParseMoney reads what an officer types: digits, with at most two decimals
 // after a point ("37000", "37000.5", "37000.50"). No sign, no thousands
 // separators (a comma is a decimal mark in some locales and a thousands mark

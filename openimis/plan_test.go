@@ -67,7 +67,7 @@ var (
 		HeadName: "Tumaini Anyisile Mwakalinga", HeadPhone: "0754 100 200",
 		ProductID: fam01ID, ProductCode: "FAM01", ProductName: "CHF Family Basic",
 		PreviousPolicyID: 61, PreviousProductCode: "FAM01", PreviousExpiry: d(2025, time.March, 19),
-		Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19), Value: openimis.Units(37000), Members: 5}
+		Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19), Value: openimis.Money(37000_00), Members: 5}
 	everyoneF = []int{100, 101, 102, 103, 104}
 )
 
@@ -96,7 +96,7 @@ func TestPlanRenewal(t *testing.T) {
 		{name: "a month ahead: the renewal discount",
 			change: func(in *input) { in.today = d(2025, time.February, 18) },
 			want: func(q *openimis.RenewalQuote) {
-				q.Value, q.Discounted = openimis.Units(33300), true // 37000 − 10 %
+				q.Value, q.Discounted = openimis.Money(33300_00), true // 37000 − 10 %
 			}, covered: everyoneF},
 		{name: "after a lapse: starts today",
 			change: func(in *input) { in.today = d(2025, time.April, 30) },
@@ -138,7 +138,7 @@ func TestPlanRenewal(t *testing.T) {
 				q.PreviousPolicyID, q.PreviousExpiry = 62, d(2024, time.December, 31)
 				// Past the two months' grace of the 1 January cycle: the next.
 				q.Start, q.Expiry = d(2025, time.July, 1), d(2026, time.June, 30)
-				q.Value = openimis.Units(4*10000 + 5000) // four adults (the lodger among them), a child
+				q.Value = openimis.Money((4*10000 + 5000) * 100) // four adults (the lodger among them), a child
 				q.OtherProducts = []string{"FAM01"}
 			}, covered: everyoneF},
 		{name: "the dead and the inactive are neither priced nor covered; the head is still named",
@@ -146,7 +146,7 @@ func TestPlanRenewal(t *testing.T) {
 				in.family.Members[0].Status, in.family.Members[4].Status = "DE", "IN"
 			},
 			want: func(q *openimis.RenewalQuote) {
-				q.Value, q.Members = openimis.Units(32000), 3 // 30000 + 2000: three members in the lump sum
+				q.Value, q.Members = openimis.Money(32000_00), 3 // 30000 + 2000: three members in the lump sum
 			}, covered: []int{101, 102, 103}},
 		{name: "no head row: the member marked head is named",
 			change: func(in *input) { in.family.HeadID = 0 },
@@ -158,7 +158,7 @@ func TestPlanRenewal(t *testing.T) {
 				in.family.Products[fam01ID] = p
 			},
 			want: func(q *openimis.RenewalQuote) {
-				q.Value, q.Members = openimis.Units(32000), 3
+				q.Value, q.Members = openimis.Money(32000_00), 3
 			}, covered: []int{100, 101, 102}},
 		{name: "an earlier expiry is not the previous policy",
 			change: func(in *input) {
@@ -330,20 +330,20 @@ func TestPay(t *testing.T) {
 		want          openimis.Payment
 		refusedNaming openimis.Money
 	}{
-		{"paid in full early: active from the start", openimis.Units(37000), 0, 2, today,
+		{"paid in full early: active from the start", openimis.Money(37000_00), 0, 2, today,
 			openimis.Payment{Status: openimis.PolicyActive, Effective: quoteF.Start}, 0},
-		{"paid in full after the start: active from the pay date", openimis.Units(37000), 0, 2, late,
+		{"paid in full after the start: active from the pay date", openimis.Money(37000_00), 0, 2, late,
 			openimis.Payment{Status: openimis.PolicyActive, Effective: late}, 0},
-		{"paid in full where the scheme activates: ready", openimis.Units(37000), 0, openimis.ActivationReady, today,
+		{"paid in full where the scheme activates: ready", openimis.Money(37000_00), 0, openimis.ActivationReady, today,
 			openimis.Payment{Status: openimis.PolicyReady, Effective: quoteF.Start}, 0},
-		{"paid in part: idle, no effective date", openimis.Units(20000), 0, 2, today,
+		{"paid in part: idle, no effective date", openimis.Money(20000_00), 0, 2, today,
 			openimis.Payment{Status: openimis.PolicyIdle}, 0},
-		{"paid in part where the scheme activates: idle", openimis.Units(37000) - 1, 0, openimis.ActivationReady, today,
+		{"paid in part where the scheme activates: idle", openimis.Money(37000_00) - 1, 0, openimis.ActivationReady, today,
 			openimis.Payment{Status: openimis.PolicyIdle}, 0},
-		{"a little more, accepted", openimis.Units(37500), openimis.Units(500), 2, today,
+		{"a little more, accepted", openimis.Money(37500_00), openimis.Money(500_00), 2, today,
 			openimis.Payment{Status: openimis.PolicyActive, Effective: quoteF.Start}, 0},
-		{"a cent more than due", openimis.Units(37000) + 1, 0, 2, today, openimis.Payment{}, openimis.Units(37000)},
-		{"a cent more than accepted", openimis.Units(37500) + 1, openimis.Units(500), 2, today, openimis.Payment{}, openimis.Units(37000)},
+		{"a cent more than due", openimis.Money(37000_00) + 1, 0, 2, today, openimis.Payment{}, openimis.Money(37000_00)},
+		{"a cent more than accepted", openimis.Money(37500_00) + 1, openimis.Money(500_00), 2, today, openimis.Payment{}, openimis.Money(37000_00)},
 	}
 	for _, tt := range tests {
 		pay, err := plan.Pay(tt.amount, tt.over, tt.activation, tt.day)
@@ -362,7 +362,7 @@ func TestPay(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	good := func() openimis.RenewalRequest {
 		return openimis.RenewalRequest{CHFID: " 604120019 ", ProductCode: " FAM01 ", Receipt: " QFC9M3NX5T ",
-			Amount: openimis.Units(37000), Channel: " ussd ", Today: time.Date(2025, time.March, 10, 15, 4, 5, 0, time.UTC),
+			Amount: openimis.Money(37000_00), Channel: " ussd ", Today: time.Date(2025, time.March, 10, 15, 4, 5, 0, time.UTC),
 			RequestKey: " ussd:s1 ", SourceVersion: " 0.4.0-rc.1+g1234567890 "}
 	}
 	r := good()
@@ -370,7 +370,7 @@ func TestNormalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := openimis.RenewalRequest{CHFID: "604120019", ProductCode: "FAM01", Receipt: "QFC9M3NX5T",
-		Amount: openimis.Units(37000), Channel: openimis.ChannelUSSD, Today: today, RequestKey: "ussd:s1",
+		Amount: openimis.Money(37000_00), Channel: openimis.ChannelUSSD, Today: today, RequestKey: "ussd:s1",
 		SourceVersion: "0.4.0-rc.1+g123", AuditUserID: openimis.DefaultAuditUserID}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("normalized\n%+v\nwant\n%+v", r, want)

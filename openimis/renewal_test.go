@@ -12,12 +12,12 @@ func TestCheckAmount(t *testing.T) {
 		amount, value, over Money
 		ok                  bool
 	}{
-		{Units(37000), Units(37000), 0, true},
-		{Units(20000), Units(37000), 0, true},
-		{Units(37000) + 1, Units(37000), 0, false},
-		{9_999_999_999_999_999_00, Units(37000), 0, false},
-		{Units(37500), Units(37000), Units(500), true},
-		{Units(37500) + 1, Units(37000), Units(500), false},
+		{Money(37000_00), Money(37000_00), 0, true},
+		{Money(20000_00), Money(37000_00), 0, true},
+		{Money(37000_00) + 1, Money(37000_00), 0, false},
+		{9_999_999_999_999_999_00, Money(37000_00), 0, false},
+		{Money(37500_00), Money(37000_00), Money(500_00), true},
+		{Money(37500_00) + 1, Money(37000_00), Money(500_00), false},
 		{MaxMoney, MaxMoney, MaxMoney, true}, // no overflow
 		{MaxMoney, 0, MaxMoney, true},
 		{1, 0, 0, false}, // nothing due, nothing accepted

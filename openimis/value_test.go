@@ -26,12 +26,12 @@ func other(y int, m time.Month, day int) openimis.Member {
 // The demo's products (policystore/demo/data.go).
 var (
 	fam01 = openimis.Pricing{ // lump sum for up to 4, then per member; renewal discount 10% a month ahead
-		LumpSum: openimis.Units(30000), PremiumAdult: openimis.Units(5000), PremiumChild: openimis.Units(3000),
-		GeneralAssemblyLumpSum: openimis.Units(2000), MemberCount: 6, Threshold: 4,
+		LumpSum: openimis.Money(30000_00), PremiumAdult: openimis.Money(5000_00), PremiumChild: openimis.Money(3000_00),
+		GeneralAssemblyLumpSum: openimis.Money(2000_00), MemberCount: 6, Threshold: 4,
 		RenewalDiscountPerc: 10, RenewalDiscountPeriod: 1,
 	}
 	ind01 = openimis.Pricing{ // per member
-		PremiumAdult: openimis.Units(10000), PremiumChild: openimis.Units(5000), MemberCount: 10,
+		PremiumAdult: openimis.Money(10000_00), PremiumChild: openimis.Money(5000_00), MemberCount: 10,
 	}
 )
 
@@ -58,7 +58,7 @@ func TestRenewalValue(t *testing.T) {
 			members: []openimis.Member{born(1975, 5, 5), born(1979, 9, 9), born(2005, 1, 30), born(2013, 7, 21), other(1998, 3, 12)},
 			enrol:   today, prevExpiry: d(2025, time.March, 19),
 			// 30000 + 1 × 5000 (Others) + 2000 (assembly)
-			want:   openimis.Units(37000),
+			want:   openimis.Money(37000_00),
 			counts: openimis.Counts{Adults: 3, Children: 1, OtherAdults: 1},
 		},
 		{
@@ -68,7 +68,7 @@ func TestRenewalValue(t *testing.T) {
 			members: []openimis.Member{born(1979, 3, 14), born(1984, 7, 2), born(2009, 11, 20), born(2014, 5, 8), born(2024, 6, 13), born(1946, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 30000 + 2 × 3000 + 2000
-			want:   openimis.Units(38000),
+			want:   openimis.Money(38000_00),
 			counts: openimis.Counts{Adults: 3, Children: 1, ExtraChildren: 2},
 		},
 		{
@@ -77,7 +77,7 @@ func TestRenewalValue(t *testing.T) {
 			members: []openimis.Member{born(1970, 1, 1), born(1971, 1, 1), born(1990, 1, 1), born(1992, 1, 1), born(1995, 1, 1), born(2010, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 30000 + 1 × 5000 + 1 × 3000 + 2000
-			want:   openimis.Units(40000),
+			want:   openimis.Money(40000_00),
 			counts: openimis.Counts{Adults: 4, ExtraAdults: 1, ExtraChildren: 1},
 		},
 		{
@@ -88,7 +88,7 @@ func TestRenewalValue(t *testing.T) {
 			members: []openimis.Member{born(1962, 6, 1), born(1968, 3, 8), born(1999, 9, 9), born(2008, 8, 8), born(2017, 1, 17), other(2012, 5, 5)},
 			enrol:   today, prevExpiry: soon,
 			// 3 × 10000 + 2 × 5000 + 1 × 5000
-			want:   openimis.Units(45000),
+			want:   openimis.Money(45000_00),
 			counts: openimis.Counts{Adults: 3, Children: 2, OtherChildren: 1},
 		},
 		{
@@ -96,31 +96,31 @@ func TestRenewalValue(t *testing.T) {
 			// there is no lump sum (the SQL uspPolicyValue charges them
 			// twice: openimis.md §6.4). Django is followed.
 			name:    "per member with a threshold: members above it are not charged (Django)",
-			pricing: openimis.Pricing{PremiumAdult: openimis.Units(10000), PremiumChild: openimis.Units(5000), MemberCount: 10, Threshold: 2},
+			pricing: openimis.Pricing{PremiumAdult: openimis.Money(10000_00), PremiumChild: openimis.Money(5000_00), MemberCount: 10, Threshold: 2},
 			members: []openimis.Member{born(1980, 1, 1), born(1981, 1, 1), born(1982, 1, 1), born(2015, 1, 1), born(2016, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 2 × 10000
-			want:   openimis.Units(20000),
+			want:   openimis.Money(20000_00),
 			counts: openimis.Counts{Adults: 2, ExtraAdults: 1, ExtraChildren: 2},
 		},
 		{
 			// MemberCount 3 drops members in Django's order: adults first
 			// kept, then children, then Others children, then Others adults.
 			name:    "MemberCount trimming: one child and the Others adult dropped",
-			pricing: openimis.Pricing{PremiumAdult: openimis.Units(10000), PremiumChild: openimis.Units(5000), MemberCount: 3},
+			pricing: openimis.Pricing{PremiumAdult: openimis.Money(10000_00), PremiumChild: openimis.Money(5000_00), MemberCount: 3},
 			members: []openimis.Member{other(1990, 1, 1), born(2015, 1, 1), born(1980, 1, 1), born(2016, 1, 1), born(1981, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 2 × 10000 + 1 × 5000
-			want:   openimis.Units(25000),
+			want:   openimis.Money(25000_00),
 			counts: openimis.Counts{Adults: 2, Children: 1, Dropped: 2},
 		},
 		{
 			name:    "MemberCount trimming: more adults than the maximum",
-			pricing: openimis.Pricing{LumpSum: openimis.Units(30000), PremiumAdult: openimis.Units(5000), PremiumChild: openimis.Units(3000), MemberCount: 2, Threshold: 1},
+			pricing: openimis.Pricing{LumpSum: openimis.Money(30000_00), PremiumAdult: openimis.Money(5000_00), PremiumChild: openimis.Money(3000_00), MemberCount: 2, Threshold: 1},
 			members: []openimis.Member{born(1980, 1, 1), born(1981, 1, 1), born(1982, 1, 1), born(2015, 1, 1), other(2016, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 2 adults kept; 1 in the lump sum, 1 extra: 30000 + 5000
-			want:   openimis.Units(35000),
+			want:   openimis.Money(35000_00),
 			counts: openimis.Counts{Adults: 1, ExtraAdults: 1, Dropped: 3},
 		},
 		{
@@ -128,7 +128,7 @@ func TestRenewalValue(t *testing.T) {
 			pricing: ind01,
 			members: []openimis.Member{born(2007, 3, 10)},
 			enrol:   today, prevExpiry: soon,
-			want:   openimis.Units(5000),
+			want:   openimis.Money(5000_00),
 			counts: openimis.Counts{Children: 1},
 		},
 		{
@@ -136,7 +136,7 @@ func TestRenewalValue(t *testing.T) {
 			pricing: ind01,
 			members: []openimis.Member{born(2007, 3, 9)},
 			enrol:   today, prevExpiry: soon,
-			want:   openimis.Units(10000),
+			want:   openimis.Money(10000_00),
 			counts: openimis.Counts{Adults: 1},
 		},
 		{
@@ -144,17 +144,17 @@ func TestRenewalValue(t *testing.T) {
 			pricing: ind01,
 			members: []openimis.Member{{}},
 			enrol:   today, prevExpiry: soon,
-			want:   openimis.Units(10000),
+			want:   openimis.Money(10000_00),
 			counts: openimis.Counts{Adults: 1},
 		},
 		{
 			name: "general assembly fee per member (no lump sum for it)",
-			pricing: openimis.Pricing{PremiumAdult: openimis.Units(10000), PremiumChild: openimis.Units(5000), MemberCount: 10,
-				GeneralAssemblyFee: openimis.Units(500)},
+			pricing: openimis.Pricing{PremiumAdult: openimis.Money(10000_00), PremiumChild: openimis.Money(5000_00), MemberCount: 10,
+				GeneralAssemblyFee: openimis.Money(500_00)},
 			members: []openimis.Member{born(1980, 1, 1), born(1981, 1, 1), born(2015, 1, 1), other(2016, 1, 1)},
 			enrol:   today, prevExpiry: soon,
 			// 2 × 10000 + 2 × 5000 + 4 × 500
-			want:   openimis.Units(32000),
+			want:   openimis.Money(32000_00),
 			counts: openimis.Counts{Adults: 2, Children: 1, OtherChildren: 1},
 		},
 		{
@@ -165,7 +165,7 @@ func TestRenewalValue(t *testing.T) {
 			members: []openimis.Member{born(1975, 5, 5), born(1979, 9, 9), born(2005, 1, 30), born(2013, 7, 21), other(1998, 3, 12)},
 			enrol:   d(2025, time.February, 15), prevExpiry: d(2025, time.March, 19),
 			// 37000 − 10%
-			want:       openimis.Units(33300),
+			want:       openimis.Money(33300_00),
 			counts:     openimis.Counts{Adults: 3, Children: 1, OtherAdults: 1},
 			discounted: true,
 		},
@@ -174,7 +174,7 @@ func TestRenewalValue(t *testing.T) {
 			pricing: fam01,
 			members: []openimis.Member{born(1975, 5, 5)},
 			enrol:   d(2025, time.February, 20), prevExpiry: d(2025, time.March, 19),
-			want:       openimis.Units(28800), // (30000 + 2000) − 10%
+			want:       openimis.Money(28800_00), // (30000 + 2000) − 10%
 			counts:     openimis.Counts{Adults: 1},
 			discounted: true,
 		},
@@ -183,7 +183,7 @@ func TestRenewalValue(t *testing.T) {
 			pricing: fam01,
 			members: []openimis.Member{born(1975, 5, 5)},
 			enrol:   d(2025, time.February, 21), prevExpiry: d(2025, time.March, 19),
-			want:   openimis.Units(32000),
+			want:   openimis.Money(32000_00),
 			counts: openimis.Counts{Adults: 1},
 		},
 		{
@@ -192,16 +192,16 @@ func TestRenewalValue(t *testing.T) {
 			pricing: fam01,
 			members: []openimis.Member{born(1975, 5, 5)},
 			enrol:   d(2025, time.March, 1), prevExpiry: d(2025, time.March, 31),
-			want:       openimis.Units(28800),
+			want:       openimis.Money(28800_00),
 			counts:     openimis.Counts{Adults: 1},
 			discounted: true,
 		},
 		{
 			name:    "renewal discount needs a period: a percentage alone gives none (Django has_renewal_discount)",
-			pricing: openimis.Pricing{LumpSum: openimis.Units(30000), MemberCount: 6, RenewalDiscountPerc: 10},
+			pricing: openimis.Pricing{LumpSum: openimis.Money(30000_00), MemberCount: 6, RenewalDiscountPerc: 10},
 			members: []openimis.Member{born(1975, 5, 5)},
 			enrol:   d(2024, time.January, 1), prevExpiry: d(2025, time.March, 19),
-			want:   openimis.Units(30000),
+			want:   openimis.Money(30000_00),
 			counts: openimis.Counts{Adults: 1},
 		},
 		{

@@ -3,7 +3,6 @@ package policystore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -363,25 +362,4 @@ func BenchmarkCoverage(b *testing.B) {
 			}
 		}
 	})
-}
-
-func Example() {
-	ctx := context.Background()
-	s, err := policystore.Open(ctx, "postgres://imis@db.example/openimis", policystore.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer s.Close()
-	c, err := s.Coverage(ctx, "101203401", time.Now().In(time.FixedZone("EAT", 3*3600)))
-	switch {
-	case errors.Is(err, openimis.ErrInsureeNotFound):
-		fmt.Println("unknown number")
-	case err != nil:
-		fmt.Println("try again later")
-	default:
-		for _, p := range c.Policies {
-			fmt.Println(p.ProductCode, p.Status, p.ExpiryDate.Format(time.DateOnly))
-		}
-	}
 }

@@ -13,15 +13,15 @@ import (
 )
 
 // Inbound SMS in imis_gateway.inbound_sms: the webhook records each message
-// once (RecordInbound), a processor claims it (ClaimInbound), handles it in
+// once (RecordInbound), a processor leases it (LeaseInbound), handles it in
 // a transaction that also writes the reply to the outbox, and marks it done
 // in that same transaction (FinishInbound).
 
-// InboundClaim is an inbound SMS claimed for processing. Its Received is
+// InboundLease is an inbound SMS leased for processing. Its Received is
 // the provider's date, or our receipt time when the provider sent none.
-type InboundClaim struct {
+type InboundLease struct {
 	providers.InboundSMS
-	Attempts int // times claimed, this one included
+	Attempts int // times leased, this one included
 }
 
 // ErrInboundNotPending is returned by FinishInbound for a message that is no
@@ -62,11 +62,11 @@ func (s *Store) RecordInbound(ctx context.Context, m providers.InboundSMS) (isNe
 	return true, nil
 }
 
-// claimInboundSQL leases waiting messages: the lease hides them from other
+// leaseInboundSQL leases waiting messages: the lease hides them from other
 // processors, and a processor that dies leaves a lease that expires, after
 // which the message is handled again (handlers are idempotent). A CTE for
-// the reason given at claimDueSQL.
-const claimInboundSQL = `
+// the reason given at takeDueSQL.
+const leaseInboundSQL = `
 WITH due AS (
     SELECT provider, message_id FROM imis_gateway.inbound_sms
     WHERE status = 'received' AND (claimed_until IS NULL OR claimed_until < now())
@@ -80,28 +80,28 @@ WHERE i.provider = due.provider AND i.message_id = due.message_id
 RETURNING i.provider, i.message_id, i.sender, coalesce(i.recipient, ''), i.body,
           coalesce(i.provider_received_at, i.received_at), i.attempts`
 
-// ClaimInbound leases up to limit waiting messages, oldest first, for lease.
-// Rows locked by another instance are skipped, as in ClaimDue.
-func (s *Store) ClaimInbound(ctx context.Context, limit int, lease time.Duration) ([]InboundClaim, error) {
+// LeaseInbound leases up to limit waiting messages, oldest first, for lease.
+// Rows locked by another instance are skipped, as in TakeDue.
+func (s *Store) LeaseInbound(ctx context.Context, limit int, lease time.Duration) ([]InboundLease, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, claimInboundSQL, limit, lease.Seconds())
+	rows, err := s.pool.Query(ctx, leaseInboundSQL, limit, lease.Seconds())
 	if err != nil {
-		return nil, fmt.Errorf("policystore: claim inbound SMS: %w", err)
+		return nil, fmt.Errorf("policystore: lease inbound SMS: %w", err)
 	}
-	claims, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InboundClaim, error) {
-		var c InboundClaim
+	leases, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InboundLease, error) {
+		var c InboundLease
 		err := row.Scan(&c.Provider, &c.MessageID, &c.From, &c.To, &c.Text, &c.Received, &c.Attempts)
 		c.Received = c.Received.UTC()
 		return c, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("policystore: claim inbound SMS: %w", err)
+		return nil, fmt.Errorf("policystore: lease inbound SMS: %w", err)
 	}
-	return claims, nil
+	return leases, nil
 }
 
 // BeginInbound starts the transaction in which one inbound message is

@@ -52,7 +52,7 @@ func TestRecordInboundOnce(t *testing.T) {
 	}
 }
 
-func TestClaimInboundLeases(t *testing.T) {
+func TestLeaseInboundLeases(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	for _, id := range []string{"m1", "m2", "m3"} {
@@ -60,27 +60,27 @@ func TestClaimInboundLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	claims, err := s.ClaimInbound(ctx, 2, time.Minute)
-	if err != nil || len(claims) != 2 {
-		t.Fatalf("claimed %d, %v", len(claims), err)
+	leases, err := s.LeaseInbound(ctx, 2, time.Minute)
+	if err != nil || len(leases) != 2 {
+		t.Fatalf("leased %d, %v", len(leases), err)
 	}
-	c := claims[0]
+	c := leases[0]
 	want := inboundFixture("m1")
 	if c.InboundSMS != want || c.Attempts != 1 {
-		t.Errorf("claim %+v, want %+v", c, want)
+		t.Errorf("lease %+v, want %+v", c, want)
 	}
-	rest, err := s.ClaimInbound(ctx, 10, time.Minute)
+	rest, err := s.LeaseInbound(ctx, 10, time.Minute)
 	if err != nil || len(rest) != 1 || rest[0].MessageID != "m3" {
-		t.Fatalf("second claim %+v %v; want only m3", rest, err)
+		t.Fatalf("second lease %+v %v; want only m3", rest, err)
 	}
-	if none, err := s.ClaimInbound(ctx, 10, time.Minute); err != nil || len(none) != 0 {
-		t.Errorf("leased messages claimed again: %+v", none)
+	if none, err := s.LeaseInbound(ctx, 10, time.Minute); err != nil || len(none) != 0 {
+		t.Errorf("leased messages leased again: %+v", none)
 	}
-	// An expired lease (its processor died) is claimed again.
+	// An expired lease (its processor died) is leased again.
 	if _, err := s.Pool().Exec(ctx, `UPDATE imis_gateway.inbound_sms SET claimed_until = now() - interval '1 second' WHERE message_id = 'm2'`); err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.ClaimInbound(ctx, 10, time.Minute)
+	again, err := s.LeaseInbound(ctx, 10, time.Minute)
 	if err != nil || len(again) != 1 || again[0].MessageID != "m2" || again[0].Attempts != 2 {
 		t.Errorf("after lease expiry: %+v %v", again, err)
 	}

@@ -53,7 +53,7 @@ func officerOf(chfid string) string {
 
 func request(chfid, receipt string, amount int64, key string) openimis.RenewalRequest {
 	return openimis.RenewalRequest{
-		CHFID: chfid, Receipt: receipt, Amount: openimis.Units(amount), OfficerPhone: officerOf(chfid),
+		CHFID: chfid, Receipt: receipt, Amount: openimis.Money(amount * 100), OfficerPhone: officerOf(chfid),
 		Channel: openimis.ChannelUSSD, Today: today, RequestKey: key, SourceVersion: "0.3.0-test",
 		Messages: confirmations, SMSProvider: "africastalking",
 	}
@@ -151,47 +151,47 @@ func TestRenewalQuote(t *testing.T) {
 					HeadCHFID: "604120019", HeadName: "Tumaini Anyisile Mwakalinga", HeadPhone: "0754 100 200",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.March, 19), Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19),
-					Value: openimis.Units(37000), Members: 5}},
+					Value: openimis.Money(37000_00), Members: 5}},
 				{"expired 10 days ago (status still Active): starts today", "20461302", "fam01", openimis.RenewalQuote{
 					HeadCHFID: "20461301", HeadName: "Emmanuel Joseph Kimaro", HeadPhone: "+255 713 111 333",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.February, 28), Start: today, Expiry: d(2026, time.March, 9),
-					Value: openimis.Units(32000), Members: 4}},
+					Value: openimis.Money(32000_00), Members: 4}},
 				{"old product no longer sold: converts to FAM01", "310482231", "", openimis.RenewalQuote{
 					HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa", HeadPhone: "255714111444",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "CHF00", Converted: true,
 					PreviousExpiry: d(2024, time.November, 10), Start: today, Expiry: d(2026, time.March, 9),
-					Value: openimis.Units(32000), Members: 3}},
+					Value: openimis.Money(32000_00), Members: 3}},
 				{"asked by the old product's code", "310482215", "CHF00", openimis.RenewalQuote{
 					HeadCHFID: "310482215", HeadName: "Paulo Masanja Magesa", HeadPhone: "255714111444",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "CHF00", Converted: true,
 					PreviousExpiry: d(2024, time.November, 10), Start: today, Expiry: d(2026, time.March, 9),
-					Value: openimis.Units(32000), Members: 3}},
+					Value: openimis.Money(32000_00), Members: 3}},
 				{"cycles, early: the next cycle is still covered, so the day after expiry", "110034525", "", openimis.RenewalQuote{
 					HeadCHFID: "110034517", HeadName: "Naserian Lomayani Laizer", HeadPhone: "0757 246 810",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2025, time.December, 31), Start: d(2026, time.January, 1), Expiry: d(2026, time.December, 31),
-					Value: openimis.Units(15000), Members: 2}},
+					Value: openimis.Money(15000_00), Members: 2}},
 				{"cycles: the next cycle, per member, with an Others child", "120507718", "", openimis.RenewalQuote{
 					HeadCHFID: "120507718", HeadName: "Makoye Kija Budeba", HeadPhone: "0688-123-456",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2025, time.June, 30), Start: d(2025, time.July, 1), Expiry: d(2026, time.June, 30),
-					Value: openimis.Units(k.value), Members: k.members}},
+					Value: openimis.Money(k.value * 100), Members: k.members}},
 				{"two products: the latest policy's, 10 months early with the discount", "705338838", "", openimis.RenewalQuote{
 					HeadCHFID: "705338812", HeadName: "Charles Masunga Ngusa", HeadPhone: "+255754300400",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2026, time.January, 9), Start: d(2026, time.January, 10), Expiry: d(2027, time.January, 9),
-					Value: openimis.Units(28800), Discounted: true, Members: 4, OtherProducts: []string{"IND01"}}},
+					Value: openimis.Money(28800_00), Discounted: true, Members: 4, OtherProducts: []string{"IND01"}}},
 				{"two products: the other one by code", "705338812", "IND01", openimis.RenewalQuote{
 					HeadCHFID: "705338812", HeadName: "Charles Masunga Ngusa", HeadPhone: "+255754300400",
 					ProductCode: "IND01", ProductName: "CHF Individual Plus", PreviousProductCode: "IND01",
 					PreviousExpiry: d(2024, time.June, 30), Start: d(2025, time.July, 1), Expiry: d(2026, time.June, 30),
-					Value: openimis.Units(30000), Members: 4, OtherProducts: []string{"FAM01"}}},
+					Value: openimis.Money(30000_00), Members: 4, OtherProducts: []string{"FAM01"}}},
 				{"a renewal renewed again, early", "48213", "", openimis.RenewalQuote{
 					HeadCHFID: "48213", HeadName: "Halima Abdallah Salum",
 					ProductCode: "FAM01", ProductName: "CHF Family Basic", PreviousProductCode: "FAM01",
 					PreviousExpiry: d(2025, time.December, 10), Start: d(2025, time.December, 11), Expiry: d(2026, time.December, 10),
-					Value: openimis.Units(28800), Discounted: true, Members: 3}},
+					Value: openimis.Money(28800_00), Discounted: true, Members: 3}},
 			}
 			for _, c := range cases {
 				q, err := quote(t, s, c.chfid, c.product, today)
@@ -289,7 +289,7 @@ func TestRenewWritesEveryRow(t *testing.T) {
 				PolicyID: res.PolicyID, PolicyUUID: res.PolicyUUID, CHFID: "604120035", FamilyID: res.FamilyID,
 				HeadName: "Tumaini Anyisile Mwakalinga", ProductCode: "FAM01", ProductName: "CHF Family Basic",
 				Start: d(2025, time.March, 20), Expiry: d(2026, time.March, 19),
-				Value: openimis.Units(37000), Amount: openimis.Units(37000), Receipt: "QFC9M3NX5T",
+				Value: openimis.Money(37000_00), Amount: openimis.Money(37000_00), Receipt: "QFC9M3NX5T",
 				Status: openimis.PolicyActive, Active: true,
 			}
 			if fmt.Sprint(res) != fmt.Sprint(want) || !uuidV4.MatchString(res.PolicyUUID) {
@@ -462,7 +462,7 @@ func TestRenewIdleActiveReady(t *testing.T) {
 
 	// Family B, value 32000: 20000 paid is Idle, without an effective date.
 	idle, err := s.Renew(ctx, request("20461301", "B-PART-1", 20000, "sms:ATXid_b1"))
-	if err != nil || idle.Status != openimis.PolicyIdle || idle.Active || idle.Value != openimis.Units(32000) {
+	if err != nil || idle.Status != openimis.PolicyIdle || idle.Active || idle.Value != openimis.Money(32000_00) {
 		t.Fatalf("idle: %+v, %v", idle, err)
 	}
 	rows := dump(t, s, "idle policy", `SELECT "PolicyStatus", "EffectiveDate", "StartDate" FROM "tblPolicy" WHERE "PolicyID" = $1`, idle.PolicyID)
@@ -692,18 +692,18 @@ func TestRenewAmountAboveDue(t *testing.T) {
 	req.Channel, req.Amount = openimis.ChannelSMS, 9_999_999_999_999_999_00
 	_, err := s.Renew(ctx, req)
 	var r *openimis.RefusalError
-	if !errors.Is(err, openimis.ErrAmountTooHigh) || !errors.As(err, &r) || r.Due != openimis.Units(37000) {
+	if !errors.Is(err, openimis.ErrAmountTooHigh) || !errors.As(err, &r) || r.Due != openimis.Money(37000_00) {
 		t.Fatalf("err = %v, want ErrAmountTooHigh with 37000 due", err)
 	}
-	req.Amount, req.MaxOverpayment, req.RequestKey = openimis.Units(37500)+1, openimis.Units(500), "sms:ATXid_over"
+	req.Amount, req.MaxOverpayment, req.RequestKey = openimis.Money(37500_00)+1, openimis.Money(500_00), "sms:ATXid_over"
 	_, err = s.Renew(ctx, req)
 	refusedWith(t, "a cent above the tolerance", err, openimis.ErrAmountTooHigh)
 	if got := count(t, s); got != before {
 		t.Fatalf("refusals wrote rows:\n got %+v\nwant %+v", got, before)
 	}
-	req.Amount, req.RequestKey = openimis.Units(37500), "sms:ATXid_within"
+	req.Amount, req.RequestKey = openimis.Money(37500_00), "sms:ATXid_within"
 	res, err := s.Renew(ctx, req)
-	if err != nil || res.Status != openimis.PolicyActive || res.Amount != openimis.Units(37500) || res.Value != openimis.Units(37000) {
+	if err != nil || res.Status != openimis.PolicyActive || res.Amount != openimis.Money(37500_00) || res.Value != openimis.Money(37000_00) {
 		t.Fatalf("within the tolerance: %+v, %v", res, err)
 	}
 }
@@ -999,7 +999,7 @@ func TestRenewCoversMemberCount(t *testing.T) {
 	}
 	q, err := quote(t, s, "101203401", "", today)
 	// 30000 + 2000, 10% off (renewed seven months early)
-	if err != nil || q.Members != 4 || q.Value != openimis.Units(28800) {
+	if err != nil || q.Members != 4 || q.Value != openimis.Money(28800_00) {
 		t.Fatalf("%+v, %v", q, err)
 	}
 	res, err := s.Renew(ctx, request("101203401", "A-1", 28800, ""))

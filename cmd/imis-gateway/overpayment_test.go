@@ -20,8 +20,8 @@ func TestServeReadsTheOverpaymentAccepted(t *testing.T) {
 	}{
 		{"", 0, true},
 		{"0", 0, true},
-		{"500", openimis.Units(500), true},
-		{" 500.50 ", openimis.Units(500) + 50, true},
+		{"500", openimis.Money(500_00), true},
+		{" 500.50 ", openimis.Money(500_00) + 50, true},
 		{"-500", 0, false},
 		{"1,000", 0, false},
 		{"500 TZS", 0, false},

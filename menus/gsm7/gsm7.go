@@ -68,12 +68,6 @@ func Count(s string) (int, bool) {
 	return n, true
 }
 
-// Valid reports whether s can be sent in GSM-7.
-func Valid(s string) bool {
-	_, ok := Count(s)
-	return ok
-}
-
 // Units returns the UTF-16 code units of s: what a UCS-2 message counts. A
 // character outside the Basic Multilingual Plane (an emoji) takes two, a
 // Devanagari vowel sign or virama one of its own.

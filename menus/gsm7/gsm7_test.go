@@ -77,8 +77,8 @@ func TestMeasure(t *testing.T) {
 		if enc != tt.enc || n != tt.want {
 			t.Errorf("Measure(%q) = %v %d, want %v %d", tt.s, enc, n, tt.enc, tt.want)
 		}
-		if Valid(tt.s) != (tt.enc == GSM7) {
-			t.Errorf("Valid(%q) = %v", tt.s, Valid(tt.s))
+		if _, ok := Count(tt.s); ok != (tt.enc == GSM7) {
+			t.Errorf("Count(%q) says GSM-7 %v", tt.s, ok)
 		}
 	}
 	if GSM7.String() != "GSM-7" || UCS2.String() != "UCS-2" {
@@ -154,8 +154,10 @@ func TestSubstitute(t *testing.T) {
 	}
 	// French text becomes GSM-7 once transliterated.
 	fr := "Vérifiée, approuvé : 28 500 TZS. Reçue le 1 août. Fenêtre, île, hôpital, sûr, Noël, maïs."
-	if Valid(fr) || !Valid(Substitute(fr, true)) {
-		t.Errorf("French sample: valid before %v, after %v (%q)", Valid(fr), Valid(Substitute(fr, true)), Substitute(fr, true))
+	_, before := Count(fr)
+	_, after := Count(Substitute(fr, true))
+	if before || !after {
+		t.Errorf("French sample: GSM-7 before %v, after %v (%q)", before, after, Substitute(fr, true))
 	}
 }
 
@@ -180,7 +182,7 @@ func BenchmarkMeasure(b *testing.B) {
 	}
 }
 
-func TestSubstitutable(t *testing.T) {
+func TestSubstitutedGSM7(t *testing.T) {
 	for _, tt := range []struct {
 		s       string
 		accents bool
@@ -194,11 +196,11 @@ func TestSubstitutable(t *testing.T) {
 		{"नेपाली", true, false},
 		{"N° 5", true, true},
 	} {
-		if got := Substitutable(tt.s, tt.accents); got != tt.want {
-			t.Errorf("Substitutable(%q, %v) = %v", tt.s, tt.accents, got)
+		if _, got := SubstitutedCount(tt.s, tt.accents); got != tt.want {
+			t.Errorf("SubstitutedCount(%q, %v) says GSM-7 %v", tt.s, tt.accents, got)
 		}
-		if got := Valid(Substitute(tt.s, tt.accents)); got != tt.want {
-			t.Errorf("Valid(Substitute(%q, %v)) = %v, Substitutable says %v", tt.s, tt.accents, got, tt.want)
+		if _, got := Count(Substitute(tt.s, tt.accents)); got != tt.want {
+			t.Errorf("Count(Substitute(%q, %v)) says GSM-7 %v, want %v", tt.s, tt.accents, got, tt.want)
 		}
 	}
 }

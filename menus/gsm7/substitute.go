@@ -69,13 +69,6 @@ func Substitute(s string, accents bool) string {
 	return b.String()
 }
 
-// Substitutable reports whether Substitute(s, accents) is GSM-7, without
-// building it.
-func Substitutable(s string, accents bool) bool {
-	_, ok := SubstitutedCount(s, accents)
-	return ok
-}
-
 // SubstitutedCount returns what Count(Substitute(s, accents)) does, without
 // building the text: layouts measure many candidates for each one they send.
 func SubstitutedCount(s string, accents bool) (int, bool) {

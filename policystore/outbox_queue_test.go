@@ -74,7 +74,7 @@ func obxGet(t *testing.T, s *policystore.Store, id int64) obxRow {
 	return r
 }
 
-func TestClaimDue(t *testing.T) {
+func TestTakeDue(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	ids := obxEnqueue(t, s, obxProvider, "+255700000001", "+255700000002", "+255700000003")
@@ -84,12 +84,12 @@ func TestClaimDue(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := s.ClaimDue(ctx, []string{obxProvider}, 10)
+	got, err := s.TakeDue(ctx, []string{obxProvider}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[1] {
-		t.Fatalf("claimed %+v, want ids %v", got, ids[:2])
+		t.Fatalf("took %+v, want ids %v", got, ids[:2])
 	}
 	m := got[0]
 	if m.Provider != obxProvider || m.Recipient != "+255700000001" || m.Body != "Policy renewed for +255700000001" ||
@@ -99,19 +99,19 @@ func TestClaimDue(t *testing.T) {
 	if r := obxGet(t, s, ids[0]); r.Status != "sending" || r.Attempts != 1 {
 		t.Errorf("row %+v", r)
 	}
-	if again, err := s.ClaimDue(ctx, []string{obxProvider}, 10); err != nil || len(again) != 0 {
-		t.Errorf("claimed twice: %+v %v", again, err)
+	if again, err := s.TakeDue(ctx, []string{obxProvider}, 10); err != nil || len(again) != 0 {
+		t.Errorf("taken twice: %+v %v", again, err)
 	}
 	if r := obxGet(t, s, other[0]); r.Status != "queued" {
 		t.Errorf("other provider's row %+v", r)
 	}
-	if none, err := s.ClaimDue(ctx, nil, 10); err != nil || none != nil {
+	if none, err := s.TakeDue(ctx, nil, 10); err != nil || none != nil {
 		t.Errorf("no providers: %v %v", none, err)
 	}
 }
 
-// Several gateways claiming at once never get the same message.
-func TestClaimDueConcurrently(t *testing.T) {
+// Several gateways taking at once never get the same message.
+func TestTakeDueConcurrently(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	var recipients []string
@@ -126,7 +126,7 @@ func TestClaimDueConcurrently(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for {
-				msgs, err := s.ClaimDue(ctx, []string{obxProvider}, 3)
+				msgs, err := s.TakeDue(ctx, []string{obxProvider}, 3)
 				if err != nil {
 					t.Error(err)
 					return
@@ -144,11 +144,11 @@ func TestClaimDueConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 	if len(seen) != 40 {
-		t.Errorf("claimed %d distinct messages, want 40", len(seen))
+		t.Errorf("took %d distinct messages, want 40", len(seen))
 	}
 	for id, n := range seen {
 		if n != 1 {
-			t.Errorf("message %d claimed %d times", id, n)
+			t.Errorf("message %d taken %d times", id, n)
 		}
 	}
 }
@@ -157,7 +157,7 @@ func TestOutboxOutcomes(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	ids := obxEnqueue(t, s, obxProvider, "+255700000001", "+255700000002", "+255700000003", "+255700000004", "+255700000005")
-	if _, err := s.ClaimDue(ctx, []string{obxProvider}, 10); err != nil {
+	if _, err := s.TakeDue(ctx, []string{obxProvider}, 10); err != nil {
 		t.Fatal(err)
 	}
 	next := time.Now().Add(time.Hour)
@@ -171,7 +171,7 @@ func TestOutboxOutcomes(t *testing.T) {
 	must(s.MarkRetry(ctx, ids[1], next, "HTTP 500: Internal Server Error"))
 	must(s.MarkFailed(ctx, ids[2], "InvalidPhoneNumber", "recipient status 403 InvalidPhoneNumber"))
 	must(s.MarkUnknown(ctx, ids[3], "no answer in time after the request reached Africa's Talking"))
-	must(s.Release(ctx, ids[4], next, "throttled"))
+	must(s.PutBack(ctx, ids[4], next, "throttled"))
 
 	for i, want := range []obxRow{
 		{Status: "sent", ProviderMessageID: "ATXid_1", ProviderStatus: "Success", Attempts: 1, Parts: 2, Sent: true},
@@ -184,9 +184,9 @@ func TestOutboxOutcomes(t *testing.T) {
 			t.Errorf("row %d\n got %+v\nwant %+v", i, got, want)
 		}
 	}
-	// Retried and released rows wait for their time.
-	if msgs, err := s.ClaimDue(ctx, []string{obxProvider}, 10); err != nil || len(msgs) != 0 {
-		t.Errorf("claimed before next_attempt_at: %+v %v", msgs, err)
+	// Retried and put back rows wait for their time.
+	if msgs, err := s.TakeDue(ctx, []string{obxProvider}, 10); err != nil || len(msgs) != 0 {
+		t.Errorf("taken before next_attempt_at: %+v %v", msgs, err)
 	}
 	// Outcomes only apply to messages being sent.
 	for name, err := range map[string]error{
@@ -194,10 +194,10 @@ func TestOutboxOutcomes(t *testing.T) {
 		"retry sent":  s.MarkRetry(ctx, ids[0], next, "x"),
 		"fail queued": s.MarkFailed(ctx, ids[1], "x", "y"),
 		"unknown":     s.MarkUnknown(ctx, ids[2], "x"),
-		"missing":     s.Release(ctx, 999999, next, "x"),
+		"missing":     s.PutBack(ctx, 999999, next, "x"),
 	} {
-		if !errors.Is(err, policystore.ErrOutboxNotClaimed) {
-			t.Errorf("%s: err %v, want ErrOutboxNotClaimed", name, err)
+		if !errors.Is(err, policystore.ErrOutboxNotSending) {
+			t.Errorf("%s: err %v, want ErrOutboxNotSending", name, err)
 		}
 	}
 	counts, err := s.OutboxQueued(ctx)
@@ -212,7 +212,7 @@ func TestRecoverStuck(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	ids := obxEnqueue(t, s, obxProvider, "+255700000001", "+255700000002")
-	if _, err := s.ClaimDue(ctx, []string{obxProvider}, 10); err != nil {
+	if _, err := s.TakeDue(ctx, []string{obxProvider}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Pool().Exec(ctx, `UPDATE imis_gateway.outbox SET updated_at = now() - interval '10 minutes' WHERE id = $1`, ids[0]); err != nil {
@@ -228,8 +228,8 @@ func TestRecoverStuck(t *testing.T) {
 	if r := obxGet(t, s, ids[1]); r.Status != "sending" {
 		t.Errorf("in-flight row %+v", r)
 	}
-	if msgs, err := s.ClaimDue(ctx, []string{obxProvider}, 10); err != nil || len(msgs) != 0 {
-		t.Errorf("unknown row claimed again: %+v %v", msgs, err)
+	if msgs, err := s.TakeDue(ctx, []string{obxProvider}, 10); err != nil || len(msgs) != 0 {
+		t.Errorf("unknown row taken again: %+v %v", msgs, err)
 	}
 	if err := s.MarkSent(ctx, ids[0], "ATXid_late", "Success", 1); err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestApplyDeliveryReportEveryStatus(t *testing.T) {
 	} {
 		t.Run(tc.raw, func(t *testing.T) {
 			id := obxEnqueue(t, s, obxProvider, fmt.Sprintf("+25570000%04d", i))[0]
-			if _, err := s.ClaimDue(ctx, []string{obxProvider}, 1); err != nil {
+			if _, err := s.TakeDue(ctx, []string{obxProvider}, 1); err != nil {
 				t.Fatal(err)
 			}
 			msgID := fmt.Sprintf("ATXid_every_%d", i)
@@ -290,7 +290,7 @@ func TestDeliveryReportsOnlyMoveForward(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	id := obxEnqueue(t, s, obxProvider, "+255700000001")[0]
-	if _, err := s.ClaimDue(ctx, []string{obxProvider}, 1); err != nil {
+	if _, err := s.TakeDue(ctx, []string{obxProvider}, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkSent(ctx, id, "ATXid_fwd", "Success", 1); err != nil {
@@ -319,7 +319,7 @@ func TestDeliveryReportBeforeSendIsParked(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
 	id := obxEnqueue(t, s, obxProvider, "+255700000001")[0]
-	if _, err := s.ClaimDue(ctx, []string{obxProvider}, 1); err != nil {
+	if _, err := s.TakeDue(ctx, []string{obxProvider}, 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, rep := range []struct{ state, raw string }{{"sent", "Sent"}, {"delivered", "Success"}} {
@@ -358,8 +358,8 @@ func TestDeliveryReportRacesMarkSent(t *testing.T) {
 		recipients = append(recipients, fmt.Sprintf("+2557001%05d", i))
 	}
 	ids := obxEnqueue(t, s, obxProvider, recipients...)
-	if msgs, err := s.ClaimDue(ctx, []string{obxProvider}, n); err != nil || len(msgs) != n {
-		t.Fatalf("claimed %d, %v", len(msgs), err)
+	if msgs, err := s.TakeDue(ctx, []string{obxProvider}, n); err != nil || len(msgs) != n {
+		t.Fatalf("took %d, %v", len(msgs), err)
 	}
 	var wg sync.WaitGroup
 	for i, id := range ids {

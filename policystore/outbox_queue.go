@@ -12,11 +12,11 @@ import (
 	"github.com/openimis/imis-gateway/clip"
 )
 
-// The outbox worker's side of imis_gateway.outbox: claim due messages, record
+// The outbox worker's side of imis_gateway.outbox: take due messages, record
 // what the provider answered, recover rows a crash left behind, and apply
 // delivery reports.
 //
-// A message's life: queued → sending (claimed) → sent → delivered, or
+// A message's life: queued → sending (taken) → sent → delivered, or
 // failed (a permanent refusal, or too many retries), or back to queued with
 // a later next_attempt_at (a retryable failure). unknown means the provider
 // may have sent it but we never learned: a timeout after the request was
@@ -24,7 +24,7 @@ import (
 // never resent, because resending could deliver it twice; it stays visible
 // with its reason.
 
-// OutboxMessage is an outbox row claimed for sending.
+// OutboxMessage is an outbox row taken for sending.
 type OutboxMessage struct {
 	ID        int64
 	Provider  string
@@ -36,21 +36,21 @@ type OutboxMessage struct {
 	CreatedAt time.Time
 }
 
-// ErrOutboxNotClaimed is returned when recording an outcome for a message
+// ErrOutboxNotSending is returned when recording an outcome for a message
 // that is not (or no longer) being sent.
-var ErrOutboxNotClaimed = errors.New("policystore: outbox message is not being sent")
+var ErrOutboxNotSending = errors.New("policystore: outbox message is not being sent")
 
 // outboxReasonMax caps reasons stored in the outbox; they are for people.
 const outboxReasonMax = 500
 
-// claimDueSQL claims in one statement: the SELECT skips rows another
-// instance has locked, so several gateways never claim the same message.
+// takeDueSQL takes in one statement: the SELECT skips rows another
+// instance has locked, so several gateways never take the same message.
 // The SELECT is a CTE, not "WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
 // LOCKED)": PostgreSQL may rescan such a subquery once per outer row, and
-// with SKIP LOCKED each rescan finds other rows, so that form can claim more
-// than n (a test caught it claiming two messages for a limit of one). A CTE
+// with SKIP LOCKED each rescan finds other rows, so that form can take more
+// than n (a test caught it taking two messages for a limit of one). A CTE
 // with FOR UPDATE is never inlined, so it runs exactly once.
-const claimDueSQL = `
+const takeDueSQL = `
 WITH due AS (
     SELECT id FROM imis_gateway.outbox
     WHERE status = 'queued' AND next_attempt_at <= now() AND provider = ANY ($1)
@@ -63,17 +63,17 @@ FROM due
 WHERE o.id = due.id
 RETURNING o.id, o.provider, o.recipient, o.body, o.purpose, coalesce(o.dedup_key, ''), o.attempts, o.created_at`
 
-// ClaimDue marks up to limit due messages of the given providers 'sending',
+// TakeDue marks up to limit due messages of the given providers 'sending',
 // counts the attempt, and returns them, oldest due first.
-func (s *Store) ClaimDue(ctx context.Context, providers []string, limit int) ([]OutboxMessage, error) {
+func (s *Store) TakeDue(ctx context.Context, providers []string, limit int) ([]OutboxMessage, error) {
 	if limit <= 0 || len(providers) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, claimDueSQL, providers, limit)
+	rows, err := s.pool.Query(ctx, takeDueSQL, providers, limit)
 	if err != nil {
-		return nil, fmt.Errorf("policystore: claim outbox: %w", err)
+		return nil, fmt.Errorf("policystore: take due outbox messages: %w", err)
 	}
 	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OutboxMessage, error) {
 		var m OutboxMessage
@@ -81,7 +81,7 @@ func (s *Store) ClaimDue(ctx context.Context, providers []string, limit int) ([]
 		return m, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("policystore: claim outbox: %w", err)
+		return nil, fmt.Errorf("policystore: take due outbox messages: %w", err)
 	}
 	return msgs, nil
 }
@@ -116,7 +116,7 @@ func (s *Store) MarkSent(ctx context.Context, id int64, providerMessageID, provi
 		WHERE id = $1 AND status IN ('sending', 'unknown')
 		RETURNING provider`, id, providerMessageID, outboxText(providerStatus, 64), partsArg).Scan(&provider)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("mark outbox %d sent: %w", id, ErrOutboxNotClaimed)
+		return fmt.Errorf("mark outbox %d sent: %w", id, ErrOutboxNotSending)
 	}
 	if err != nil {
 		return fmt.Errorf("policystore: mark outbox %d sent: %w", id, err)
@@ -140,11 +140,11 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, nextAttempt time.Time, 
 		WHERE id = $1 AND status IN ('sending', 'unknown')`, id, nextAttempt, outboxText(reason, outboxReasonMax))
 }
 
-// Release puts a claimed message back in the queue for nextAttempt without
+// PutBack puts a taken message back in the queue for nextAttempt without
 // counting the attempt: it was never tried (the worker stopped, or its
 // provider is throttled).
-func (s *Store) Release(ctx context.Context, id int64, nextAttempt time.Time, reason string) error {
-	return s.outboxUpdate(ctx, "release", id, `
+func (s *Store) PutBack(ctx context.Context, id int64, nextAttempt time.Time, reason string) error {
+	return s.outboxUpdate(ctx, "put back", id, `
 		UPDATE imis_gateway.outbox
 		SET status = 'queued', attempts = greatest(attempts - 1, 0), next_attempt_at = $2,
 		    failure_reason = coalesce(nullif($3, ''), failure_reason), updated_at = now()
@@ -176,7 +176,7 @@ func (s *Store) outboxUpdate(ctx context.Context, what string, id int64, sql str
 		return fmt.Errorf("policystore: %s outbox %d: %w", what, id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%s outbox %d: %w", what, id, ErrOutboxNotClaimed)
+		return fmt.Errorf("%s outbox %d: %w", what, id, ErrOutboxNotSending)
 	}
 	return nil
 }
@@ -187,7 +187,7 @@ const StuckReason = "interrupted while sending: the gateway stopped before recor
 
 // RecoverStuck marks 'unknown' the messages left 'sending' for longer than
 // olderThan, by a gateway that crashed or lost its database between
-// claiming and recording. Whether the provider sent them cannot be known,
+// taking and recording. Whether the provider sent them cannot be known,
 // and resending might deliver them twice, so they are neither resent nor
 // dropped: they stay visible with StuckReason. olderThan must exceed the
 // longest send, or a live instance's messages would be caught (their
