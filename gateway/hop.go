@@ -66,7 +66,7 @@ type renderFunc func(providers.Reply) []byte
 
 // serve always returns a well-formed reply, also when Redis or PostgreSQL
 // fail, the deadline passes or a bug panics: aggregators end the session on
-// anything else (protocols.md §1.3).
+// anything else (docs/providers.md, "Africa's Talking USSD hop").
 func (p *ussdPipeline) serve(ctx context.Context, hop providers.Hop, render renderFunc) []byte {
 	start := time.Now()
 	// Everything below shares one deadline; a small reserve is kept so that
@@ -112,7 +112,7 @@ func (p *ussdPipeline) run(ctx context.Context, hop providers.Hop, render render
 	}()
 
 	// End-of-session signals only clean up; they never step a menu or write
-	// (protocols.md §5.4).
+	// (docs/providers.md, "Replay keys").
 	if hop.End {
 		if err := p.sessions.End(ctx, hop.Provider, hop.SessionID); err != nil {
 			p.log.Warn("end session", "provider", hop.Provider, "session", hop.SessionID, "err", err)

@@ -14,7 +14,7 @@ import (
 )
 
 // The outbox worker sends what the business writes queued in
-// imis_gateway.outbox (DESIGN.md §1), through each provider's Sender.
+// imis_gateway.outbox (docs/design.md, "Packages and their one job"), through each provider's Sender.
 //
 // It never sends a message twice. A message is taken ('sending') before
 // its request leaves, and its outcome recorded after. When the provider may

@@ -274,7 +274,7 @@ func TestOutboxWorkerPermanentFailureIsFinal(t *testing.T) {
 	}
 }
 
-// peers.md §3.14: a 429 pauses the whole provider instead of hammering it;
+// docs/design.md, "Failure modes the tests cover": a 429 pauses the whole provider instead of hammering it;
 // nothing is lost, nothing sent twice, and the throttle costs no attempt.
 func TestOutboxWorkerPausesOnThrottle(t *testing.T) {
 	s := smsStore(t)
@@ -322,7 +322,7 @@ func (d *smsDyingStore) MarkSent(context.Context, int64, string, string, int) er
 	return errors.New("killed before recording")
 }
 
-// peers.md §3.9: a crash between the provider's acceptance and the record.
+// docs/design.md, "Failure modes the tests cover": a crash between the provider's acceptance and the record.
 // On restart the message is 'unknown', the provider got exactly one request,
 // and nothing is resent.
 func TestOutboxWorkerCrashBetweenSendAndRecord(t *testing.T) {

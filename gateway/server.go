@@ -21,7 +21,7 @@ import (
 // Config holds the server's tunables; zero values take the defaults.
 type Config struct {
 	// HopDeadline bounds every USSD hop, whatever fails below
-	// (protocols.md §5.3: aggregators give up after about 10 s).
+	// (docs/providers.md, "Timeouts": aggregators give up after about 10 s).
 	HopDeadline time.Duration
 	// BodyLimit caps request bodies; larger ones get 413.
 	BodyLimit int64
@@ -112,7 +112,7 @@ type Server struct {
 // /readyz that says why a dependency is unavailable.
 func (s *Server) Admin() http.Handler { return s.admin }
 
-// NewServer builds the router with every route of DESIGN.md §2.2 that the
+// NewServer builds the router with every route of README.md, "Endpoints" that the
 // configured providers need.
 func NewServer(deps Deps, cfg Config) *Server {
 	if cfg.HopDeadline <= 0 {

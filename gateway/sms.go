@@ -16,7 +16,7 @@ import (
 	"github.com/openimis/imis-gateway/providers"
 )
 
-// Inbound SMS (DESIGN.md §1: SMS in → providers → menus → policystore →
+// Inbound SMS (docs/design.md, "Packages and their one job": SMS in → providers → menus → policystore →
 // outbox). The webhook only records the message, deduplicated on the
 // provider's id, and answers 200 at once; the InboundProcessor then hands
 // each message to the SMS command handler in a transaction that also writes

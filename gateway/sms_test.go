@@ -93,7 +93,7 @@ func smsFastInbound() gateway.InboundOptions {
 	return gateway.InboundOptions{PollInterval: 10 * time.Millisecond, HandleTimeout: 5 * time.Second, Lease: time.Minute}
 }
 
-// peers.md §3.8: the same AT message id posted twice, and again an hour
+// docs/design.md, "Failure modes the tests cover": the same AT message id posted twice, and again an hour
 // later: one row, one processing, 200 every time.
 func TestInboundSMSDeliveredTwice(t *testing.T) {
 	s := smsStore(t)
@@ -281,7 +281,7 @@ func smsDLRForm(id, status, reason string) string {
 	return v.Encode()
 }
 
-// peers.md §3.10: every AT status plus a made-up one: 200, raw status stored.
+// docs/design.md, "Failure modes the tests cover": every AT status plus a made-up one: 200, raw status stored.
 func TestDeliveryReportEveryStatus(t *testing.T) {
 	s := smsStore(t)
 	fake := attest.New(t)
@@ -352,7 +352,7 @@ func (h *smsHeldStore) MarkSent(ctx context.Context, id int64, msgID, status str
 	return h.Store.MarkSent(ctx, id, msgID, status, parts)
 }
 
-// peers.md §3.11: the delivery report arrives before the send is recorded.
+// docs/design.md, "Failure modes the tests cover": the delivery report arrives before the send is recorded.
 // It is parked, answered 200, and applied when the send is recorded.
 func TestDeliveryReportBeforeTheSendIsRecorded(t *testing.T) {
 	s := smsStore(t)

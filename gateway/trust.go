@@ -51,7 +51,7 @@ func contains(prefixes []netip.Prefix, addr netip.Addr) bool {
 
 // allowFrom answers 404 to requests whose client address is outside allow;
 // an empty list allows everyone (aggregators such as Africa's Talking
-// publish no address ranges, protocols.md §4.2).
+// publish no address ranges, docs/providers.md, "Authentication of callbacks").
 func allowFrom(allow, trustedProxies []netip.Prefix) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if len(allow) == 0 {

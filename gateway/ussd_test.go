@@ -122,7 +122,7 @@ func TestNavigationBackAndMainMenu(t *testing.T) {
 
 // TestRetriedHopsReplayByteForByte: a hop whose transcript equals the last
 // one answered returns the stored reply and does not advance the session,
-// including a duplicated session start (peers.md §3.1).
+// including a duplicated session start (docs/design.md, "Failure modes the tests cover").
 func TestRetriedHopsReplayByteForByte(t *testing.T) {
 	g := newGateway(t, harness{})
 	s := "ATUid_replay"

@@ -8,7 +8,7 @@ import (
 	"github.com/openimis/imis-gateway/openimis"
 )
 
-// "Claim status" (DESIGN.md §2.3, openimis.md §4): ask for the insurance
+// "Claim status" (README.md, "The USSD menu", docs/openimis.md, "Claims: statuses and what may be shown"): ask for the insurance
 // number, then list the insuree's latest claims, newest first: code, date
 // claimed, facility, and the status in plain words with the amount where it
 // means something. Never a diagnosis or an item: they are health data.
@@ -310,7 +310,7 @@ func withoutBlankLines(s string) string {
 }
 
 // claimStatus is the status in plain words, with the approved amount from
-// "checked" on and the valued one at "valued" (openimis.md §4).
+// "checked" on and the valued one at "valued" (docs/openimis.md, "Claims: statuses and what may be shown").
 func claimStatus(c *call, claim openimis.Claim) string {
 	switch claim.Status {
 	case openimis.ClaimRejected:

@@ -10,7 +10,7 @@ import (
 )
 
 // Budget is the longest text a screen (or a single SMS part) may have, in
-// each encoding (protocols.md §5.1): GSM-7 septets, where an extension
+// each encoding (docs/providers.md, "Screen budgets and encodings"): GSM-7 septets, where an extension
 // character counts two, and UCS-2 (UTF-16) units, where a Devanagari vowel
 // sign counts one of its own. One character without a GSM-7 code makes the
 // whole screen UCS-2.

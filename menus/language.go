@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// "Language" (DESIGN.md §2.3): the languages listed each in its own name,
+// "Language" (README.md, "The USSD menu"): the languages listed each in its own name,
 // the choice remembered for the phone number (LanguageStore) and applied at
 // once to the rest of the session (State.Lang).
 

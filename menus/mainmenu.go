@@ -2,7 +2,7 @@ package menus
 
 import "strings"
 
-// The main menu (DESIGN.md §2.3): a title, then the items that apply to the
+// The main menu (README.md, "The USSD menu"): a title, then the items that apply to the
 // caller, numbered from 1 in Engine.items order.
 
 func (e *Engine) mainView(c *call, _ *State) (view, error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/openimis/imis-gateway/openimis"
 )
 
-// "Check membership" (DESIGN.md §2.3): ask for the insurance number, answer
+// "Check membership" (README.md, "The USSD menu"): ask for the insurance number, answer
 // with the insuree's (possibly masked) name and one line per policy.
 
 const (
@@ -165,7 +165,7 @@ func (e *Engine) insureeName(c *call, cov openimis.Coverage) string {
 	return truncate(strings.Join(words, " "), nameMax)
 }
 
-// policiesToShow follows the legacy enquiry (openimis.md §2.1): when a policy
+// policiesToShow follows the legacy enquiry (docs/openimis.md, "Coverage: the legacy enquiry"): when a policy
 // covers the insuree only covering policies count; otherwise all of them,
 // latest expiry first.
 func policiesToShow(all []openimis.PolicyCoverage) []openimis.PolicyCoverage {

@@ -44,7 +44,7 @@ type OfficerDirectory interface {
 	OfficerByPhone(ctx context.Context, phone string, today time.Time) (openimis.Officer, bool, error)
 }
 
-// RenewalService quotes and writes policy renewals (openimis.md §3).
+// RenewalService quotes and writes policy renewals (docs/renewals.md, "Two steps: the quote, then the write").
 // Refusals are errors wrapping a *openimis.RefusalError.
 type RenewalService interface {
 	// RenewalQuote is the renewal officer (as OfficerByPhone found it) would
@@ -132,7 +132,7 @@ const (
 // never from a copy that may be stale.
 func (st State) Writes() bool { return st.Node == NodeRenewConfirm || st.Node == NodeLanguage }
 
-// Navigation keys (protocols.md §5.5). Never '*': it separates inputs in
+// Navigation keys (docs/providers.md, "Navigation keys"). Never '*': it separates inputs in
 // Africa's Talking's accumulated transcript.
 const (
 	keyBack = "0"

@@ -16,7 +16,7 @@ import (
 )
 
 // languages are the languages the gateway speaks, in the order the
-// Language menu shows them (DESIGN.md §2.3). English comes first: it is the
+// Language menu shows them (README.md, "The USSD menu"). English comes first: it is the
 // reference the other catalogs are checked against.
 var languages = []string{"en", "fr", "sw", "ne"}
 

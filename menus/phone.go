@@ -8,7 +8,7 @@ import (
 
 // phoneKey is the E.164 string of a free-text phone number ("0712 345 678",
 // "+255 712 345 678", "255712345678" all give "+255712345678" with region
-// "TZ"; openimis.md §5.2: no format is enforced): the key under which a
+// "TZ"; docs/openimis.md, "Phone numbers": no format is enforced): the key under which a
 // phone's choices, such as its language, are remembered, and what two phones
 // are compared by. Empty, unparsable and impossibly short or long numbers
 // never match anything.

@@ -10,7 +10,7 @@ import (
 	"github.com/openimis/imis-gateway/openimis"
 )
 
-// "Renew policy" (DESIGN.md §2.3, openimis.md §3): an enrolment officer
+// "Renew policy" (README.md, "The USSD menu", docs/renewals.md, "Two steps: the quote, then the write"): an enrolment officer
 // enters the insurance number of any family member (renew.ask), sees the
 // family head, the previous policy's product and expiry and the amount due,
 // and enters the receipt number (renew.receipt), then the amount paid

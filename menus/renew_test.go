@@ -59,7 +59,7 @@ func TestRenewMenuItem(t *testing.T) {
 			t.Errorf("%+v: renewal nodes", opt)
 		}
 	}
-	// Position per DESIGN.md §2.3 without claims: after Check membership.
+	// Position per README.md, "The USSD menu" without claims: after Check membership.
 	e = New(newFake(), Options{Officers: o, Renewals: r, Languages: &fakeLanguages{}})
 	if _, screens := walk(t, e, officer, nil); screens[0].Text != "Health insurance\n1. Check membership\n2. Renew policy\n3. Language" {
 		t.Errorf("without claims: %q", screens[0].Text)

@@ -9,7 +9,7 @@ import (
 	"github.com/openimis/imis-gateway/openimis"
 )
 
-// SMS commands (DESIGN.md §2.4): a keyword, case-insensitive, then its
+// SMS commands (README.md, "SMS"): a keyword, case-insensitive, then its
 // arguments, separated by any whitespace. Anything unrecognised gets the
 // help text. Replies are in the sender's language and aim at one SMS part.
 
@@ -62,7 +62,7 @@ const (
 	anyArgs     = maxSMSInput // HELP takes (and ignores) any words
 )
 
-// smsCommands is the grammar, in the order HELP lists it (DESIGN.md §2.4).
+// smsCommands is the grammar, in the order HELP lists it (README.md, "SMS").
 func (e *Engine) smsCommands() []smsCommand {
 	var cmds []smsCommand
 	if e.renewals() {
@@ -188,7 +188,7 @@ func (e *Engine) smsHelp(c *call, _ []string) (string, error) {
 }
 
 // smsRenew is RENEW <insurance no> <amount> <receipt no> [<product code>]
-// (DESIGN.md §2.4), from an officer's phone (SMS checked that): the
+// (README.md, "SMS"), from an officer's phone (SMS checked that): the
 // renewal written at once, as a confirmed USSD renewal is, and its result
 // or the reason it was refused.
 func (e *Engine) smsRenew(c *call, args []string) (string, error) {

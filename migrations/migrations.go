@@ -4,7 +4,7 @@
 // Two kinds of SQL live here:
 //   - sql/: the gateway's own migrations. Its tables live in the schema
 //     imis_gateway (goose keeps its version table there too); on openIMIS
-//     tables it only ever adds indexes (DESIGN.md §2.6).
+//     tables it only ever adds indexes (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations").
 //   - devschema/: the openIMIS subset for development and tests, created only
 //     by `migrate --dev-schema`, never on a database that already has
 //     openIMIS tables.

@@ -19,7 +19,7 @@ func DateOf(t time.Time) time.Time {
 // to the end of the month, as PostgreSQL's date + interval, SQL Server's
 // DATEADD(MONTH) and Python's relativedelta do: 31 January + 1 month is
 // 28 February (29 in leap years). time.AddDate normalises instead (to 2 or
-// 3 March), which openIMIS never does (openimis.md §3.5).
+// 3 March), which openIMIS never does (docs/renewals.md, "The period").
 func AddMonths(t time.Time, n int) time.Time {
 	y, m, d := t.Date()
 	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
@@ -86,8 +86,8 @@ func ParseCycles(raw ...string) ([]Cycle, error) {
 }
 
 // RenewalPeriod is the new policy's start and expiry when a policy that
-// expires on prevExpiry is renewed on today (openimis.md §3.5, the
-// recommendation there; DESIGN.md §2.5):
+// expires on prevExpiry is renewed on today (docs/renewals.md, "The period", the
+// recommendation there; docs/renewals.md, "Two steps: the quote, then the write"):
 //
 //   - without cycles: start = max(today, prevExpiry + 1 day), so an early
 //     renewal continues the previous policy without a gap and a late one

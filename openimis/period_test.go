@@ -56,8 +56,7 @@ func TestParseCycle(t *testing.T) {
 	}
 }
 
-// The worked examples of the renewal period (openimis.md §3.5; DESIGN.md
-// §2.5). FAM01 of the demo has no cycles and 12 months; IND01 has cycles on
+// The worked examples of the renewal period (docs/renewals.md, "The period"). FAM01 of the demo has no cycles and 12 months; IND01 has cycles on
 // 1 January and 1 July, 12 months and a renewal grace of 2 months.
 func TestRenewalPeriod(t *testing.T) {
 	fam01 := openimis.Terms{InsurancePeriod: 12, GracePeriodRenewal: 1}

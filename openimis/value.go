@@ -11,7 +11,7 @@ import (
 const DefaultAgeOfMajority = 18
 
 // RelationOthers is "tblRelations" 7, "Others": such members pay their own
-// premium, outside the lump sum (openimis.md §1.2, §3.6).
+// premium, outside the lump sum (docs/openimis.md, "The tables"; docs/renewals.md, "The value").
 const RelationOthers = 7
 
 // Pricing is what a product says about its price; the "tblProduct" columns
@@ -65,7 +65,7 @@ type Valuation struct {
 
 // RenewalValue computes the contribution due for a renewal by the Django
 // formula (openimis-be-policy_py policy/values.py, set_value with stage 'R';
-// openimis.md §3.6):
+// docs/renewals.md, "The value"):
 //
 //   - adult ⇔ DOB < Today − AgeOfMajority years (exact age, month arithmetic
 //     clamped: a child born 29 Feb becomes an adult on 1 March in common
@@ -79,7 +79,7 @@ type Valuation struct {
 //     ExtraChildren×PremiumChild; per member: the members within the
 //     threshold at their premiums (Django charges nothing for those above
 //     a threshold without lump sum; the SQL uspPolicyValue charges them
-//     twice, openimis.md §6.4: Django is followed);
+//     twice, docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations": Django is followed);
 //   - plus every "Others" member at their premium;
 //   - general assembly: GeneralAssemblyLumpSum, else members × fee;
 //   - no registration fee: renewals never pay it;

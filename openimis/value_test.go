@@ -35,7 +35,7 @@ var (
 	}
 )
 
-// The worked examples of the value (openimis.md §3.6, Django
+// The worked examples of the value (docs/renewals.md, "The value", Django
 // policy/values.py). Today is 10 March 2025: adults were born before
 // 10 March 2007.
 func TestRenewalValue(t *testing.T) {
@@ -94,7 +94,7 @@ func TestRenewalValue(t *testing.T) {
 		{
 			// Django charges nothing for members above a threshold when
 			// there is no lump sum (the SQL uspPolicyValue charges them
-			// twice: openimis.md §6.4). Django is followed.
+			// twice: docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations"). Django is followed.
 			name:    "per member with a threshold: members above it are not charged (Django)",
 			pricing: openimis.Pricing{PremiumAdult: openimis.Money(10000_00), PremiumChild: openimis.Money(5000_00), MemberCount: 10, Threshold: 2},
 			members: []openimis.Member{born(1980, 1, 1), born(1981, 1, 1), born(1982, 1, 1), born(2015, 1, 1), born(2016, 1, 1)},

@@ -18,7 +18,7 @@ const MaxClaims = 100
 //
 // Only current claims count ("ValidityTo" IS NULL). "InsureeID" and "HFID"
 // always point at the current insuree and facility rows, since history rows
-// take new IDs (openimis.md §0.1); a facility deleted since still names its
+// take new IDs (docs/openimis.md, "Current rows and ValidityTo"); a facility deleted since still names its
 // claims, so "tblHF" is not filtered. As in coverageSQL, every table is
 // reached by a key, whatever the planner's statistics.
 // Amounts come as cents: numeric(18,2) × 100 fits a bigint exactly.

@@ -238,7 +238,7 @@ var outboxDeliveryStates = map[string]bool{"sent": true, "delivered": true, "fai
 // Every report is kept in imis_gateway.delivery_report. A report that
 // matches no message yet is parked there (matched false) and applied by
 // MarkSent when the send is recorded: it can arrive before the worker
-// commits (peers.md §3.11). Reports for messages that never become ours stay
+// commits (docs/design.md, "Failure modes the tests cover"). Reports for messages that never become ours stay
 // parked, visible. A repeated report (the same raw status for the same
 // message) is stored once.
 //

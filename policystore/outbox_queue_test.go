@@ -239,7 +239,7 @@ func TestRecoverStuck(t *testing.T) {
 	}
 }
 
-// peers.md §3.10: every AT status, and one AT has not invented yet.
+// docs/design.md, "Failure modes the tests cover": every AT status, and one AT has not invented yet.
 func TestApplyDeliveryReportEveryStatus(t *testing.T) {
 	ctx := context.Background()
 	s := obxStore(t)
@@ -313,7 +313,7 @@ func TestDeliveryReportsOnlyMoveForward(t *testing.T) {
 	}
 }
 
-// peers.md §3.11: a report that arrives before the send is recorded is
+// docs/design.md, "Failure modes the tests cover": a report that arrives before the send is recorded is
 // parked and applied when it is.
 func TestDeliveryReportBeforeSendIsParked(t *testing.T) {
 	ctx := context.Background()
@@ -347,7 +347,7 @@ func TestDeliveryReportBeforeSendIsParked(t *testing.T) {
 	}
 }
 
-// The report and the recording of the send race (peers.md §3.11): whoever
+// The report and the recording of the send race (docs/design.md, "Failure modes the tests cover"): whoever
 // wins, the report ends up applied.
 func TestDeliveryReportRacesMarkSent(t *testing.T) {
 	ctx := context.Background()

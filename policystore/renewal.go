@@ -117,7 +117,7 @@ FROM reach JOIN "tblProduct" pr ON pr."ProdID" = reach.id
 ORDER BY pr."ProdID"`
 
 // activationSQL: "ActivationOption" 3 activates paid policies to Ready (16)
-// instead of Active (openimis.md §1.2, §3.7).
+// instead of Active (docs/openimis.md, "The tables"; docs/renewals.md, "Idle, Active or Ready").
 const activationSQL = `SELECT COALESCE((SELECT "ActivationOption" FROM "tblIMISDefaults" ORDER BY "DefaultID" LIMIT 1), 2)`
 
 // querier is a pool or a transaction.
@@ -212,7 +212,7 @@ func (s *Store) loadFamily(ctx context.Context, q querier, chfid, productCode st
 }
 
 // Renew writes a renewal confirmed by an officer, exactly once, in one
-// transaction with the family's row locked (openimis.md §3.8):
+// transaction with the family's row locked (docs/renewals.md, "The write set, in one transaction"):
 //
 //   - "tblPolicy": stage 'R', status and "EffectiveDate" as
 //     openimis.RenewalPlan.Pay decides (Active, Ready or Idle); new
@@ -228,7 +228,7 @@ func (s *Store) loadFamily(ctx context.Context, q querier, chfid, productCode st
 //
 // The same RequestKey, or the same receipt for the same family and product,
 // returns the earlier result with Repeated set and writes nothing. A receipt
-// already on a current premium of the product (openimis.md §3.7) refuses
+// already on a current premium of the product (docs/renewals.md, "Idle, Active or Ready") refuses
 // with ErrReceiptUsed, as does every other refusal of RenewalQuote, and
 // ErrNotOfficer when OfficerPhone is no current officer's. The officer and
 // the area are checked against the database inside the transaction, with
@@ -302,7 +302,7 @@ WHERE i."CHFID" = $1 AND i."ValidityTo" IS NULL
 ORDER BY i."InsureeID" LIMIT 1
 FOR UPDATE OF f`
 
-// Receipts are unique per product among current premiums (openimis.md §3.7).
+// Receipts are unique per product among current premiums (docs/renewals.md, "Idle, Active or Ready").
 // Two families paying with the same receipt are not serialised by the family
 // lock, so the check holds a transaction lock on the product and receipt.
 const (

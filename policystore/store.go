@@ -3,9 +3,9 @@
 // rules it applies are package openimis's (PlanRenewal, EnquiryStatus,
 // ...), and the texts it queues are worded by its callers.
 //
-// Every read filters current rows ("ValidityTo" IS NULL, openimis.md §0.1.1)
+// Every read filters current rows ("ValidityTo" IS NULL, docs/openimis.md, "Current rows and ValidityTo")
 // and takes "today" from the caller (the scheme-local date), never
-// CURRENT_DATE in the session's time zone (openimis.md §1.1).
+// CURRENT_DATE in the session's time zone (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations").
 package policystore
 
 import (
@@ -158,7 +158,7 @@ WHERE table_schema = ANY (current_schemas(false))
   AND (table_name, column_name) IN (('tblInsuree', 'CHFID'), ('tblInsuree', 'status'), ('tblPolicy', 'creationDate'))`
 
 // DetectColumns finds the optional parts of the openIMIS schema
-// (DESIGN.md §2.6) with one query on information_schema.columns. Only
+// (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations") with one query on information_schema.columns. Only
 // "tblInsuree"."CHFID" is required: without it this is no openIMIS database.
 // CHFIDMaxLen is 0 when the column has no length limit.
 func DetectColumns(ctx context.Context, q Querier) (Columns, error) {

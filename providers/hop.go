@@ -6,7 +6,7 @@
 // (providers/africastalking, providers/hubtel, ...), listed in
 // providers/registry, and knows nothing of menus.
 //
-// Aggregators send input in one of two ways (protocols.md §3):
+// Aggregators send input in one of two ways (docs/providers.md, "What every USSD wire shares"):
 //
 //   - accumulated: every hop carries the whole '*'-joined input history (Africa's
 //     Talking). The first hop's text is a pre-dialled route ("1*12345678").
@@ -37,7 +37,7 @@ var ErrMalformed = errors.New("malformed request")
 var ErrDivergent = errors.New("transcript does not extend the session")
 
 // ErrEnded is what Inputs returns for an end-of-session signal. Such a hop only
-// closes the session; it has no input to apply (protocols.md §5.4, rule 5).
+// closes the session; it has no input to apply (docs/providers.md, "Replay keys", rule 5).
 var ErrEnded = errors.New("hop ends the session")
 
 // ErrTooLong marks an accumulated transcript longer than MaxTranscript: no
@@ -109,7 +109,7 @@ type Hop struct {
 	Text        string
 	Accumulated bool
 	// ReplayKey is equal for a retried hop and different for every new one
-	// (protocols.md §5.4): "t:"+transcript for AT, "seq:"+Sequence for Hubtel,
+	// (docs/providers.md, "Replay keys"): "t:"+transcript for AT, "seq:"+Sequence for Hubtel,
 	// ReplayKeyStart for a start that carries no number. Empty means the
 	// aggregator gives the hop no key of its own: the gateway derives one with
 	// KeyAt.
@@ -305,7 +305,7 @@ func bareCode(s string) string {
 // when the user types the same thing twice ("98", "98"). What no key can tell
 // apart is a retry that arrives after its original was answered from a user
 // repeating the same input: it is applied as new. Writes stay single because
-// every business write carries its own idempotency key (protocols.md §5.4,
+// every business write carries its own idempotency key (docs/providers.md, "Replay keys",
 // rule 3).
 func (h Hop) KeyAt(answered int) string {
 	if h.ReplayKey != "" {
@@ -324,7 +324,7 @@ func (h Hop) Stale(answered int) bool {
 }
 
 // BoundTo reports whether h may continue a session that began with phone and
-// serviceCode (protocols.md §4.4: a session stays bound to its first phone
+// serviceCode (docs/providers.md, "Authentication of callbacks": a session stays bound to its first phone
 // number and service code). Service codes are compared only when both are
 // known: some wires carry the code on the first hop alone (Infobip shortCode).
 // End hops are not checked: they only close the session, and some carry

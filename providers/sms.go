@@ -11,7 +11,7 @@ import (
 type InboundSMS struct {
 	Provider string // "twilio", "africastalking", ...
 	// MessageID is the provider's id for the message. Providers retry
-	// deliveries (AT for 12 hours, protocols.md §2.1), so it is the
+	// deliveries (AT for 12 hours, docs/providers.md, "Africa's Talking inbound SMS"), so it is the
 	// idempotency key: the same MessageID must be processed once.
 	MessageID string
 	From      string // the sender as the provider writes it ("+255712345678")
@@ -74,7 +74,7 @@ type SendError struct {
 	MaybeSent bool
 	// Throttled: the provider asks the whole account to slow down (a 429,
 	// a full sender queue); it should pause, not only this message
-	// (peers.md §3.14).
+	// (docs/design.md, "Failure modes the tests cover").
 	Throttled bool
 	// Config: the provider refuses something every message uses (the
 	// credentials, the sender, the API URL). Every message will fail until

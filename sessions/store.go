@@ -1,6 +1,6 @@
 // Package sessions keeps USSD sessions in Redis: the record a menu needs to take its next step, a
 // per-session lock so two concurrent hops of one session never both advance it, and the exact bytes
-// last answered so that a retried hop is replayed byte for byte (protocols.md §5.4).
+// last answered so that a retried hop is replayed byte for byte (docs/providers.md, "Replay keys").
 //
 // A hop begins (Begin), steps its menu from the record it was given, and commits what it made of it
 // (Commit), or releases the session on any other way out (Release). Begin chooses one of two ways,

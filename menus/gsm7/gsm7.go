@@ -1,6 +1,6 @@
 // Package gsm7 measures text the way a phone network carries it: in the GSM
 // 03.38 7-bit default alphabet when every character is in it, otherwise in
-// UCS-2 (protocols.md §5.1–5.2, §6). It also replaces characters that have a
+// UCS-2 (docs/providers.md, "Screen budgets and encodings"; "SMS parts"). It also replaces characters that have a
 // GSM-7 look-alike, so that a screen or an SMS need not fall back to UCS-2,
 // which halves the room.
 package gsm7

@@ -2,7 +2,7 @@ package gsm7
 
 import "unicode/utf16"
 
-// Single-part and per-part capacities of an SMS (protocols.md §6): a
+// Single-part and per-part capacities of an SMS (docs/providers.md, "SMS parts"): a
 // concatenated message spends 7 septets (GSM-7) or 3 units (UCS-2) of each
 // part on the user data header.
 const (

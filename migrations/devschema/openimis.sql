@@ -1,7 +1,7 @@
 -- The openIMIS subset a development or test database needs, faithful to the
 -- PostgreSQL dump of openIMIS 1.4.2 (openimis/database_postgresql
 -- "database scripts/00_dump.sql") with the Django-migration changes marked
--- "-- dj" (openimis.md §1.3). Like the dump, it has no column defaults apart
+-- "-- dj" (docs/openimis.md, "The tables"). Like the dump, it has no column defaults apart
 -- from the integer sequences and "tblPremium"."CreatedDate": the gateway must
 -- supply every other value itself, exactly as it must on a real deployment.
 --

@@ -2,7 +2,7 @@
 -- ("ValidityTo" IS NULL) are ever read, so the indexes are partial. Built
 -- CONCURRENTLY so that a live openIMIS database keeps accepting writes;
 -- IF NOT EXISTS so that re-running, or a deployment that already has them,
--- is harmless. DESIGN.md §2.6: indexes only, never columns or constraints.
+-- is harmless. docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations": indexes only, never columns or constraints.
 
 -- +goose NO TRANSACTION
 -- +goose Up

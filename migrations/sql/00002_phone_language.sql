@@ -1,7 +1,7 @@
 -- The language each phone number chose (USSD "Language" menu, SMS LANG),
 -- so that its next sessions and SMS replies start in it. Keyed by the number
 -- in E.164 form, as the menus normalise it; the gateway's own table, in its
--- own schema (DESIGN.md §2.6).
+-- own schema (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations").
 
 -- +goose Up
 CREATE TABLE imis_gateway.phone_language (

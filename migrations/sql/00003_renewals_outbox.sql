@@ -1,11 +1,11 @@
 -- The gateway's outbox of SMS to send, its log of renewals, and the indexes
--- the renewal path needs on openIMIS tables (issue 3; openimis.md §3.8).
+-- the renewal path needs on openIMIS tables (issue 3; docs/renewals.md, "The write set, in one transaction").
 --
 -- NO TRANSACTION because the indexes on openIMIS tables are built
 -- CONCURRENTLY, so that a live openIMIS database keeps accepting writes. Every
 -- statement is IF NOT EXISTS, so a run that failed halfway is finished by the
 -- next one. The gateway's own tables have no foreign keys to openIMIS tables
--- (DESIGN.md §2.6: no constraints that openIMIS would trip over).
+-- (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations": no constraints that openIMIS would trip over).
 
 -- +goose NO TRANSACTION
 -- +goose Up

@@ -1,4 +1,4 @@
--- Inbound SMS and delivery reports (issue 3; protocols.md §2.1, §2.2).
+-- Inbound SMS and delivery reports (issue 3; docs/providers.md, "Africa's Talking inbound SMS"; "Africa's Talking delivery reports").
 
 -- +goose Up
 
@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS inbound_sms_pending ON imis_gateway.inbound_sms (rece
 -- Every delivery report received, with its raw status (AT's list grows;
 -- an unknown status is kept, never refused). A report whose message is not
 -- yet recorded as sent (it can arrive before the worker commits the send,
--- peers.md §3.11) or was never ours stays unapplied (applied_at NULL) and is
+-- docs/design.md, "Failure modes the tests cover") or was never ours stays unapplied (applied_at NULL) and is
 -- applied when the send is recorded. Retried reports collapse on the UNIQUE.
 CREATE TABLE IF NOT EXISTS imis_gateway.delivery_report (
     id                  bigserial PRIMARY KEY,

@@ -13,7 +13,7 @@ import (
 
 // Relationship codes of "tblRelations" (openIMIS base data); 7 "Others"
 // (openimis.RelationOthers) is left out of a lump sum's member count
-// (openimis.md §1.2, §3.6). The head's relationship is NULL.
+// (docs/openimis.md, "The tables"; docs/renewals.md, "The value"). The head's relationship is NULL.
 const (
 	relParent int16 = 2 // Father/Mother
 	relChild  int16 = 4 // Son/Daughter
@@ -179,7 +179,7 @@ type member struct {
 	show               *show  // listed in Catalogue
 }
 
-// edit is what the insuree's row said before an edit (openimis.md §0.1.1).
+// edit is what the insuree's row said before an edit (docs/openimis.md, "Current rows and ValidityTo").
 type edit struct {
 	last   string
 	phone  *string
@@ -457,7 +457,7 @@ type claim struct {
 	adjustment      string
 }
 
-// Amounts follow the workflow (openimis.md §4): Approved from Checked on,
+// Amounts follow the workflow (docs/openimis.md, "Claims: statuses and what may be shown"): Approved from Checked on,
 // Valuated only at Valuated; Processed claims await the batch valuation.
 var claims = []claim{
 	{code: "DRH00871", chfid: "101203401", hf: "DDMRRH", status: openimis.ClaimValuated, icd: 4101, category: "H", visit: "E",

@@ -11,7 +11,7 @@ import (
 type when func(today time.Time) time.Time
 
 // The demo's dates follow the same calendar rules as renewals: dates as
-// midnight UTC, months clamped to the month end (openimis.md §3.5).
+// midnight UTC, months clamped to the month end (docs/renewals.md, "The period").
 var (
 	date      = openimis.DateOf
 	addMonths = openimis.AddMonths

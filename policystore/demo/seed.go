@@ -70,7 +70,7 @@ var devTables = []string{
 var gatewayTables = []string{"renewal", "outbox", "inbound_sms", "delivery_report", "phone_language"}
 
 // Written on every row, as the gateway writes "AuditUserID" by default
-// (DESIGN.md §2.1), and as the origin of the rows.
+// (README.md, "Configuration"), and as the origin of the rows.
 const (
 	auditUser = -1
 	source    = "imis-gateway demo"

@@ -15,7 +15,7 @@ import (
 )
 
 // writer inserts the demo rows inside Seed's transaction. PostgreSQL has no
-// defaults for openIMIS columns (openimis.md §0.1.2), so every NOT NULL
+// defaults for openIMIS columns (docs/openimis.md, "Current rows and ValidityTo"), so every NOT NULL
 // column, and every boolean, is written explicitly.
 type writer struct {
 	tx    pgx.Tx
@@ -257,7 +257,7 @@ func (w *writer) officers(ctx context.Context) error {
 
 // families writes each family with its members, then its policies. The
 // family row and its head reference each other; the foreign keys are
-// deferred to the commit (openimis.md §1.1), so the family is written with a
+// deferred to the commit (docs/openimis.md, "Two schemas: the openIMIS dump and Django migrations"), so the family is written with a
 // placeholder head that is set once the head exists.
 func (w *writer) families(ctx context.Context) error {
 	for _, f := range families {
@@ -354,7 +354,7 @@ func (w *writer) insertInsuree(ctx context.Context, familyID int32, m member, is
 
 // insertInsureeHistory writes the version of the row before an edit: same
 // CHFID, its own key and UUID, "ValidityTo" the moment of the edit and
-// "LegacyID" the current row's key (openimis.md §0.1.1).
+// "LegacyID" the current row's key (docs/openimis.md, "Current rows and ValidityTo").
 func (w *writer) insertInsureeHistory(ctx context.Context, familyID int32, m member) error {
 	old := m
 	old.last, old.phone = m.history.last, m.history.phone
@@ -447,7 +447,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 
 		// One "tblInsureePolicy" row per covered member, with the policy's
 		// dates; a death cuts the member's coverage short, as Django's
-		// disable_policies_of_insuree does (openimis.md §1.2).
+		// disable_policies_of_insuree does (docs/openimis.md, "The tables").
 		memberRows := map[string]int32{}
 		for _, m := range covered {
 			memberExpiry := expiry
@@ -481,7 +481,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 			if p.pay.partial > 0 {
 				amount = p.pay.partial
 			}
-			// "isPhotoFee" false, never NULL: paid sums skip NULL (openimis.md §3.8).
+			// "isPhotoFee" false, never NULL: paid sums skip NULL (docs/renewals.md, "The write set, in one transaction").
 			if _, err := w.insert(ctx, "tblPremium", []column{
 				{"PremiumUUID", uuidOf("premium", p.key)},
 				{"PolicyID", policyID},
@@ -539,7 +539,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 
 		if p.reminder {
 			// What the renewal batch writes 14 days before expiry
-			// (policy_renewal_interval, openimis.md §3.1).
+			// (policy_renewal_interval, docs/renewals.md, "The previous policy").
 			o := officers[0]
 			for _, c := range officers {
 				if c.Code == p.officer {
@@ -570,7 +570,7 @@ func (w *writer) policies(ctx context.Context, f family, familyID int32) error {
 }
 
 // policyValue is the contribution due, by the Django formula
-// (policy/values.py, openimis.md §3.6): a lump sum for up to Threshold
+// (policy/values.py, docs/renewals.md, "The value"): a lump sum for up to Threshold
 // members plus the premium of each member above it, or a premium per member;
 // members related as "Others" always pay their own premium; plus the general
 // assembly fee; minus the renewal discount for an early renewal. Adults are

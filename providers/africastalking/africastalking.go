@@ -1,4 +1,4 @@
-// Package africastalking speaks Africa's Talking USSD (protocols.md §1): it
+// Package africastalking speaks Africa's Talking USSD (docs/providers.md, "Africa's Talking USSD hop"): it
 // turns a hop callback into a providers.Hop, renders a providers.Reply as the
 // "CON "/"END " text AT expects, and parses the end-of-session notification.
 package africastalking
@@ -77,7 +77,7 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 
 // phoneNumber checks that v is E.164-shaped: an optional '+' and 6 to 15
 // digits. AT percent-encodes the '+' ("%2B2557..."), but a raw '+' form-decodes
-// to a space (" 2557...", protocols.md §1.1); that one leading space is turned
+// to a space (" 2557...", docs/providers.md, "Africa's Talking USSD hop"); that one leading space is turned
 // back into '+'.
 func phoneNumber(v string) (string, error) {
 	if strings.TrimSpace(v) == "" {
@@ -102,7 +102,7 @@ func restorePlus(v string) string {
 
 // Body renders rep as AT's wire text: "CON " (wait for input) or "END " (close
 // the session), then the screen, trimmed. AT reportedly refuses whitespace
-// before the prefix (protocols.md §1.2), so the prefix is followed by exactly
+// before the prefix (docs/providers.md, "Africa's Talking USSD hop"), so the prefix is followed by exactly
 // one space; and stray whitespace or a trailing newline would cost characters
 // of a 160-character screen. The gateway stores these bytes to replay a
 // retried hop byte for byte.

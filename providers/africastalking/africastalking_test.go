@@ -16,7 +16,7 @@ import (
 
 const fixtureSession = "ATUid_5d3b4c2bc589f4811820a7184eed4df5"
 
-// atHop is the hop the fixture request of protocols.md §1.10 parses to, with
+// atHop is the hop the fixture request of docs/providers.md, "Africa's Talking USSD hop" parses to, with
 // the given transcript.
 func atHop(text string) providers.Hop {
 	return providers.Hop{
@@ -382,7 +382,7 @@ type eventCase struct {
 
 var eventCases = []eventCase{
 	{
-		label:  "protocols.md §1.10 fixture",
+		label:  "Africa's Talking's own example (docs/providers.md)",
 		body:   "date=2026-09-29+12%3A00%3A00&sessionId=ATUid_5d3b4c2bc589f4811820a7184eed4df5&serviceCode=%2A384%2A1234%23&networkCode=64004&phoneNumber=%2B255712345678&status=Incomplete&cost=TZS+0.00&durationInMillis=30211&hopsCount=2&hopsMetadata=main%7Cmembership&input=1&lastAppResponse=CON+Enter+insurance+number&errorMessage=",
 		status: 200,
 		event: SessionEvent{

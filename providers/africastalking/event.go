@@ -10,7 +10,7 @@ import (
 	"github.com/openimis/imis-gateway/providers/internal/wire"
 )
 
-// Values of SessionEvent.Status documented by AT (protocols.md §1.6). Other
+// Values of SessionEvent.Status documented by AT (docs/providers.md, "Africa's Talking end-of-session notification"). Other
 // values are kept as sent.
 const (
 	StatusSuccess    = "Success"    // the session reached its expected end
@@ -19,7 +19,7 @@ const (
 )
 
 // SessionEvent is AT's end-of-session notification. It only closes or cleans
-// up state, never triggers business writes (protocols.md §5.4).
+// up state, never triggers business writes (docs/providers.md, "Replay keys").
 type SessionEvent struct {
 	SessionID       string
 	ServiceCode     string

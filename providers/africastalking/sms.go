@@ -16,7 +16,7 @@ import (
 	"github.com/openimis/imis-gateway/providers/internal/smsapi"
 )
 
-// Base URLs of the AT API (protocols.md §2.4). The SDKs choose the sandbox
+// Base URLs of the AT API (docs/providers.md, "Africa's Talking SMS sending API"). The SDKs choose the sandbox
 // when the username is "sandbox"; so does NewSMSClient.
 const (
 	LiveAPIURL      = "https://api.africastalking.com"
@@ -25,7 +25,7 @@ const (
 )
 
 // DefaultSMSTimeout bounds one send. AT usually answers in under 2 s; the
-// Python SDK added the same 10 s after users saw 60 s hangs (protocols.md §2.4).
+// Python SDK added the same 10 s after users saw 60 s hangs (docs/providers.md, "Africa's Talking SMS sending API").
 const DefaultSMSTimeout = 10 * time.Second
 
 const sendPath = "/version1/messaging"
@@ -53,7 +53,7 @@ type SMSConfig struct {
 
 // SMSClient sends SMS through AT's bulk messaging API: a form POST to
 // {BaseURL}/version1/messaging, one recipient per call. It is our own because
-// the official Go SDK cannot be used (protocols.md §2.5). Safe for concurrent
+// the official Go SDK cannot be used (docs/providers.md, "Africa's Talking SMS sending API"). Safe for concurrent
 // use.
 type SMSClient struct {
 	username, apiKey, senderID string
@@ -89,7 +89,7 @@ func (c *SMSClient) Configured() bool { return c != nil && c.username != "" && c
 // Endpoint is the URL Send posts to.
 func (c *SMSClient) Endpoint() string { return c.post.Endpoint }
 
-// Recipient statusCode values (protocols.md §2.4).
+// Recipient statusCode values (docs/providers.md, "Africa's Talking SMS sending API").
 const (
 	codeProcessed     = 100
 	codeSent          = 101
@@ -104,7 +104,7 @@ const (
 // An accepted message's result carries AT's messageId (delivery reports name
 // it id), the recipient's status text and statusCode, the number as AT read
 // it, the cost as AT reports it, and the parts it takes by the GSM-7 and
-// UCS-2 rules of protocols.md §6 (AT does not report them).
+// UCS-2 rules of docs/providers.md, "SMS parts" (AT does not report them).
 //
 // The outcome is AT's per-recipient statusCode, never the HTTP status alone:
 // 100/101/102 accepted, 500/501 retryable, anything else permanent with AT's
@@ -153,7 +153,7 @@ func (c *SMSClient) Send(ctx context.Context, to, message string) (_ providers.S
 	case code == http.StatusUnauthorized:
 		// Bad key or username, sandbox key against live or the reverse, a
 		// key changed in the last ~20 minutes, or an unregistered sender
-		// (protocols.md §2.4). The body is plain text, not JSON.
+		// (docs/providers.md, "Africa's Talking SMS sending API"). The body is plain text, not JSON.
 		return providers.SendResult{}, &providers.SendError{Config: true, HTTPStatus: code, Status: "Unauthorized",
 			Reason: smsapi.OrDefault(smsapi.Snippet(body), "authentication refused") + " (check AT_USERNAME, AT_API_KEY, AT_SENDER_ID and AT_API_URL)"}
 	case code == http.StatusTooManyRequests:

@@ -24,7 +24,7 @@ const (
 )
 
 // InboundSMS is an SMS a user sent to our short code or long number
-// (protocols.md §2.1): the provider-neutral message, whose MessageID is AT's
+// (docs/providers.md, "Africa's Talking inbound SMS"): the provider-neutral message, whose MessageID is AT's
 // id (the idempotency key: AT retries for 12 hours) and whose Received is
 // AT's date, plus what only AT sends.
 type InboundSMS struct {
@@ -34,7 +34,7 @@ type InboundSMS struct {
 	Cost    string // as sent, when sent
 }
 
-// The two date layouts AT sends, both UTC (protocols.md §2.1).
+// The two date layouts AT sends, both UTC (docs/providers.md, "Africa's Talking inbound SMS").
 const (
 	smsDateISO   = "2006-01-02T15:04:05Z"
 	smsDatePlain = "2006-01-02 15:04:05"
@@ -45,7 +45,7 @@ const (
 // required.
 //
 // Everything else is read tolerantly, because a refused callback is retried
-// by AT every minute for 12 hours (protocols.md §2.1) and a user's message
+// by AT every minute for 12 hours (docs/providers.md, "Africa's Talking inbound SMS") and a user's message
 // deserves an answer: a date in neither layout becomes zero (the caller
 // records its own receipt time), NUL bytes, which PostgreSQL text cannot
 // hold, are dropped from the text. Errors wrap providers.ErrMalformed, or
@@ -110,7 +110,7 @@ const (
 	DeliveryFailed    DeliveryState = "failed"    // final: Rejected, Failed, Expired, AbsentSubscriber
 )
 
-// deliveryStates maps AT's report statuses (protocols.md §2.2), as courier
+// deliveryStates maps AT's report statuses (docs/providers.md, "Africa's Talking delivery reports"), as courier
 // does, plus the AbsentSubscriber and Expired of the current docs.
 var deliveryStates = map[string]DeliveryState{
 	"success":          DeliveryDelivered,
@@ -129,7 +129,7 @@ func DeliveryStateOf(status string) DeliveryState {
 	return deliveryStates[strings.ToLower(strings.TrimSpace(status))]
 }
 
-// DeliveryReport is AT's delivery report for one message (protocols.md §2.2).
+// DeliveryReport is AT's delivery report for one message (docs/providers.md, "Africa's Talking delivery reports").
 type DeliveryReport struct {
 	ID            string        // the messageId the send returned
 	Status        string        // raw, as sent ("Success", "Buffered", or one we do not know)
@@ -143,7 +143,7 @@ type DeliveryReport struct {
 // ParseDeliveryReport reads a delivery report form: id, status,
 // phoneNumber, networkCode, failureReason, retryCount. id and status are
 // required. An unknown status is no error (courier's 400 for one is too
-// strict, protocols.md §2.2): it is kept raw with State DeliveryUnknown.
+// strict, docs/providers.md, "Africa's Talking delivery reports"): it is kept raw with State DeliveryUnknown.
 // Over-long status and failureReason values are cut, not refused.
 func ParseDeliveryReport(r *http.Request) (DeliveryReport, error) {
 	var d DeliveryReport

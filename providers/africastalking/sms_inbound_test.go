@@ -45,7 +45,7 @@ type inboundCase struct {
 
 var inboundCases = []inboundCase{
 	{
-		label:  "ISO date (protocols.md §2.1)",
+		label:  "ISO date (docs/providers.md)",
 		ct:     formType,
 		body:   inboundBase + "&text=RENEW+TZ1234567+15000+R-88812&date=2017-05-03T06%3A04%3A45Z&linkId=",
 		status: 200,

@@ -1,4 +1,4 @@
-// Package arkesel speaks Arkesel's USSD API (Ghana, protocols.md §3.4): it
+// Package arkesel speaks Arkesel's USSD API (Ghana, docs/providers.md, "Arkesel"): it
 // turns a hop request into a providers.Hop and renders a providers.Reply as the
 // JSON Arkesel expects.
 //
@@ -7,7 +7,7 @@
 // service code, no hop counter and no end-of-session signal: the gateway
 // supplies the configured service code and derives replay keys with
 // providers.Hop.KeyAt. Field names come from third-party integrations only;
-// Arkesel's own API page was not available (protocols.md §8).
+// Arkesel's own API page was not available (docs/providers.md, "What is still unverified").
 package arkesel
 
 import (

@@ -17,7 +17,7 @@ const (
 	serviceCode = "*928*1#"
 )
 
-// arkeselHop is a hop of the protocols.md §3.4 fixture session.
+// arkeselHop is a hop of the docs/providers.md, "Arkesel" session.
 func arkeselHop(mod func(*providers.Hop)) providers.Hop {
 	h := providers.Hop{
 		Provider: Name, SessionID: fixtureSession, Phone: "+233507387216", Network: "MTN",
@@ -31,7 +31,7 @@ func arkeselHop(mod func(*providers.Hop)) providers.Hop {
 
 var hopCases = []pt.HopCase{
 	{
-		Label:  "new session: userData the dialled string (protocols.md §3.4 fixture)",
+		Label:  "new session: userData the dialled string (docs/providers.md)",
 		CT:     jsonType,
 		Body:   `{"sessionID":"s9","userID":"NOKWARE","newSession":true,"msisdn":"233507387216","userData":"*928*1#","network":"MTN"}`,
 		Status: 200,

@@ -1,12 +1,12 @@
-// Package beem speaks Beem Africa's USSD callback API (Tanzania, protocols.md
-// §3.6): it turns a callback into a providers.Hop and renders a
+// Package beem speaks Beem Africa's USSD callback API (Tanzania; docs/providers.md,
+// "Beem"): it turns a callback into a providers.Hop and renders a
 // providers.Reply as the JSON Beem expects, echoing the session and request
 // ids.
 //
 // Beem is last-only: command "initiate" starts a session (its input is
 // empty), "continue" carries the newest input in payload.response, and
 // "terminate" only ends the session. The format comes from the npm
-// ussd-builder library; Beem's own docs were not available (protocols.md §8).
+// ussd-builder library; Beem's own docs were not available (docs/providers.md, "What is still unverified").
 // Whether payload.request_id is unique per hop is unverified, so it is echoed
 // but not used as the replay key: hops after the start get none (see
 // providers.Hop.KeyAt).

@@ -1,5 +1,5 @@
-// Package hubtel speaks Hubtel's Programmable Services USSD API (protocols.md
-// §3.1), the JSON API that replaced the legacy Hubtel/SMSGH USSD API in 2021:
+// Package hubtel speaks Hubtel's Programmable Services USSD API (docs/providers.md,
+// "Hubtel"), the JSON API that replaced the legacy Hubtel/SMSGH USSD API in 2021:
 // it turns a service-interaction request into a providers.Hop and renders a
 // providers.Reply as the JSON response Hubtel expects.
 //
@@ -112,8 +112,8 @@ func ParseHop(r *http.Request) (providers.Hop, error) {
 // Label, DataType, FieldType and the rest drive Hubtel's app and web channels,
 // which the gateway does not serve. ClientState is always empty: the session
 // lives in Redis, not in Hubtel. SessionId is echoed because Hubtel's docs are
-// unclear on whether they want it, and sending it is harmless (protocols.md
-// §3.1, §8).
+// unclear on whether they want it, and sending it is harmless (docs/providers.md,
+// "Hubtel: unverified").
 type reply struct {
 	SessionID   string `json:"SessionId"`
 	Type        string `json:"Type"`

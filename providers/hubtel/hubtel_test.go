@@ -17,7 +17,7 @@ const (
 	jsonType       = "application/json"
 )
 
-// hubtelHop is the hop of the protocols.md §3.1 fixture session.
+// hubtelHop is the hop of the docs/providers.md, "Hubtel" session.
 func hubtelHop(seq int, mod func(*providers.Hop)) providers.Hop {
 	h := providers.Hop{
 		Provider: Name, SessionID: fixtureSession, Phone: "+233246912184", ServiceCode: "714*5",
@@ -31,7 +31,7 @@ func hubtelHop(seq int, mod func(*providers.Hop)) providers.Hop {
 
 var hopCases = []pt.HopCase{
 	{
-		Label:  "Initiation, SDK casing (protocols.md §3.1 fixture)",
+		Label:  "Initiation, SDK casing (docs/providers.md)",
 		CT:     jsonType,
 		Body:   `{"SessionId":"8d440a43a98b4614b9df22b79c8190b8","Mobile":"233246912184","ServiceCode":"714*5","Type":"Initiation","Message":"*714*5#","Operator":"mtn","ClientState":"","Sequence":1,"Platform":"USSD"}`,
 		Status: 200,

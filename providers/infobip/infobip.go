@@ -1,5 +1,5 @@
 // Package infobip speaks Infobip's "USSD Gateway to Third-party Application"
-// REST API (protocols.md §3.2): Infobip calls resources under the session's
+// REST API (docs/providers.md, "Infobip"): Infobip calls resources under the session's
 // path, /session/{sessionId}/start, /response and /end, and GETs /status.
 // This package turns the three session calls into a providers.Hop and renders
 // the JSON Infobip expects back.
@@ -11,7 +11,7 @@
 //
 // The format comes from vumi's Infobip transport, which quotes Infobip's spec;
 // whether Infobip's current USSD product still speaks it is unverified
-// (protocols.md §8).
+// (docs/providers.md, "What is still unverified").
 package infobip
 
 import (

@@ -1,4 +1,4 @@
-// Package nalo speaks Nalo Solutions' USSD API (Ghana, protocols.md §3.3): it
+// Package nalo speaks Nalo Solutions' USSD API (Ghana, docs/providers.md, "Nalo"): it
 // turns a hop request into a providers.Hop and renders a providers.Reply as the
 // JSON Nalo expects.
 //

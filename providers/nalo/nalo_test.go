@@ -45,7 +45,7 @@ var hopCases = []pt.HopCase{
 		Hop:    naloHop(pt.Start("*920*100*1*12345678#")),
 	},
 	{
-		Label:  "later hop: MSGTYPE false, USERDATA the newest input (protocols.md §3.3 fixture)",
+		Label:  "later hop: MSGTYPE false, USERDATA the newest input (docs/providers.md)",
 		CT:     jsonType,
 		Body:   `{"USERID":"NALOTest","MSISDN":"233244123456","USERDATA":"3","MSGTYPE":false,"NETWORK":"MTN","SESSIONID":"16590115252429751"}`,
 		Status: 200,

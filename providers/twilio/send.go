@@ -22,7 +22,7 @@ const LiveAPIURL = "https://api.twilio.com"
 // DefaultSMSTimeout bounds one send, like the AT client's.
 const DefaultSMSTimeout = 10 * time.Second
 
-// MaxBodyChars is the longest Body Twilio takes (protocols.md §4.1); longer
+// MaxBodyChars is the longest Body Twilio takes (docs/providers.md, "Twilio signatures"); longer
 // ones it refuses with error 21617.
 const MaxBodyChars = 1600
 

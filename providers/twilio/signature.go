@@ -27,7 +27,7 @@ const SignatureHeader = "X-Twilio-Signature"
 var ErrSignature = errors.New("twilio signature invalid")
 
 // ValidateSignature checks r's X-Twilio-Signature as Twilio's webhook security
-// docs describe (protocols.md §4.1):
+// docs describe (docs/providers.md, "Twilio signatures"):
 //
 //  1. The signed URL is the one Twilio requested: publicURL, the gateway's
 //     public base URL as configured in Twilio ("https://gw.example.org", or
@@ -53,7 +53,7 @@ var ErrSignature = errors.New("twilio signature invalid")
 // finds the *http.MaxBytesError.
 //
 // Twilio's newer HMAC-SHA256 scheme (X-Twilio-Webhooks-Signature-Settings,
-// protocols.md §4.1 item 6) is not supported: it signs with a shared key the
+// docs/providers.md, "Twilio signatures") is not supported: it signs with a shared key the
 // gateway has no configuration for yet.
 func ValidateSignature(authToken, publicURL string, r *http.Request) error {
 	if authToken == "" {

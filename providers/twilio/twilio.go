@@ -1,5 +1,5 @@
 // Package twilio speaks Twilio Messaging webhooks (SMS only; Twilio has no
-// USSD, protocols.md §4.1): it parses the inbound-message webhook and the
+// USSD, docs/providers.md, "Twilio signatures"): it parses the inbound-message webhook and the
 // status callback, renders TwiML replies, and validates X-Twilio-Signature.
 //
 // Every webhook is a form POST. The gateway must call ValidateSignature before
@@ -97,7 +97,7 @@ type Status struct {
 	AccountSID string
 	// Status is MessageStatus as sent: "queued", "sending", "sent",
 	// "delivered", "undelivered", "failed", "read", ... Unknown values are
-	// kept, never refused (protocols.md §2.2's rule for AT applies here too).
+	// kept, never refused (docs/providers.md, "Africa's Talking delivery reports"'s rule for AT applies here too).
 	Status    string
 	ErrorCode string // e.g. "30003" unreachable, "21610" unsubscribed; empty on success
 	From      string

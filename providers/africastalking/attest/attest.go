@@ -1,6 +1,6 @@
 // Package attest is a fake of Africa's Talking's SMS API for tests: a local
 // HTTP server that answers POST /version1/messaging as AT does
-// (protocols.md §2.4), in every case the gateway must handle, and records
+// (docs/providers.md, "Africa's Talking SMS sending API"), in every case the gateway must handle, and records
 // each request it got.
 //
 // By default every send is accepted (201, statusCode 101) with a fresh
@@ -87,7 +87,7 @@ func SendAnswer(status int, message string, recipients ...Recipient) Response {
 	return Response{Status: status, Body: string(b)}
 }
 
-// Accepted is AT's answer for a message sent (protocols.md §2.4).
+// Accepted is AT's answer for a message sent (docs/providers.md, "Africa's Talking SMS sending API").
 func Accepted(number, messageID string) Response {
 	return SendAnswer(http.StatusCreated, "Sent to 1/1 Total Cost: KES 0.8000",
 		Recipient{StatusCode: 101, Number: number, Status: "Success", Cost: "KES 0.8000", MessageID: messageID})

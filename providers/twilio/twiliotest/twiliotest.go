@@ -1,6 +1,6 @@
 // Package twiliotest is a fake of Twilio's Messages API for tests: a local
 // HTTP server that answers POST /2010-04-01/Accounts/{AccountSid}/Messages.json
-// as Twilio does (protocols.md §4.1), in every case the gateway must handle,
+// as Twilio does (docs/providers.md, "Twilio signatures"), in every case the gateway must handle,
 // and records each request it got.
 //
 // By default every send is accepted (201, a Message resource with a fresh
