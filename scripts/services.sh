@@ -35,6 +35,7 @@ Commands:
   toolchain [--race]
                    check that Go is new enough for go.mod; with --race also make sure a C compiler
                    is present (go test -race needs cgo), installing gcc with apt-get if not
+  install          install the PostgreSQL and Redis packages if missing, start nothing
   destroy          stop both services and delete their data (everything under the state directory)
   -h, --help       this text
 
@@ -618,6 +619,10 @@ main() {
 	toolchain)
 		check_go
 		if [ "${1:-}" = --race ]; then ensure_cc; fi
+		;;
+	install)
+		plan_layout
+		ensure_packages
 		;;
 	destroy) cmd_destroy ;;
 	-h | --help | help) usage ;;
