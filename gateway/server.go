@@ -140,9 +140,9 @@ func NewServer(deps Deps, cfg Config) *Server {
 		deps.Metrics.series(name) // shown at 0 from the start
 	}
 	s := &Server{
-		log:   deps.Logger,
-		cfg:   cfg,
-		ready: deps.Ready,
+		log:     deps.Logger,
+		cfg:     cfg,
+		ready:   deps.Ready,
 		sms:     deps.SMS,
 		metrics: deps.Metrics,
 		ussd: &ussdPipeline{
