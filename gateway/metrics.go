@@ -143,6 +143,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, kind := range []string{"select", "insert", "update", "delete", "connect"} {
 		m.pgErrors.WithLabelValues(kind)
 	}
+	m.redisErrors.WithLabelValues("dial")
+	for _, channel := range []string{"ussd", "sms"} {
+		for _, outcome := range []string{"renewed", "repeated", "refused", "failed"} {
+			m.renewals.WithLabelValues(channel, outcome)
+		}
+	}
 	if reg != nil {
 		reg.MustRegister(m.hopDuration, m.hops, m.started, m.ended, m.conflicts,
 			m.smsSuppressed, m.smsInbound, m.smsOutbound, m.smsSendRetries, m.deliveryReports,
@@ -240,6 +246,20 @@ func (m *Metrics) outboundSMS(provider, state string) {
 		return
 	}
 	m.smsOutbound.WithLabelValues(provider, state).Inc()
+}
+
+// showSender shows a provider's outbound series at 0 before its first SMS,
+// so that ratios and alerts over them have a value from the start.
+func (m *Metrics) showSender(provider string) {
+	if m == nil {
+		return
+	}
+	for _, state := range []string{"sent", "failed", "unknown"} {
+		m.smsOutbound.WithLabelValues(provider, state)
+	}
+	for _, reason := range []string{"retry", "throttled"} {
+		m.smsSendRetries.WithLabelValues(provider, reason)
+	}
 }
 
 // sendPutOff counts a send put off to later.

@@ -2,13 +2,17 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"gopkg.in/yaml.v3"
 
 	"github.com/openimis/imis-gateway/gateway"
 	"github.com/openimis/imis-gateway/providers/africastalking"
@@ -204,6 +208,102 @@ func TestMetricsMove(t *testing.T) {
 	if up := seriesValue(t, g.registry, series{"imisgw_outbox_stats_up", nil}); up != 1 {
 		t.Errorf("imisgw_outbox_stats_up = %v, want 1", up)
 	}
+
+	// What serve adds to the same registry: the look-up limiter's counter
+	// and the dependencies' pings.
+	gateway.WatchLookups(nil, g.registry, nil)
+	deps := g.deps
+	deps.Ready = []gateway.Checker{{Name: "postgres", Ping: g.store.Ping}}
+	gateway.NewServer(deps, gateway.Config{})
+	wantDeployNamesServed(t, g.registry)
+}
+
+// deployFiles name metrics in their queries.
+var deployFiles = []string{"../deploy/prometheus/alerts.yml", "../deploy/grafana/imis-gateway.json"}
+
+var metricName = regexp.MustCompile(`\b(?:imisgw|go|process)_[a-z0-9_]+`)
+
+// wantDeployNamesServed checks that every metric the alerts and the
+// dashboard query is served by reg (a histogram by its _bucket, _sum and
+// _count series).
+func wantDeployNamesServed(t *testing.T, reg prometheus.Gatherer) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, f := range families {
+		served[f.GetName()] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM || f.GetType() == dto.MetricType_SUMMARY {
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				served[f.GetName()+suffix] = true
+			}
+		}
+	}
+	for _, file := range deployFiles {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, q := range queriesIn(t, file, b) {
+			for _, name := range metricName.FindAllString(q, -1) {
+				names[name] = true
+			}
+		}
+		if len(names) == 0 {
+			t.Errorf("%s queries no metric", file)
+		}
+		for name := range names {
+			if !served[name] {
+				t.Errorf("%s queries %s, which /metrics does not serve", file, name)
+			}
+		}
+	}
+}
+
+// queriesIn returns the PromQL of an alert file (expr) or a dashboard
+// (every target's expr and the templating queries).
+func queriesIn(t *testing.T, file string, b []byte) []string {
+	t.Helper()
+	var queries []string
+	if strings.HasSuffix(file, ".json") {
+		var dash struct {
+			Panels []struct {
+				Targets []struct{ Expr string } `json:"targets"`
+			} `json:"panels"`
+			Templating struct {
+				List []struct{ Definition string } `json:"list"`
+			} `json:"templating"`
+		}
+		if err := json.Unmarshal(b, &dash); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, p := range dash.Panels {
+			for _, target := range p.Targets {
+				queries = append(queries, target.Expr)
+			}
+		}
+		for _, v := range dash.Templating.List {
+			queries = append(queries, v.Definition)
+		}
+		return queries
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Expr string } `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &rules); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			queries = append(queries, r.Expr)
+		}
+	}
+	return queries
 }
 
 // TestMetricsServed: /metrics has Go's runtime and process collectors, and

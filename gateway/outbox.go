@@ -132,6 +132,7 @@ func NewOutboxWorker(store OutboxStore, senders map[string]Sender, opts OutboxOp
 			continue
 		}
 		active[name] = s
+		opts.Metrics.showSender(name)
 	}
 	return &OutboxWorker{store: store, senders: active, opts: opts, log: log,
 		wake: newDoorbell(), throttle: map[string]*throttleState{}}
