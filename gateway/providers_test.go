@@ -108,20 +108,27 @@ func TestRetriesReplayAndEndSignalsOnlyCleanUp(t *testing.T) {
 // already passed, with other content, is late and must not step the menu.
 func TestHubtelLateSequenceIsRefused(t *testing.T) {
 	g := newGateway(t, harness{})
-	hop := func(typ string, seq int, msg string) string {
-		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
-			`{"SessionId":"late-hubtel","Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
-			typ, msg, seq))
-		if r.status != http.StatusOK {
-			t.Fatalf("status %d", r.status)
-		}
-		return r.body
-	}
+	hop := hubtelHops(t, g, "late-hubtel")
 	hop("Initiation", 1, "*384*1234#")
 	hop("Response", 2, "1")
 	hop("Response", 3, "0")
 	if late := hop("Response", 2, "7"); !strings.Contains(late, `"Type":"Release"`) || !strings.Contains(late, "dial again") {
 		t.Fatalf("late hop: %s", late)
+	}
+}
+
+// hubtelHops returns a function that posts a hop of a Hubtel session by hand
+// (type, sequence number, message) and returns the body answered.
+func hubtelHops(t *testing.T, g *testGateway, session string) func(typ string, seq int, msg string) string {
+	return func(typ string, seq int, msg string) string {
+		t.Helper()
+		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
+			`{"SessionId":%q,"Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
+			session, typ, msg, seq))
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		return r.body
 	}
 }
 
@@ -131,15 +138,7 @@ func TestHubtelLateSequenceIsRefused(t *testing.T) {
 // dial again, and nothing is saved for the session.
 func TestLostSessionIsToldToDialAgain(t *testing.T) {
 	g := newGateway(t, harness{})
-	hop := func(typ string, seq int, msg string) string {
-		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
-			`{"SessionId":"lost-hubtel","Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
-			typ, msg, seq))
-		if r.status != http.StatusOK {
-			t.Fatalf("status %d", r.status)
-		}
-		return r.body
-	}
+	hop := hubtelHops(t, g, "lost-hubtel")
 	hop("Initiation", 1, "*384*1234#")
 	hop("Response", 2, "1")
 	if err := g.sessions.End(context.Background(), "hubtel", "lost-hubtel"); err != nil {

@@ -82,8 +82,14 @@ start_node() {
 			printf '%s\n' "$@"
 		} >"$dir/redis.conf"
 	fi
+	launch_node "$port"
+}
+
+# launch_node PORT: starts the node configured on PORT, unless it answers already.
+launch_node() {
+	local port=$1 dir mode=()
+	dir=$(node_dir "$port")
 	answers "$port" && return 0
-	local mode=()
 	grep -q '^sentinel ' "$dir/redis.conf" && mode=(--sentinel)
 	redis-server "$dir/redis.conf" "${mode[@]}" >/dev/null
 	for _ in $(seq 100); do answers "$port" && return 0; sleep 0.05; done
@@ -239,12 +245,7 @@ cmd_restart() {
 	[ -n "$port" ] || die "restart: want a port"
 	dir=$(node_dir "$port")
 	[ -f "$dir/redis.conf" ] || die "no node was started on port $port"
-	answers "$port" && return 0
-	local mode=()
-	grep -q '^sentinel ' "$dir/redis.conf" && mode=(--sentinel)
-	redis-server "$dir/redis.conf" "${mode[@]}" >/dev/null
-	for _ in $(seq 100); do answers "$port" && return 0; sleep 0.05; done
-	die "redis on port $port did not restart (log: $dir/redis.log)"
+	launch_node "$port"
 }
 
 cmd_status() {
