@@ -97,6 +97,9 @@ type Options struct {
 	// failover"). The zero value takes the client's, when NewClient made it from a URL (one
 	// replica under Cluster and Sentinel), and waits for no replica otherwise.
 	Durability Durability
+	// ResumeWindow is how long after its last answered hop a dropped session may be resumed
+	// (resume.go). Zero takes DefaultResumeWindow; a negative value turns resume points off.
+	ResumeWindow time.Duration
 }
 
 const (
@@ -121,7 +124,7 @@ type Store struct {
 	opt  Options
 
 	// Script arguments that never change, boxed once.
-	ttlArg, lockTTLArg any
+	ttlArg, lockTTLArg, resumeTTLArg any
 
 	recent *recent
 	// failing is set while Redis does not answer (a broken connection, a timeout) and cleared by
@@ -154,6 +157,9 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	if opt.RecentBytes <= 0 {
 		opt.RecentBytes = DefaultRecentBytes
 	}
+	if opt.ResumeWindow == 0 {
+		opt.ResumeWindow = DefaultResumeWindow
+	}
 	node := rdb
 	if c, ok := rdb.(*Client); ok {
 		node = c.UniversalClient
@@ -165,13 +171,14 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return &Store{
-		rdb:         rdb,
-		node:        node,
-		opt:         opt,
-		ttlArg:      strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
-		lockTTLArg:  strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
-		tokenPrefix: hex.EncodeToString(b[:]) + "-",
-		recent:      newRecent(opt.Recent, opt.RecentBytes, opt.TTL),
+		rdb:          rdb,
+		node:         node,
+		opt:          opt,
+		ttlArg:       strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
+		lockTTLArg:   strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
+		resumeTTLArg: strconv.FormatInt(max(opt.ResumeWindow.Milliseconds(), 1), 10),
+		tokenPrefix:  hex.EncodeToString(b[:]) + "-",
+		recent:       newRecent(opt.Recent, opt.RecentBytes, opt.TTL),
 	}
 }
 
@@ -212,6 +219,9 @@ type Tx struct {
 	// screen). Commit then waits for the replicas Options.Durability asks for, as it always does
 	// for a counted hop, whose next key a lost save would repeat.
 	Durable bool
+	// Resume is what the hop does to its caller's resume point (resume.go): Commit writes it with
+	// the save; Release, after a refusal, forgets the point when asked to (ResumeForget).
+	Resume Resume
 
 	sessionID string
 	keys      [2]string // session hash, lock
@@ -501,10 +511,14 @@ func (s *Store) store(ctx context.Context, tx *Tx, rec Record) (bool, error) {
 	if len(data) > MaxRecord {
 		return false, fmt.Errorf("save session %q: %d bytes: %w", tx.sessionID, len(data), ErrTooLarge)
 	}
-	if tx.guessed {
-		return s.compareAndSet(ctx, tx, rec, data)
+	resume, err := s.resumeWriteFor(tx, rec)
+	if err != nil {
+		return false, fmt.Errorf("save session %q: %w", tx.sessionID, err)
 	}
-	n, err := s.runSave(ctx, tx, saveScript, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops)
+	if tx.guessed {
+		return s.compareAndSet(ctx, tx, rec, data, resume)
+	}
+	n, err := s.runSave(ctx, tx, resume, saveScript, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops)
 	s.observe(ctx, err)
 	if errors.Is(err, ErrNotReplicated) {
 		tx.done = true
@@ -527,37 +541,54 @@ func (s *Store) store(ctx context.Context, tx *Tx, rec Record) (bool, error) {
 	return true, nil
 }
 
-// runSave runs a script that saves tx's session and returns its reply. When the save matters (Durable,
-// or a counted hop) and Options.Durability asks for replicas, it waits for them with WAIT, on the
-// connection of the save: WAIT counts the writes of its own connection. A save they did not
-// acknowledge in time returns ErrNotReplicated with the script's reply.
-func (s *Store) runSave(ctx context.Context, tx *Tx, script *redis.Script, args ...any) (int64, error) {
+// runSave runs a script that saves tx's session and returns its reply, with the write of the
+// session's resume point, if any, in the same round trip (pipelined). When the save matters
+// (Durable, or a counted hop) and Options.Durability asks for replicas, it waits for them with
+// WAIT, on the connection of the save: WAIT counts the writes of its own connection. A save they
+// did not acknowledge in time returns ErrNotReplicated with the script's reply. The resume point is
+// a convenience: a failure to write it fails no hop (the caller then finds an older point, or
+// none, as after a failover).
+func (s *Store) runSave(ctx context.Context, tx *Tx, resume *resumeWrite, script *redis.Script, args ...any) (int64, error) {
+	save := func(p redis.Pipeliner) *redis.Cmd { return script.EvalSha(ctx, p, tx.keys[:], args...) }
 	want := s.opt.Durability.Replicas
 	if want <= 0 || !(tx.Durable || tx.counted) {
-		return script.Run(ctx, s.rdb, tx.keys[:], args...).Int64()
+		if resume == nil {
+			return script.Run(ctx, s.rdb, tx.keys[:], args...).Int64()
+		}
+		cmds, err := pipelineScripts(ctx, s.rdb, func(p redis.Pipeliner) []*redis.Cmd {
+			return []*redis.Cmd{save(p), resume.evalSha(ctx, p)}
+		}, script, resumeScript)
+		if err != nil {
+			return 0, err
+		}
+		return cmds[0].Int64()
 	}
 	node, err := s.masterFor(ctx, tx.keys[0])
 	if err != nil {
 		return 0, err
 	}
-	var (
-		saved *redis.Cmd
-		acked *redis.Cmd
-	)
-	saveAndWait := func(p redis.Pipeliner) error {
-		saved = script.EvalSha(ctx, p, tx.keys[:], args...)
-		acked = p.Do(ctx, "wait", want, s.opt.Durability.Timeout.Milliseconds())
-		return nil
+	if _, cluster := s.node.(*redis.ClusterClient); cluster && resume != nil {
+		// The point's key hashes to another slot, most likely on another master: it is written
+		// beside the save, at the same time.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = resumeScript.Run(ctx, s.rdb, resume.key, resume.args...).Err()
+		}()
+		defer func() { <-done }()
+		resume = nil
 	}
-	_, err = node.Pipelined(ctx, saveAndWait)
-	if redis.HasErrorPrefix(saved.Err(), "NOSCRIPT") {
-		if err = script.Load(ctx, node).Err(); err == nil {
-			_, err = node.Pipelined(ctx, saveAndWait)
+	cmds, err := pipelineScripts(ctx, node, func(p redis.Pipeliner) []*redis.Cmd {
+		cmds := []*redis.Cmd{save(p)}
+		if resume != nil {
+			cmds = append(cmds, resume.evalSha(ctx, p))
 		}
-	}
-	if err != nil {
+		return append(cmds, p.Do(ctx, "wait", want, s.opt.Durability.Timeout.Milliseconds()))
+	}, script, resumeScript)
+	saved, acked := cmds[0], cmds[len(cmds)-1]
+	if err := cmp.Or(err, saved.Err(), acked.Err()); err != nil {
 		s.reloadClusterState(ctx)
-		return 0, cmp.Or(saved.Err(), err)
+		return 0, err
 	}
 	n, _ := saved.Int64()
 	if got, _ := acked.Int64(); got < int64(want) {
@@ -590,8 +621,8 @@ func (s *Store) reloadClusterState(ctx context.Context) {
 }
 
 // compareAndSet is store for a guess.
-func (s *Store) compareAndSet(ctx context.Context, tx *Tx, rec Record, data []byte) (bool, error) {
-	n, err := s.runSave(ctx, tx, commitScript, tx.rev, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops,
+func (s *Store) compareAndSet(ctx context.Context, tx *Tx, rec Record, data []byte, resume *resumeWrite) (bool, error) {
+	n, err := s.runSave(ctx, tx, resume, commitScript, tx.rev, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops,
 		tx.Record.Hops)
 	s.observe(ctx, err)
 	tx.done = true
@@ -622,14 +653,29 @@ func (tx *Tx) held() bool {
 // committed or released already), so `defer store.Release(ctx, tx)` is safe after Begin. It runs on
 // a short deadline of its own, whatever is left of ctx's: a hop that used up its deadline must
 // still free the lock, or the caller's retry would wait for the lock to expire. Releasing a lock
-// that already expired is not an error.
+// that already expired is not an error. With tx.Resume ResumeForget (a refused hop), the resume
+// point of the session's phone is forgotten in the same round trip.
 func (s *Store) Release(ctx context.Context, tx *Tx) error {
 	if !tx.held() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
-	if err := releaseScript.Run(ctx, s.rdb, tx.keys[1:], tx.token).Err(); err != nil {
+	var forget *resumeWrite
+	if tx.Resume == ResumeForget && tx.Found {
+		forget, _ = s.resumeWriteFor(tx, tx.Record) // forgetting encodes nothing: no error
+	}
+	var err error
+	if forget == nil {
+		err = releaseScript.Run(ctx, s.rdb, tx.keys[1:], tx.token).Err()
+	} else {
+		var cmds []*redis.Cmd
+		cmds, err = pipelineScripts(ctx, s.rdb, func(p redis.Pipeliner) []*redis.Cmd {
+			return []*redis.Cmd{releaseScript.EvalSha(ctx, p, tx.keys[1:], tx.token), forget.evalSha(ctx, p)}
+		}, releaseScript, resumeScript)
+		err = cmp.Or(err, cmds[0].Err())
+	}
+	if err != nil {
 		return fmt.Errorf("release session %q: %w", tx.sessionID, err)
 	}
 	tx.done = true
