@@ -185,6 +185,22 @@ func everyScreen(t *testing.T, budget Budget, lang string, width int) []shot {
 			}
 		}
 	}
+	// The offer to resume each screen worth it, with the longest data, and each answer to it.
+	for node := range whereMsgs {
+		saved := State{Node: node, Back: []string{NodeMain}, Lang: lang, ID: wide, Renew: full}
+		offer, scr, err := e.Offer(ctx, off, saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add("offer "+node, scr)
+		for _, in := range []string{"1", "2", "x"} {
+			_, scr, err := e.Next(ctx, off, offer, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(fmt.Sprintf("offer %s %q", node, in), scr)
+		}
+	}
 	add("unavailable", e.Unavailable(lang))
 	add("session error", e.SessionError(lang))
 	return shots

@@ -101,6 +101,8 @@ type State struct {
 	Page int    `json:"pg,omitempty"` // the page of that list, from 0
 	// Renew is what an officer entered so far in "Renew policy".
 	Renew Renewal `json:"r,omitzero"`
+	// Resume is, on the offer to resume a dropped session (NodeResume), the state it was left at.
+	Resume *State `json:"rs,omitempty"`
 }
 
 // Renewal is a renewal being entered, step by step. Names and dates are
@@ -125,6 +127,7 @@ const (
 	NodeRenewAmount   = "renew.amount"  // amount paid
 	NodeRenewConfirm  = "renew.confirm" // summary; 1 confirms and ends the session
 	NodeLanguage      = "language"
+	NodeResume        = "resume" // the offer to resume a dropped session (resume.go)
 )
 
 // Writes reports whether the step from st may write: confirm a renewal, or
@@ -230,6 +233,7 @@ type step struct {
 	id     string  // State.ID of the node entered
 	renew  Renewal // State.Renew of the node entered
 	home   bool    // go to the main menu
+	resume bool    // go back to the state the resume offer holds (State.Resume)
 	notice string  // a line shown above the screen (a mistake, a retry reason, a confirmation)
 	end    string  // when set, the session ends with this text
 }
@@ -300,6 +304,7 @@ func New(src CoverageSource, opt Options) *Engine {
 		e.nodes[NodeLanguage] = node{view: e.languageView, input: e.languageInput}
 		e.items = append(e.items, menuItem{label: msgItemLanguage, applies: always, node: NodeLanguage})
 	}
+	e.nodes[NodeResume] = node{view: e.resumeView, input: e.resumeInput}
 	e.commands = e.smsCommands()
 	return e
 }
@@ -440,6 +445,8 @@ func (e *Engine) apply(c *call, st State, input string) (State, Screen, error) {
 			return st, Screen{Text: c.fit.out(s.end), End: true}, nil
 		case s.home:
 			next = home(st)
+		case s.resume:
+			next = *st.Resume
 		case s.to != "":
 			next = push(st, s.to)
 			next.ID, next.Renew = s.id, s.renew

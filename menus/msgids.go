@@ -100,6 +100,18 @@ const (
 	msgRenewSMSHeadReady     msg = "renew.sms.head.ready"
 	msgRenewSMSHeadIdle      msg = "renew.sms.head.idle"
 
+	msgResumeTitle       msg = "resume.title"
+	msgResumeContinue    msg = "resume.continue"
+	msgResumeRestart     msg = "resume.restart"
+	msgWhereMembership   msg = "resume.where.membership"
+	msgWhereClaims       msg = "resume.where.claims"
+	msgWhereClaimsList   msg = "resume.where.claims.list"
+	msgWhereRenewAsk     msg = "resume.where.renew"
+	msgWhereRenewReceipt msg = "resume.where.renew.receipt"
+	msgWhereRenewAmount  msg = "resume.where.renew.amount"
+	msgWhereRenewConfirm msg = "resume.where.renew.confirm"
+	msgWhereLanguage     msg = "resume.where.language"
+
 	msgSMSHelp        msg = "sms.help"
 	msgSMSUsage       msg = "sms.usage"
 	msgSMSUsageRenew  msg = "sms.usage.renew"
