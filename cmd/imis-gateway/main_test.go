@@ -109,6 +109,24 @@ func TestSessionCacheMB(t *testing.T) {
 	}
 }
 
+// TestResumeWindow: RESUME_WINDOW takes a duration; 0 turns resuming off.
+func TestResumeWindow(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "postgres:///x", "REDIS_URL": "redis://localhost"}
+	for v, want := range map[string]time.Duration{"": sessions.DefaultResumeWindow, "90s": 90 * time.Second, "0": -1} {
+		vars["RESUME_WINDOW"] = v
+		cfg, err := loadServeConfig(envOf(vars), true, "")
+		if err != nil || cfg.resumeWindow != want {
+			t.Errorf("RESUME_WINDOW=%q: %v, %v; want %v", v, cfg.resumeWindow, err, want)
+		}
+	}
+	for _, v := range []string{"-1m", "3", "soon"} {
+		vars["RESUME_WINDOW"] = v
+		if _, err := loadServeConfig(envOf(vars), true, ""); err == nil || !strings.Contains(err.Error(), "RESUME_WINDOW") {
+			t.Errorf("RESUME_WINDOW=%q: %v, want a problem naming it", v, err)
+		}
+	}
+}
+
 func TestServeRefusesAnUnmigratedDatabase(t *testing.T) {
 	vars := map[string]string{
 		"DATABASE_URL": pgtest.NewDatabase(t, pgtest.Empty()),

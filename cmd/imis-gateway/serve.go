@@ -60,6 +60,7 @@ var serveEnv = slices.Concat([][2]string{
 	{"SESSION_TTL", "USSD session lifetime after its last hop (default 5m)"},
 	{"SESSION_CACHE", "sessions remembered in memory so that their next hop costs one Redis round trip (default 20000; 0 turns it off)"},
 	{"SESSION_CACHE_MB", "memory those remembered sessions may take, in MiB, whichever of the two limits comes first (default 16)"},
+	{"RESUME_WINDOW", "how long after its last hop a dropped USSD session is offered to resume on the same phone's next dial (default 3m; 0 turns it off)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"LOG_FORMAT", "json or text (default json; text with --dev)"},
 	{"CURRENCY", "currency written with amounts (default TZS)"},
@@ -142,6 +143,7 @@ type serveConfig struct {
 	maxOverpayment                openimis.Money
 	location                      *time.Location
 	hopDeadline, sessionTTL       time.Duration
+	resumeWindow                  time.Duration // sessions.Options: negative is off
 	sessionCache                  int
 	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
 	smsProvider                   string             // sends USSD renewals' confirmations
@@ -194,7 +196,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	defer rdb.Close()
 	rdb.AddHook(metrics.RedisHook())
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
-		Recent: cfg.sessionCache, RecentBytes: cfg.sessionCacheBytes})
+		Recent: cfg.sessionCache, RecentBytes: cfg.sessionCacheBytes, ResumeWindow: cfg.resumeWindow})
 	if err := sessionStore.Ping(ctx); err != nil {
 		return fmt.Errorf("Redis at %s: %w", sessions.RedactURL(cfg.redisURL), err)
 	}
@@ -423,6 +425,11 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	cfg.location = loc
 	cfg.hopDeadline = parseDuration(getenv, "HOP_DEADLINE", 5*time.Second, &problems)
 	cfg.sessionTTL = parseDuration(getenv, "SESSION_TTL", 5*time.Minute, &problems)
+	if getenv("RESUME_WINDOW") == "0" {
+		cfg.resumeWindow = -1
+	} else {
+		cfg.resumeWindow = parseDuration(getenv, "RESUME_WINDOW", sessions.DefaultResumeWindow, &problems)
+	}
 	cfg.sessionCache = sessions.DefaultRecent
 	if v := getenv("SESSION_CACHE"); v != "" {
 		n, err := strconv.Atoi(v)
