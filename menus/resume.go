@@ -7,21 +7,19 @@ import "context"
 // session opens on an offer: continue where it was, or start over. Which screens are worth it, and
 // the few words that say where the caller was, are the menus' to say.
 
-// whereMsgs names, for each screen worth resuming, where the caller was. The main menu is not
-// worth it, nor the offer itself.
+// whereMsgs names, for each screen worth resuming, where the caller was. A screen is worth it when
+// it holds what the caller typed: an insurance number, a receipt, an amount. The screens one key
+// from the main menu (asking for the first number, the Language menu) are not: the main menu is as
+// near, and an offer would only stand in the way; nor is the offer itself.
 var whereMsgs = map[string]msg{
-	NodeMembershipAsk: msgWhereMembership,
-	NodeClaimsAsk:     msgWhereClaims,
-	NodeClaimsList:    msgWhereClaimsList,
-	NodeRenewAsk:      msgWhereRenewAsk,
-	NodeRenewReceipt:  msgWhereRenewReceipt,
-	NodeRenewAmount:   msgWhereRenewAmount,
-	NodeRenewConfirm:  msgWhereRenewConfirm,
-	NodeLanguage:      msgWhereLanguage,
+	NodeClaimsList:   msgWhereClaimsList,
+	NodeRenewReceipt: msgWhereRenewReceipt,
+	NodeRenewAmount:  msgWhereRenewAmount,
+	NodeRenewConfirm: msgWhereRenewConfirm,
 }
 
 // Resumable reports whether a session left at st (on a screen that does not end it) is worth
-// offering to resume: a screen of this engine's other than the main menu and the offer.
+// offering to resume: a screen of this engine's that holds what the caller typed (whereMsgs).
 func (e *Engine) Resumable(st State) bool {
 	_, where := whereMsgs[st.Node]
 	_, known := e.nodes[st.Node]

@@ -29,7 +29,8 @@ func TestResumeOffer(t *testing.T) {
 		{"continue a renewal: the summary again", st, "1", NodeRenewConfirm, "R-77"},
 		{"start over", st, "2", NodeMain, "1. Check membership"},
 		{"a wrong choice asks again", st, "7", NodeResume, "Invalid choice."},
-		{"continue a membership check", State{Node: NodeMembershipAsk, Back: []string{NodeMain}, Lang: "en"}, "1", NodeMembershipAsk, "Enter the insurance number:"},
+		{"continue a renewal at its amount", State{Node: NodeRenewAmount, Back: []string{NodeMain, NodeRenewAsk, NodeRenewReceipt},
+			Lang: "en", Renew: Renewal{CHFID: "604120019", Product: "FAM01", Due: 37000_00, Receipt: "R-78"}}, "1", NodeRenewAmount, "Enter the amount paid:"},
 		{"back from the offer is the main menu", st, "0", NodeMain, "1. Check membership"},
 	}
 	for _, tt := range tests {
@@ -62,14 +63,14 @@ func TestResumeOffer(t *testing.T) {
 	}
 }
 
-// TestResumable: every screen but the main menu and the offer is worth resuming, when the engine
-// has it; an offer of anything else is the main menu.
+// TestResumable: the screens that hold what the caller typed are worth resuming, when the engine
+// has them; an offer of anything else is the main menu.
 func TestResumable(t *testing.T) {
 	ctx := context.Background()
 	full, _, _ := newRenewEngine(Options{})
 	bare := New(newFake(), Options{})
 	for node := range full.nodes {
-		want := node != NodeMain && node != NodeResume
+		want := node == NodeClaimsList || strings.HasPrefix(node, "renew.") && node != NodeRenewAsk
 		if got := full.Resumable(State{Node: node}); got != want {
 			t.Errorf("Resumable(%s) = %v, want %v", node, got, want)
 		}
