@@ -44,6 +44,11 @@ type harness struct {
 	// prefix of the session keys; default: unique to the test. Two gateways
 	// with one prefix (and one database) are two instances of one deployment.
 	prefix string
+	// resumeWindow is sessions.Options.ResumeWindow: zero takes the
+	// default, negative turns resuming off.
+	resumeWindow time.Duration
+	// renewals offers "Renew policy" to the demo's officers.
+	renewals bool
 }
 
 func newGateway(t testing.TB, h harness) *testGateway {
@@ -63,15 +68,19 @@ func newGateway(t testing.TB, h harness) *testGateway {
 	if h.prefix == "" {
 		h.prefix = redistest.Prefix(t)
 	}
-	sess := redistest.NewStore(t, h.redis, sessions.Options{Prefix: h.prefix})
+	sess := redistest.NewStore(t, h.redis, sessions.Options{Prefix: h.prefix, ResumeWindow: h.resumeWindow})
 	if h.source == nil {
 		h.source = store
 	}
-	engine := menus.New(h.source, menus.Options{
+	options := menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
 		Languages:   store,
-	})
+	}
+	if h.renewals {
+		options.Officers, options.Renewals = store, store
+	}
+	engine := menus.New(h.source, options)
 	srv := gateway.NewServer(gateway.Deps{
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Sessions: sess,

@@ -150,9 +150,10 @@ func (p *ussdPipeline) run(ctx context.Context, hop providers.Hop, render render
 		case a.needsStored:
 			// Only an answer that is stored stands on a guess.
 		case a.outcome != outcomeAnswered:
-			return a.result // a replay or a refusal: nothing to store
+			tx.Resume = a.resume // a refusal forgets it as the lock is released
+			return a.result      // a replay or a refusal: nothing to store
 		default:
-			tx.Durable = a.durable
+			tx.Durable, tx.Resume = a.durable, a.resume
 			stored, err := p.sessions.Commit(ctx, tx, a.save)
 			if err != nil {
 				return p.failed(ctx, hop, render, tx, a.node, err)
@@ -204,6 +205,8 @@ type answer struct {
 	// copy would be written with stale amounts), or a pre-dialled route,
 	// which may walk into one, must start from the truth.
 	needsStored bool
+	// resume is what the hop does to its caller's resume point (resume.go).
+	resume sessions.Resume
 }
 
 // step answers hop from the session in tx: it checks that hop may go on
@@ -236,8 +239,10 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	inputs, err := hop.Inputs(rec.Transcript, first)
 	if err != nil || (!first && hop.Stale(rec.Hops)) {
 		// A late or reordered hop: answer it, but leave the session as the
-		// newer hop left it.
-		return refuse()
+		// newer hop left it, and not to be resumed.
+		a, err := refuse()
+		a.resume = sessions.ResumeForget
+		return a, err
 	}
 	if first && len(inputs) > 0 && tx.Guessed() {
 		return answer{needsStored: true}, nil
@@ -246,6 +251,7 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	caller := menus.Caller{Phone: hop.Phone, Lang: rec.Lang, Budget: p.cfg[hop.Provider].Budget,
 		Session: hop.Provider + ":" + hop.SessionID, Provider: hop.Provider}
 	var (
+		from   menus.State // the state the hop steps from; none for a first hop
 		st     menus.State
 		screen menus.Screen
 	)
@@ -254,15 +260,15 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 		if caller.Lang, err = p.menus.LanguageOf(ctx, hop.Phone); err != nil {
 			p.log.Warn("language of caller", "provider", hop.Provider, "session", hop.SessionID, "err", err)
 		}
-		st, screen, err = p.menus.Begin(ctx, caller, inputs)
+		st, screen, err = p.begin(ctx, hop, caller, inputs)
 	} else {
-		if err = json.Unmarshal(rec.State, &st); err != nil {
+		if err = json.Unmarshal(rec.State, &from); err != nil {
 			return answer{}, fmt.Errorf("decode menu state: %w", err)
 		}
-		if tx.Guessed() && st.Writes() {
+		if tx.Guessed() && from.Writes() {
 			return answer{needsStored: true}, nil
 		}
-		st, screen, err = p.menus.Next(ctx, caller, st, inputs[0])
+		st, screen, err = p.menus.Next(ctx, caller, from, inputs[0])
 	}
 	if err != nil {
 		return answer{result: result{node: st.Node}}, err
@@ -284,7 +290,7 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	rec.State = state
 	// Final screens are saved too, so that a retried last hop replays them.
 	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body, began: first, end: screen.End},
-		save: rec, durable: st.Writes()}, nil
+		save: rec, durable: st.Writes(), resume: p.resumeAfter(from, st, screen)}, nil
 }
 
 // endOversized answers a hop whose transcript no real session reaches
