@@ -50,9 +50,12 @@ func countingClient(t *testing.T) (redis.UniversalClient, *roundTrips) {
 
 // TestRedisRoundTripsPerHop counts what each way through the hop pipeline
 // costs in Redis round trips, on two instances of one deployment: the usual
-// hop, from memory, is one; the first hop of a session adds the caller's
-// language (cached in Redis); a stale memory, a refusal, a step that writes
-// and a pre-dialled route go the locked way.
+// hop, from memory, is one; the first hop of a session without a route adds
+// the read of its caller's resume point; a stale memory, a refusal, a step
+// that writes and a pre-dialled route go the locked way. A hop that writes its
+// caller's resume point sends it in the round trip of its save (pipelined);
+// on Redis Cluster the point's key may live on another master, which the
+// pipeline reaches at the same time: a second round trip, in parallel.
 func TestRedisRoundTripsPerHop(t *testing.T) {
 	rdbA, countA := countingClient(t)
 	rdbB, countB := countingClient(t)
@@ -60,11 +63,28 @@ func TestRedisRoundTripsPerHop(t *testing.T) {
 	b := newGateway(t, harness{redis: rdbB, databaseURL: a.databaseURL, prefix: a.prefix})
 	ctx := context.Background()
 	tooLong := strings.Repeat("1*", 1100)
+	// apart is the round trip a resume point's write adds to a save of
+	// session: one on Redis Cluster when the two keys live on two masters.
+	apart := func(session string) int64 {
+		cluster, ok := rdbA.(*sessions.Client).UniversalClient.(*redis.ClusterClient)
+		if !ok {
+			return 0
+		}
+		save, err1 := cluster.MasterForKey(ctx, a.prefix+":{africastalking:"+session+"}:s")
+		point, err2 := cluster.MasterForKey(ctx, a.prefix+":{"+headA+"}:resume:*384*1234#")
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if save.String() == point.String() {
+			return 0
+		}
+		return 1
+	}
 
 	// The scenario runs twice: the first run fills Redis's script cache,
 	// the second is counted. A caller's language costs no round trip.
 	for _, run := range []string{"warm", "counted"} {
-		s, fresh := "ATUid_rt_"+run, "ATUid_rt_fresh_"+run
+		s, fresh, dropped, resumed := "ATUid_rt_"+run, "ATUid_rt_fresh_"+run, "ATUid_rt_dropped_"+run, "ATUid_rt_resumed_"+run
 		hubtel, nalo := phone(t, a, "hubtel"), phone(t, a, "nalo")
 		must := screenOf(t)
 		steps := []struct {
@@ -72,7 +92,7 @@ func TestRedisRoundTripsPerHop(t *testing.T) {
 			hop  func()
 			want int64
 		}{
-			{"AT first hop: a compare-and-set (the language is in memory)", func() { mustCON(t, a.hop(s, stranger, "")) }, 1},
+			{"AT first hop: the resume point read, a compare-and-set (the language is in memory)", func() { mustCON(t, a.hop(s, stranger, "")) }, 2},
 			{"AT retry: replay", func() { mustCON(t, a.hop(s, stranger, "")) }, 1},
 			{"AT hop from memory", func() { mustCON(t, a.hop(s, stranger, "1")) }, 1},
 			{"AT hop on an instance that never saw the session", func() { mustCON(t, b.hop(s, stranger, "1*0")) }, 2},
@@ -85,12 +105,30 @@ func TestRedisRoundTripsPerHop(t *testing.T) {
 				a.post("/ussd/africastalking/"+token+"/events", "application/x-www-form-urlencoded", "sessionId="+s+"&status=Success")
 			}, 1},
 			{"AT pre-dialled route", func() { mustCON(t, a.hop(fresh, stranger, "1*0")) }, 2},
+			{"AT another caller's first hop", func() { mustCON(t, a.hop(dropped, headA, "")) }, 2},
+			{"AT claim status, from memory", func() { mustCON(t, a.hop(dropped, headA, "2")) }, 1},
+			{"AT list of claims from memory: the resume point kept with the save", func() {
+				if list := mustCON(t, a.hop(dropped, headA, "2*101203401")); !strings.Contains(list, "Latest 5 claims") {
+					t.Errorf("list of claims: %q", list)
+				}
+			}, 1 + apart(dropped)},
+			{"AT next session: the resume point read, the offer compare-and-set", func() { mustCON(t, a.hop(resumed, headA, "")) }, 2},
+			{"AT offer answered from memory: the resume point kept with the save", func() {
+				if list := mustCON(t, a.hop(resumed, headA, "1")); !strings.Contains(list, "Latest 5 claims") {
+					t.Errorf("resumed list of claims: %q", list)
+				}
+			}, 1 + apart(resumed)},
+			{"AT main menu from memory: the resume point forgotten with the save", func() {
+				if menu := mustCON(t, a.hop(resumed, headA, "1*00")); !strings.Contains(menu, "1. Check membership") {
+					t.Errorf("main menu: %q", menu)
+				}
+			}, 1 + apart(resumed)},
 			{"AT transcript too long", func() { mustEND(t, a.hop(fresh, stranger, tooLong)) }, 1},
-			{"Hubtel start", func() { must(hubtel.Dial(ctx, "")) }, 1},
+			{"Hubtel start: the resume point read, a compare-and-set", func() { must(hubtel.Dial(ctx, "")) }, 2},
 			{"Hubtel retried start", func() { must(hubtel.Retry(ctx)) }, 1},
 			{"Hubtel hop from memory", func() { must(hubtel.Send(ctx, "1")) }, 1},
 			{"Hubtel start with a pre-dialled route", func() { must(hubtel.Dial(ctx, "1*0")) }, 2},
-			{"Nalo start", func() { must(nalo.Dial(ctx, "")) }, 1},
+			{"Nalo start: the resume point read, a compare-and-set", func() { must(nalo.Dial(ctx, "")) }, 2},
 			{"Nalo counted hop from memory", func() { must(nalo.Send(ctx, "1")) }, 1},
 			{"Nalo retry after the answer: a new hop from memory", func() { must(nalo.Retry(ctx)) }, 1},
 			{"Hubtel end of session", func() {
