@@ -10,7 +10,7 @@ import (
 )
 
 // Resuming a dropped session (README.md, "Resuming a dropped session"): every answered hop says
-// what it does to its caller's resume point (sessions, "resume.go"), and the first hop of a new
+// what it does to its caller's resume point (sessions/resume.go), and the first hop of a new
 // session without a pre-dialled route opens on the offer to resume, when there is a point.
 
 // begin starts a session's menu: on the offer to resume the caller's dropped session, when the hop
