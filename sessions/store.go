@@ -570,10 +570,10 @@ func (s *Store) runSave(ctx context.Context, tx *Tx, resume *resumeWrite, script
 	if _, cluster := s.node.(*redis.ClusterClient); cluster && resume != nil {
 		// The point's key hashes to another slot, most likely on another master: it is written
 		// beside the save, at the same time.
-		done := make(chan struct{})
+		apart, done := resume, make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = resumeScript.Run(ctx, s.rdb, resume.key, resume.args...).Err()
+			_ = resumeScript.Run(ctx, s.rdb, apart.key, apart.args...).Err()
 		}()
 		defer func() { <-done }()
 		resume = nil
