@@ -31,11 +31,13 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when checking allow-lists.
 	TrustedProxies []netip.Prefix
-	// Simulator serves the browser phone simulator on /simulator (a
-	// provider's page, which needs that provider's routes); SimulatorToken
-	// is written into the page, which only development should do.
-	Simulator      bool
-	SimulatorToken string
+	// Simulator serves the browser phone simulator on /simulator: a phone
+	// that speaks the wire of each enabled provider. SimulatorDev is for
+	// development only: the page is given the callback tokens, a language
+	// picker and an SMS pane, whose endpoints change any phone's language
+	// and show any phone's SMS.
+	Simulator    bool
+	SimulatorDev bool
 	// MetricsOnAdmin serves /metrics on the Admin handler only (ADMIN_ADDR),
 	// so that the public listener does not show them; otherwise the public
 	// handler serves them too.
@@ -94,6 +96,9 @@ type SMSDeps struct {
 	}
 	// Wake tells the inbound processor a new message is waiting.
 	Wake func()
+	// Outbox, when set, shows the simulator's SMS pane (Config.SimulatorDev)
+	// the replies queued for its phone.
+	Outbox SimulatorOutbox
 }
 
 // Server is the gateway's public http.Handler; Admin is its operators'.

@@ -246,13 +246,13 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
-		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify, Outbox: store},
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
 		TrustedProxies: cfg.trustedProxies,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
-		SimulatorToken: simulatorToken(cfg),
+		SimulatorDev:   cfg.dev,
 		MetricsOnAdmin: cfg.adminAddr != "",
 	})
 
@@ -451,16 +451,6 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		return cfg, fmt.Errorf("configuration:\n  %s\nRun 'imis-gateway serve --help' for the variables", strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
-}
-
-// simulatorToken is the token written into the browser simulator's page:
-// only in development, where the token is no secret.
-func simulatorToken(cfg serveConfig) string {
-	p, ok := registry.Simulator()
-	if !cfg.dev || !ok {
-		return ""
-	}
-	return cfg.providers[p.Name].Token
 }
 
 // loadProviders reads USSD_PROVIDERS and each enabled provider's settings. A
