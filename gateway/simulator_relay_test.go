@@ -23,6 +23,10 @@ const (
 	mainMenuEn = "Health insurance\n1. Check membership\n2. Claim status\n3. Language"
 )
 
+// devToken is every provider's callback token in serve --dev, which the
+// screenshots show.
+const devToken = "dev"
+
 // newSimulatorGateway serves the whole gateway as serve --dev wires it, with
 // the simulator's development endpoints.
 func newSimulatorGateway(t *testing.T) *smsGateway {
@@ -31,7 +35,12 @@ func newSimulatorGateway(t *testing.T) *smsGateway {
 	deps := g.deps
 	deps.SMS = &gateway.SMSDeps{Store: g.store, Wake: g.deps.SMS.Wake, Outbox: g.store}
 	deps.Registry = nil // the first server registered the gateway's metrics
-	g.Server = httptest.NewServer(gateway.NewServer(deps, gateway.Config{Providers: allProviders(),
+	providers := allProviders()
+	for name, pc := range providers {
+		pc.Token = devToken
+		providers[name] = pc
+	}
+	g.Server = httptest.NewServer(gateway.NewServer(deps, gateway.Config{Providers: providers,
 		Simulator: true, SimulatorDev: true}))
 	t.Cleanup(g.Server.Close)
 	return g
@@ -94,12 +103,12 @@ func TestSimulatorRelaysEveryWire(t *testing.T) {
 	g := newSimulatorGateway(t)
 	for _, name := range registry.Names(registry.USSD()) {
 		t.Run(name, func(t *testing.T) {
-			call := map[string]any{"provider": name, "token": token, "session": "web-" + name, "phone": headPhone,
+			call := map[string]any{"provider": name, "token": devToken, "session": "web-" + name, "phone": headPhone,
 				"code": demoCode, "seq": 1, "start": true, "input": demoCode, "transcript": ""}
 			var a simulatorAnswer
 			simulatorPost(t, g.URL, "/simulator/hop", call, &a, http.StatusOK)
 			if a.Screen != mainMenuEn || a.End || a.Error != "" || a.Reply.Status != http.StatusOK ||
-				!strings.HasPrefix(a.Sent.Path, "/ussd/"+name+"/"+token) || a.Sent.Body == "" {
+				!strings.HasPrefix(a.Sent.Path, "/ussd/"+name+"/"+devToken) || a.Sent.Body == "" {
 				t.Fatalf("dial: %+v", a)
 			}
 			transcript := ""

@@ -13,7 +13,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +54,6 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1100, 720),
-		chromedp.CombinedOutput(logWriter{t}),
 	}
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
@@ -98,13 +96,4 @@ func Screenshot(t testing.TB, tab context.Context, sel, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
-}
-
-// logWriter passes Chromium's own output to the test log, seen when the
-// test fails or runs with -v.
-type logWriter struct{ t testing.TB }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
