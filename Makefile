@@ -1,6 +1,7 @@
 # imis-gateway: two commands on a fresh Debian/Ubuntu machine:
 #   make demo    bring up PostgreSQL and Redis (project-local), build, seed demo data, serve
-#   make test    bring up the same services if needed, run go test -race ./...
+#   make test    bring up the same services (and Chromium for the browser tests) if needed,
+#                run go test -race ./...
 # The services are private instances (127.0.0.1:55432 and :56379, data in .local/), see
 # scripts/services.sh --help. A system PostgreSQL or Redis is never used or touched.
 
@@ -75,6 +76,7 @@ test: ## run the whole suite: go test -race -count=1 ./... against the project s
 	@start=$$(date +%s); \
 	$(SERVICES) up; \
 	$(SERVICES) toolchain --race; \
+	$(SERVICES) browser; \
 	$(LOAD_ENV); \
 	echo "==> go test -race -count=1 $(TESTFLAGS) $(PKGS)"; \
 	rc=0; go test -race -count=1 $(TESTFLAGS) $(PKGS) || rc=$$?; \
