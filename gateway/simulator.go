@@ -71,12 +71,15 @@ func (s *Server) mountSimulator(r chi.Router) {
 	}
 	view := simulatorView{}
 	for _, p := range registry.USSD() {
-		if pc := s.cfg.Providers[p.Name]; pc.Token != "" {
-			view.Providers = append(view.Providers, simulatorProvider{Name: p.Name, Title: p.Title})
-			if s.cfg.SimulatorDev {
-				view.Providers[len(view.Providers)-1].Token = pc.Token
-			}
+		pc := s.cfg.Providers[p.Name]
+		if pc.Token == "" {
+			continue
 		}
+		choice := simulatorProvider{Name: p.Name, Title: p.Title}
+		if s.cfg.SimulatorDev {
+			choice.Token = pc.Token
+		}
+		view.Providers = append(view.Providers, choice)
 	}
 	r.Post("/simulator/hop", s.simulatorHop)
 	if s.cfg.SimulatorDev && s.ussd.menus != nil {
@@ -176,8 +179,10 @@ func (s *Server) simulatorHop(w http.ResponseWriter, r *http.Request) {
 	reply := s.relay(r, req)
 	answer.Reply = &simulatorWire{Status: reply.Code, ContentType: reply.Header().Get("Content-Type"), Body: reply.Body.String()}
 	switch {
+	case reply.Code == http.StatusNotFound:
+		answer.End, answer.Error = true, "the gateway answered 404 (wrong token?)"
 	case reply.Code != http.StatusOK:
-		answer.End, answer.Error = true, fmt.Sprintf("the gateway answered %d (wrong token?)", reply.Code)
+		answer.End, answer.Error = true, fmt.Sprintf("the gateway answered %d %s", reply.Code, http.StatusText(reply.Code))
 	case c.Hangup:
 		answer.End = true
 	default:
@@ -192,7 +197,8 @@ func (s *Server) simulatorHop(w http.ResponseWriter, r *http.Request) {
 
 // relay serves req through the gateway's routes as if it came from the
 // page's own client (its address and forwarding header, so that allow-lists
-// judge the page's user, not the gateway).
+// judge the page's user, not the gateway). The answer is kept in memory: a
+// hop's is a screen, a few hundred bytes.
 func (s *Server) relay(from *http.Request, req providers.Request) *httptest.ResponseRecorder {
 	in, err := http.NewRequestWithContext(from.Context(), req.Method, req.URL, bytes.NewReader(req.Body))
 	rec := httptest.NewRecorder()
