@@ -108,20 +108,50 @@ func TestRetriesReplayAndEndSignalsOnlyCleanUp(t *testing.T) {
 // already passed, with other content, is late and must not step the menu.
 func TestHubtelLateSequenceIsRefused(t *testing.T) {
 	g := newGateway(t, harness{})
-	hop := func(typ string, seq int, msg string) string {
-		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
-			`{"SessionId":"late-hubtel","Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
-			typ, msg, seq))
-		if r.status != http.StatusOK {
-			t.Fatalf("status %d", r.status)
-		}
-		return r.body
-	}
+	hop := hubtelHops(t, g, "late-hubtel")
 	hop("Initiation", 1, "*384*1234#")
 	hop("Response", 2, "1")
 	hop("Response", 3, "0")
 	if late := hop("Response", 2, "7"); !strings.Contains(late, `"Type":"Release"`) || !strings.Contains(late, "dial again") {
 		t.Fatalf("late hop: %s", late)
+	}
+}
+
+// hubtelHops returns a function that posts a hop of a Hubtel session by hand
+// (type, sequence number, message) and returns the body answered.
+func hubtelHops(t *testing.T, g *testGateway, session string) func(typ string, seq int, msg string) string {
+	return func(typ string, seq int, msg string) string {
+		t.Helper()
+		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
+			`{"SessionId":%q,"Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
+			session, typ, msg, seq))
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		return r.body
+	}
+}
+
+// TestLostSessionIsToldToDialAgain: a last-only hop of a session Redis no
+// longer holds (expired, or lost in a failover) carries an input typed on a
+// screen the gateway cannot know. It is applied to none: the caller is told to
+// dial again, and nothing is saved for the session.
+func TestLostSessionIsToldToDialAgain(t *testing.T) {
+	g := newGateway(t, harness{})
+	hop := hubtelHops(t, g, "lost-hubtel")
+	hop("Initiation", 1, "*384*1234#")
+	hop("Response", 2, "1")
+	if err := g.sessions.End(context.Background(), "hubtel", "lost-hubtel"); err != nil {
+		t.Fatal(err)
+	}
+	if lost := hop("Response", 3, "101203401"); !strings.Contains(lost, `"Type":"Release"`) || !strings.Contains(lost, "dial again") {
+		t.Fatalf("hop of a lost session: %s", lost)
+	}
+	if active, err := g.sessions.Active(context.Background(), "hubtel", "lost-hubtel"); err != nil || active {
+		t.Fatalf("a lost session was saved again (active %v, err %v)", active, err)
+	}
+	if !strings.Contains(g.get("/metrics").body, `outcome="lost"`) {
+		t.Error(`no hop counted with outcome="lost" in /metrics`)
 	}
 }
 
