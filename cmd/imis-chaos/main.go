@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.smsClients, "sms-clients", 2, "concurrent SMS senders")
 	fs.DurationVar(&cfg.think, "think", 100*time.Millisecond, "pause between a caller's hops")
 	fs.Float64Var(&cfg.retryShare, "retry-share", 0.15, "share of hops and SMS the aggregator sends twice")
-	fs.IntVar(&cfg.families, "families", 4000, "synthetic families seeded for renewals (seven in ten can be renewed)")
+	fs.IntVar(&cfg.families, "families", 0, "synthetic families seeded for renewals, seven in ten renewable (default: 25 per second of -duration)")
 	fs.StringVar(&cfg.stateDir, "state", ".local/chaos", "state directory of the run's own services and logs")
 	fs.StringVar(&cfg.bin, "gateway", "bin/imis-gateway", "the gateway binary")
 	fs.StringVar(&cfg.repo, "repo", ".", "the checkout whose scripts/ start the services")
@@ -105,6 +105,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("-duration: at least 20s, so that each fault has time to recover")
 	}
 	cfg.gatewayPorts[1] = cfg.gatewayPorts[0] + 1
+	if cfg.families <= 0 {
+		// About twice what the callers renew at full speed, so that none runs out.
+		cfg.families = int(25 * cfg.duration.Seconds())
+	}
 	var err error
 	if cfg.repo, err = filepath.Abs(cfg.repo); err != nil {
 		return err
