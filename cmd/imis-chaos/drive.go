@@ -64,14 +64,17 @@ func drive(ctx context.Context, cfg config, env *environment, say func(string, .
 	<-trafficCtx.Done()
 	callers.Wait()
 	end := time.Now()
-	say("traffic over; waiting up to %s for the inbound SMS and the outbox to drain", cfg.settle)
+	say("traffic over; waiting up to %s for the inbound SMS and the outbox to drain (longer for an SMS leased by the killed instance)", cfg.settle)
 	drained := waitForQueues(ctx, env, cfg.settle)
 
+	// The API's log first: every message in it then has its outbox row
+	// among the facts, unless the database lost it.
+	sent := env.smsAPI.log()
 	facts, err := readFacts(ctx, env.db)
 	if err != nil {
 		return nil, err
 	}
-	facts.sent = env.smsAPI.log()
+	facts.sent = sent
 	rep := check(checkInput{
 		hops: rec.hops, sessions: rec.sessions, renewals: rec.renewals, sms: rec.sms, screens: rec.screens,
 		faults: faults, start: start, end: end, deadline: cfg.deadline, hopDeadline: cfg.hopDeadline,
@@ -146,25 +149,32 @@ func killGateway(ctx context.Context, env *environment, say func(string, ...any)
 	return f, nil
 }
 
-// waitForQueues waits until no inbound SMS waits and no outbox message is
-// queued or being sent, or until settle has passed; false then. A message
-// left "sending" by a killed instance is not waited for: it turns
-// "unknown" after two minutes and is never sent again (docs/design.md,
-// "Message states").
 // outboxSendBound is longer than the outbox worker takes over one send (15 s).
 const outboxSendBound = 20 * time.Second
 
+// waitForQueues waits until no inbound SMS waits and no outbox message is
+// queued or being sent, or until settle has passed; false then. An inbound
+// SMS leased by a killed instance waits for its lease to end (5 minutes,
+// docs/design.md, "Inbound SMS"), so the wait extends to the latest lease
+// end. A message left "sending" by a killed instance is not waited for: it
+// turns "unknown" after two minutes and is never sent again (docs/design.md,
+// "Message states").
 func waitForQueues(ctx context.Context, env *environment, settle time.Duration) bool {
 	deadline := time.Now().Add(settle)
 	for {
 		var waiting int
+		var leasedUntil *time.Time
 		err := env.db.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM imis_gateway.inbound_sms WHERE status = 'received') +
 			(SELECT count(*) FROM imis_gateway.outbox
-			 WHERE status = 'queued' OR status = 'sending' AND updated_at > now() - $1::interval)`,
-			outboxSendBound.String()).Scan(&waiting)
+			 WHERE status = 'queued' OR status = 'sending' AND updated_at > now() - $1::interval),
+			(SELECT max(claimed_until) FROM imis_gateway.inbound_sms WHERE status = 'received')`,
+			outboxSendBound.String()).Scan(&waiting, &leasedUntil)
 		if err == nil && waiting == 0 {
 			return true
+		}
+		if leasedUntil != nil && leasedUntil.Add(outboxSendBound).After(deadline) {
+			deadline = leasedUntil.Add(outboxSendBound)
 		}
 		if time.Now().After(deadline) || !sleep(ctx, 500*time.Millisecond) {
 			return false

@@ -85,6 +85,12 @@ func startEnvironment(ctx context.Context, cfg config, say func(string, ...any))
 	if err := giveOfficersMobilePhones(ctx, env.db); err != nil {
 		return env, err
 	}
+	// scripts/services.sh runs PostgreSQL with synchronous_commit off, for
+	// speed: an immediate stop would then lose the last commits, which no
+	// production database does. The run's database commits durably.
+	if _, err := env.db.Exec(ctx, `ALTER DATABASE imis_gateway SET synchronous_commit = on`); err != nil {
+		return env, err
+	}
 
 	if env.smsAPI, err = startFakeSMSAPI(cfg.smsAPIPort); err != nil {
 		return env, err

@@ -20,6 +20,7 @@ type facts struct {
 	renewalPolicies   map[int]int    // current stage-R policies per synthetic family
 	inbound           map[string]inboundRow
 	replies           map[string][]outboxRow // outbox rows answering each inbound SMS id
+	outbox            []outboxRow
 	outboxByStatus    map[string]int
 	sent              []sentSMS // the fake SMS API's log
 }
@@ -78,6 +79,7 @@ func readFacts(ctx context.Context, db *pgxpool.Pool) (facts, error) {
 			var r outboxRow
 			err := rows.Scan(&key, &r.recipient, &r.body, &r.status)
 			f.outboxByStatus[r.status]++
+			f.outbox = append(f.outbox, r)
 			if id, ok := strings.CutPrefix(key, replyKeyPrefix); ok {
 				f.replies[id] = append(f.replies[id], r)
 			}
@@ -356,11 +358,18 @@ func (r *report) outboundSentOnce() {
 	for _, s := range r.in.facts.sent {
 		count[[2]string{s.to, s.message}]++
 	}
+	inOutbox := map[[2]string]bool{}
+	for _, row := range r.in.facts.outbox {
+		inOutbox[[2]string{row.recipient, row.body}] = true
+	}
 	twice := 0
 	for k, n := range count {
 		if n > 1 {
 			twice++
 			r.violate("SMS to %s sent %d times: %q", k[0], n, k[1])
+		}
+		if !inOutbox[k] {
+			r.violate("SMS to %s was sent but the outbox has no such message (a commit lost?): %q", k[0], k[1])
 		}
 	}
 	statuses := make([]string, 0, len(r.in.facts.outboxByStatus))
@@ -388,14 +397,16 @@ func (r *report) recovery() {
 		var firstBad, lastBad time.Time
 		bad := 0
 		for _, h := range r.in.hops {
-			if h.start.Before(f.at) || !h.start.Before(until) || h.outcome == hopOK || h.outcome == hopRefused {
+			// A request belongs to the fault in force when it ended.
+			end := h.start.Add(h.took)
+			if end.Before(f.at) || !end.Before(until) || h.outcome == hopOK || h.outcome == hopRefused {
 				continue
 			}
 			bad++
 			if firstBad.IsZero() || h.start.Before(firstBad) {
 				firstBad = h.start
 			}
-			if end := h.start.Add(h.took); end.After(lastBad) {
+			if end.After(lastBad) {
 				lastBad = end
 			}
 		}

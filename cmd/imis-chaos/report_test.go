@@ -30,6 +30,7 @@ func cleanRun() checkInput {
 			renewalPolicies:   map[int]int{1: 1, 2: 1},
 			inbound:           map[string]inboundRow{"sms-1": {status: "processed", outcome: "replied"}},
 			replies:           map[string][]outboxRow{"sms-1": {reply}},
+			outbox:            []outboxRow{reply},
 			sent:              []sentSMS{{to: reply.recipient, message: reply.body}},
 		},
 	}
@@ -62,6 +63,7 @@ func TestCheck(t *testing.T) {
 			in.facts.replies["sms-1"] = append(in.facts.replies["sms-1"], in.facts.replies["sms-1"][0])
 		}, "SMS sms-1 has 2 replies"},
 		{"reply sent twice", func(in *checkInput) { in.facts.sent = append(in.facts.sent, in.facts.sent[0]) }, "sent 2 times"},
+		{"sent, then forgotten by the database", func(in *checkInput) { in.facts.outbox = nil }, "the outbox has no such message"},
 		{"reply lost with the instance sending it", func(in *checkInput) {
 			in.facts.replies["sms-1"][0].status, in.facts.sent = "unknown", nil
 		}, ""},
