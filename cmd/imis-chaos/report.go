@@ -381,7 +381,8 @@ func (r *report) outboundSentOnce() {
 }
 
 // recovery: per fault, when callers first saw an error, when the first
-// session started after that error completed cleanly, and when the last
+// session started after that error completed cleanly (of a kind that saw
+// an error: SMS need no Redis, navigation no PostgreSQL), and when the last
 // error was seen before the next fault.
 func (r *report) recovery() {
 	if len(r.in.faults) == 0 {
@@ -396,6 +397,7 @@ func (r *report) recovery() {
 		}
 		var firstBad, lastBad time.Time
 		bad := 0
+		hurt := map[string]bool{} // kinds that saw an error
 		for _, h := range r.in.hops {
 			// A request belongs to the fault in force when it ended.
 			end := h.start.Add(h.took)
@@ -403,6 +405,7 @@ func (r *report) recovery() {
 				continue
 			}
 			bad++
+			hurt[h.kind] = true
 			if firstBad.IsZero() || h.start.Before(firstBad) {
 				firstBad = h.start
 			}
@@ -421,7 +424,7 @@ func (r *report) recovery() {
 		}
 		var firstGood time.Duration = -1
 		for _, s := range r.in.sessions {
-			if s.result == resultOK && !s.start.Before(firstBad) && s.start.Before(until) {
+			if s.result == resultOK && hurt[s.kind] && !s.start.Before(firstBad) && s.start.Before(until) {
 				if d := s.end.Sub(f.at); firstGood < 0 || d < firstGood {
 					firstGood = d
 				}
@@ -431,7 +434,7 @@ func (r *report) recovery() {
 		if firstGood >= 0 {
 			good = "+" + firstGood.Round(100*time.Millisecond).String()
 		}
-		r.printf("  %s at %s (undone at %s): %d errors, the first at +%s; first clean session after it ended at %s; errors back to 0 at +%s",
+		r.printf("  %s at %s (undone at %s): %d errors, the first at +%s; first clean session of a kind hit, started after it, ended at %s; errors back to 0 at +%s",
 			f.name, at, restored, bad, firstBad.Sub(f.at).Round(100*time.Millisecond), good, lastBad.Sub(f.at).Round(100*time.Millisecond))
 	}
 }
