@@ -50,6 +50,7 @@ const (
 	outcomeReplayed    = "replayed"
 	outcomeRefused     = "refused"
 	outcomeEnded       = "ended"
+	outcomeLost        = "lost" // a hop of a session Redis no longer holds
 	outcomeUnavailable = "unavailable"
 )
 
@@ -81,7 +82,7 @@ func (p *ussdPipeline) serve(ctx context.Context, hop providers.Hop, render rend
 	// An ordinary hop is a debug line: at the default level a line per hop
 	// cost about a sixth of the gateway's CPU, and the metrics count them.
 	level := slog.LevelDebug
-	if res.outcome == outcomeRefused || res.outcome == outcomeUnavailable {
+	if res.outcome == outcomeRefused || res.outcome == outcomeUnavailable || res.outcome == outcomeLost {
 		level = slog.LevelInfo
 	}
 	if p.log.Enabled(ctx, level) {
@@ -149,6 +150,7 @@ func (p *ussdPipeline) run(ctx context.Context, hop providers.Hop, render render
 		case a.outcome != outcomeAnswered:
 			return a.result // a replay or a refusal: nothing to store
 		default:
+			tx.Durable = a.durable
 			stored, err := p.sessions.Commit(ctx, tx, a.save)
 			if err != nil {
 				return p.failed(ctx, hop, render, tx, a.node, err)
@@ -191,6 +193,9 @@ type answer struct {
 	// save is the session as an answered hop (outcomeAnswered) leaves it,
 	// for Commit.
 	save sessions.Record
+	// durable: save leads to a write (a confirmation screen), so it must
+	// survive a Redis failover (sessions.Tx.Durable).
+	durable bool
 	// needsStored: the hop may only be answered from the session as stored,
 	// and the tx holds a guess. A refusal or a replay decided on a guess must
 	// be confirmed; a step that writes (a renewal confirmed from a stale
@@ -216,6 +221,15 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	}
 	if tx.Replay {
 		return answer{result: result{outcome: outcomeReplayed, body: rec.Reply}}, nil
+	}
+	if first && !startsSession(hop) && !hop.Accumulated {
+		// The aggregator's session goes on, but Redis has no record of it:
+		// it expired, or a failover lost it. Its input was typed on a
+		// screen this hop cannot know, so it is applied to none, and the
+		// caller is told to dial again. A preference, not worth a failed
+		// answer: on error the default language applies.
+		lang, _ := p.menus.LanguageOf(ctx, hop.Phone)
+		return answer{result: result{outcome: outcomeLost, body: render(screenReply(p.menus.SessionError(lang)))}}, nil
 	}
 	inputs, err := hop.Inputs(rec.Transcript, first)
 	if err != nil || (!first && hop.Stale(rec.Hops)) {
@@ -267,7 +281,7 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	rec.Reply = body
 	rec.State = state
 	// Final screens are saved too, so that a retried last hop replays them.
-	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body}, save: rec}, nil
+	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body}, save: rec, durable: st.Writes()}, nil
 }
 
 // endOversized answers a hop whose transcript no real session reaches

@@ -15,7 +15,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "imisgw_ussd_hop_duration_seconds",
-			Help:    "Time to answer a USSD hop, by provider and outcome (answered, replayed, refused, unavailable).",
+			Help:    "Time to answer a USSD hop, by provider and outcome (answered, replayed, refused, lost: a hop of a session Redis no longer holds, unavailable, ended).",
 			Buckets: []float64{.001, .002, .005, .01, .015, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"provider", "outcome"}),
 		conflicts: prometheus.NewCounter(prometheus.CounterOpts{

@@ -125,6 +125,37 @@ func TestHubtelLateSequenceIsRefused(t *testing.T) {
 	}
 }
 
+// TestLostSessionIsToldToDialAgain: a last-only hop of a session Redis no
+// longer holds (expired, or lost in a failover) carries an input typed on a
+// screen the gateway cannot know. It is applied to none: the caller is told to
+// dial again, and nothing is saved for the session.
+func TestLostSessionIsToldToDialAgain(t *testing.T) {
+	g := newGateway(t, harness{})
+	hop := func(typ string, seq int, msg string) string {
+		r := g.post("/ussd/hubtel/"+token, "application/json", fmt.Sprintf(
+			`{"SessionId":"lost-hubtel","Mobile":"255700000001","ServiceCode":"384*1234","Type":%q,"Message":%q,"Operator":"vodafone","ClientState":"","Sequence":%d,"Platform":"USSD"}`,
+			typ, msg, seq))
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		return r.body
+	}
+	hop("Initiation", 1, "*384*1234#")
+	hop("Response", 2, "1")
+	if err := g.sessions.End(context.Background(), "hubtel", "lost-hubtel"); err != nil {
+		t.Fatal(err)
+	}
+	if lost := hop("Response", 3, "101203401"); !strings.Contains(lost, `"Type":"Release"`) || !strings.Contains(lost, "dial again") {
+		t.Fatalf("hop of a lost session: %s", lost)
+	}
+	if active, err := g.sessions.Active(context.Background(), "hubtel", "lost-hubtel"); err != nil || active {
+		t.Fatalf("a lost session was saved again (active %v, err %v)", active, err)
+	}
+	if !strings.Contains(g.get("/metrics").body, `outcome="lost"`) {
+		t.Error(`no hop counted with outcome="lost" in /metrics`)
+	}
+}
+
 // TestCopiesOfAHopInFlightAnswerAlike: an aggregator that retries before the
 // first answer arrives sends copies of a hop at once. While they are all in
 // flight (held at the coverage query), none knows the others' answer; every

@@ -175,9 +175,8 @@ func (r Reply) Closes(h Hop) bool { return r.End || h.End }
 // transport).
 //
 // Last-only: on the first hop the route is what Route finds in Dialled after
-// the service code. A first hop that is not a Start (the session expired or was
-// lost while the aggregator's went on) has no Dialled, so the user lands on the
-// main menu and that hop's input is dropped. After the first hop the newest
+// the service code (a first hop that is not a Start has no Dialled: the
+// gateway answers it before asking for its inputs, as a session it lost). After the first hop the newest
 // input is Text, whatever it contains; a Start for a session already under way
 // is a late duplicate and returns ErrDivergent.
 //

@@ -2,12 +2,15 @@ package sessions
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +30,31 @@ const (
 // error screen at once instead of spending the hop's deadline. dialer_retries overrides it (cluster
 // and Sentinel URLs).
 const DefaultDialerRetries = 1
+
+// Client is a Redis client made by NewClient: go-redis's, and what the URL asked of the store beyond
+// go-redis's options.
+type Client struct {
+	redis.UniversalClient
+	// Durability is how the saves that matter survive a failover (wait_replicas, wait_timeout).
+	Durability Durability
+}
+
+// Durability is how a Store makes the saves that matter survive a failover: after such a save, it
+// waits (Redis's WAIT) until Replicas replicas have acknowledged it, for at most Timeout, and fails
+// the save when fewer did. Zero Replicas waits for none.
+type Durability struct {
+	Replicas int
+	Timeout  time.Duration
+}
+
+// DefaultWaitTimeout bounds the wait for replicas. A replica that is up acknowledges within a round
+// trip; a longer wait only delays the "temporarily unavailable" answer of a failover's window.
+const DefaultWaitTimeout = 250 * time.Millisecond
+
+// DefaultClusterStateReloadInterval is how old Redis Cluster's slot map may get before the client
+// reloads it while nothing fails (go-redis's default is a minute). A failure to reach a node reloads
+// it at once, whatever the interval.
+const DefaultClusterStateReloadInterval = 10 * time.Second
 
 // NewClient builds a Redis client from a URL (REDIS_URL). It does not connect; Store.Ping does.
 //
@@ -48,7 +76,17 @@ const DefaultDialerRetries = 1
 //
 // The user and password authenticate against Redis itself (the master and replicas under Sentinel);
 // Sentinels that require their own password take the sentinel_password (and sentinel_username)
-// options. Other options are go-redis's, in snake case: dial_timeout, read_timeout, write_timeout
+// options. Options of the gateway's own:
+//
+//   - wait_replicas: how many replicas must acknowledge a save that matters (a step that leads to a
+//     write, a hop of an aggregator that numbers nothing) before the hop is answered; default 1 for
+//     Cluster and Sentinel, 0 for one server. See Durability.
+//   - wait_timeout: how long to wait for them (default 250ms); a save they did not acknowledge in
+//     time fails, and the hop is answered "temporarily unavailable".
+//   - cluster_state_reload_interval: how old Cluster's slot map may get (default 10s); a node that
+//     cannot be reached reloads it at once.
+//
+// Other options are go-redis's, in snake case: dial_timeout, read_timeout, write_timeout
 // (durations such as 500ms; a plain number is seconds), pool_size, max_retries, client_name,
 // skip_verify=true (TLS, standalone and Sentinel), and more; an unknown option is an error. Defaults:
 // dial, read and write timeouts of 1s, one dial attempt per try (see DefaultDialerRetries), and
@@ -59,38 +97,185 @@ const DefaultDialerRetries = 1
 //	rediss://default:s3cret@redis.example.org:6380/0?dial_timeout=2s
 //	redis+cluster://:s3cret@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000
 //	redis+sentinel://:s3cret@10.0.0.1,10.0.0.2,10.0.0.3/mymaster/0?sentinel_password=other
-func NewClient(rawURL string) (redis.UniversalClient, error) {
+func NewClient(rawURL string) (*Client, error) {
 	scheme, _, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, fmt.Errorf("redis URL %q: want redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://", RedactURL(rawURL))
 	}
-	var (
-		rdb redis.UniversalClient
-		err error
-	)
-	switch scheme {
-	case "redis", "rediss", "unix":
-		var o *redis.Options
-		if o, err = parseStandalone(rawURL); err == nil {
-			rdb = redis.NewClient(o)
-		}
-	case "redis+cluster", "rediss+cluster":
-		var o *redis.ClusterOptions
-		if o, err = parseCluster(rawURL); err == nil {
-			rdb = redis.NewClusterClient(o)
-		}
-	case "redis+sentinel", "rediss+sentinel":
-		var o *redis.FailoverOptions
-		if o, err = parseSentinel(rawURL); err == nil {
-			rdb = redis.NewFailoverClient(o)
-		}
-	default:
-		err = fmt.Errorf("unknown scheme %q: want redis, rediss, unix, redis+cluster, rediss+cluster, redis+sentinel or rediss+sentinel", scheme)
-	}
+	c, err := newClient(scheme, rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("redis URL %s: %w", RedactURL(rawURL), withoutURL(err))
 	}
-	return rdb, nil
+	return c, nil
+}
+
+func newClient(scheme, rawURL string) (*Client, error) {
+	rest, own, err := takeOwnOptions(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{Durability: Durability{Timeout: own.waitTimeout}}
+	switch scheme {
+	case "redis", "rediss", "unix":
+		o, err := parseStandalone(rest)
+		if err != nil {
+			return nil, err
+		}
+		c.UniversalClient = redis.NewClient(o)
+	case "redis+cluster", "rediss+cluster":
+		o, err := parseCluster(rest)
+		if err != nil {
+			return nil, err
+		}
+		o.ClusterStateReloadInterval = own.clusterStateReloadInterval
+		cluster := redis.NewClusterClient(o)
+		cluster.AddHook(reloadOnUnreachable{cluster})
+		c.UniversalClient, c.Durability.Replicas = cluster, 1
+	case "redis+sentinel", "rediss+sentinel":
+		o, err := parseSentinel(rest)
+		if err != nil {
+			return nil, err
+		}
+		c.UniversalClient, c.Durability.Replicas = redis.NewFailoverClient(o), 1
+	default:
+		return nil, fmt.Errorf("unknown scheme %q: want redis, rediss, unix, redis+cluster, rediss+cluster, redis+sentinel or rediss+sentinel", scheme)
+	}
+	if own.waitReplicas >= 0 {
+		c.Durability.Replicas = own.waitReplicas
+	}
+	return c, nil
+}
+
+// ownOptions are the URL options go-redis does not know.
+type ownOptions struct {
+	waitReplicas               int // -1: the topology's default
+	waitTimeout                time.Duration
+	clusterStateReloadInterval time.Duration
+}
+
+// takeOwnOptions removes the gateway's own options from a URL's query, for go-redis, which refuses
+// options it does not know.
+func takeOwnOptions(rawURL string) (string, ownOptions, error) {
+	own := ownOptions{waitReplicas: -1, waitTimeout: DefaultWaitTimeout,
+		clusterStateReloadInterval: DefaultClusterStateReloadInterval}
+	base, rawQuery, hasQuery := strings.Cut(rawURL, "?")
+	if !hasQuery {
+		return rawURL, own, nil
+	}
+	rawQuery, fragment, hasFragment := strings.Cut(rawQuery, "#")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", own, fmt.Errorf("query: %w", err)
+	}
+	if v, ok := take(q, "wait_replicas"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return "", own, fmt.Errorf("invalid wait_replicas %q: want a number of replicas, 0 for none", v)
+		}
+		own.waitReplicas = n
+	}
+	for name, d := range map[string]*time.Duration{
+		"wait_timeout":                  &own.waitTimeout,
+		"cluster_state_reload_interval": &own.clusterStateReloadInterval,
+	} {
+		if v, ok := take(q, name); ok {
+			if *d, err = positiveDuration(v); err != nil {
+				return "", own, fmt.Errorf("invalid %s %q: %w", name, v, err)
+			}
+		}
+	}
+	rest := base
+	if len(q) > 0 {
+		rest += "?" + q.Encode()
+	}
+	if hasFragment {
+		rest += "#" + fragment
+	}
+	return rest, own, nil
+}
+
+// take removes the option name from q and returns its last value.
+func take(q url.Values, name string) (string, bool) {
+	v, ok := q[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	q.Del(name)
+	return v[len(v)-1], true
+}
+
+// positiveDuration parses a duration as go-redis's options do: "500ms", or a plain number of seconds.
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(v, 64)
+		if nerr != nil {
+			return 0, errors.New("want a duration such as 500ms or 5s")
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, errors.New("want a positive duration")
+	}
+	return d, nil
+}
+
+// reloadOnUnreachable reloads Redis Cluster's slot map as soon as a node cannot be reached. go-redis
+// reloads it on MOVED replies and every ClusterStateReloadInterval, but not when a master is gone:
+// until the next reload, the slots of a killed master keep failing after Redis has promoted its
+// replica. Reloads are coalesced by go-redis (one at a time, 200ms apart).
+type reloadOnUnreachable struct{ cluster *redis.ClusterClient }
+
+func (h reloadOnUnreachable) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h reloadOnUnreachable) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.reloadOn(ctx, err)
+		return err
+	}
+}
+
+func (h reloadOnUnreachable) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.reloadOn(ctx, err)
+		return err
+	}
+}
+
+func (h reloadOnUnreachable) reloadOn(ctx context.Context, err error) {
+	if unreachable(err) {
+		h.cluster.ReloadState(ctx)
+	}
+}
+
+// unreachable reports an error that says a node could not be reached or stopped answering (not a
+// reply of Redis's, nor the caller giving up).
+func unreachable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var rerr redis.Error
+	return !errors.As(err, &rerr) || isClusterDown(err)
+}
+
+// isClusterDown reports Redis Cluster's own "the cluster is down" reply, given by a node that has
+// not yet heard of a promotion.
+func isClusterDown(err error) bool {
+	return strings.HasPrefix(err.Error(), "CLUSTERDOWN")
+}
+
+// SetLogger sends go-redis's own log lines (a reconnection, a Sentinel's news of a new master),
+// which go-redis prints as plain text on stderr, to log instead.
+func SetLogger(log *slog.Logger) {
+	redis.SetLogger(slogPrintf{log})
+}
+
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "text", fmt.Sprintf(format, v...))
 }
 
 func parseStandalone(rawURL string) (*redis.Options, error) {

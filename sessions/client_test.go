@@ -93,7 +93,7 @@ func TestNewClient(t *testing.T) {
 				got = options{kind: want.kind, addrs: []string{o.Addr}, db: o.DB, user: o.Username, password: o.Password, tls: o.TLSConfig != nil,
 					dial: o.DialTimeout, read: o.ReadTimeout, write: o.WriteTimeout}
 				contextTimeout = o.ContextTimeoutEnabled
-				if _, ok := rdb.(*redis.Client); !ok {
+				if _, ok := rdb.UniversalClient.(*redis.Client); !ok {
 					t.Errorf("client %T", rdb)
 				}
 			case "cluster":
@@ -104,7 +104,7 @@ func TestNewClient(t *testing.T) {
 				got = options{kind: want.kind, addrs: o.Addrs, user: o.Username, password: o.Password, tls: o.TLSConfig != nil,
 					dial: o.DialTimeout, read: o.ReadTimeout, write: o.WriteTimeout}
 				contextTimeout = o.ContextTimeoutEnabled
-				if _, ok := rdb.(*redis.ClusterClient); !ok {
+				if _, ok := rdb.UniversalClient.(*redis.ClusterClient); !ok {
 					t.Errorf("client %T", rdb)
 				}
 			case "sentinel":
@@ -121,6 +121,50 @@ func TestNewClient(t *testing.T) {
 			}
 			if !contextTimeout {
 				t.Error("ContextTimeoutEnabled is false")
+			}
+		})
+	}
+}
+
+// The gateway's own options are taken out of the URL before go-redis sees it, with the topology's
+// defaults: wait for one replica under Cluster and Sentinel, none on one server.
+func TestNewClientOwnOptions(t *testing.T) {
+	tests := []struct {
+		url        string
+		durability Durability
+		reload     time.Duration // Cluster only
+		err        string
+	}{
+		{url: "redis://h/0", durability: Durability{0, DefaultWaitTimeout}},
+		{url: "redis://h/0?wait_replicas=2&wait_timeout=1s&read_timeout=2s", durability: Durability{2, time.Second}},
+		{url: "redis+sentinel://s1,s2/m/0", durability: Durability{1, DefaultWaitTimeout}},
+		{url: "redis+sentinel://s1/m?wait_replicas=0&sentinel_password=x", durability: Durability{0, DefaultWaitTimeout}},
+		{url: "redis+cluster://h1,h2", durability: Durability{1, DefaultWaitTimeout}, reload: DefaultClusterStateReloadInterval},
+		{url: "redis+cluster://h1?cluster_state_reload_interval=2s&wait_timeout=0.5", durability: Durability{1, 500 * time.Millisecond}, reload: 2 * time.Second},
+
+		{url: "redis://h/0?wait_replicas=-1", err: "invalid wait_replicas"},
+		{url: "redis://h/0?wait_replicas=one", err: "invalid wait_replicas"},
+		{url: "redis://h/0?wait_timeout=0", err: "invalid wait_timeout"},
+		{url: "redis+cluster://h1?cluster_state_reload_interval=soon", err: "invalid cluster_state_reload_interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			c, err := NewClient(tt.url)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Durability != tt.durability {
+				t.Errorf("durability %+v, want %+v", c.Durability, tt.durability)
+			}
+			if cluster, ok := c.UniversalClient.(*redis.ClusterClient); ok && cluster.Options().ClusterStateReloadInterval != tt.reload {
+				t.Errorf("cluster state reload interval %v, want %v", cluster.Options().ClusterStateReloadInterval, tt.reload)
 			}
 		})
 	}

@@ -32,6 +32,7 @@
 package sessions
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -54,6 +55,11 @@ var ErrLockLost = errors.New("session lock lost")
 
 // ErrTooLarge reports a record that Commit refused to store: larger than MaxRecord.
 var ErrTooLarge = errors.New("session record too large")
+
+// ErrNotReplicated reports a save that matters (Tx.Durable, or a hop of a counted session) that fewer
+// replicas acknowledged in time than Options.Durability asks: Redis holds it, but a failover may lose
+// it, so the hop must not be answered as if it were safe.
+var ErrNotReplicated = errors.New("session save not acknowledged by enough replicas")
 
 // MaxRecord bounds a record as Commit stores it (JSON), in bytes. The gateway's records stay within a
 // few kilobytes: the providers bound what a hop may add (an input of 182 characters, a transcript of
@@ -87,6 +93,10 @@ type Options struct {
 	// and a fixed cost per entry. Whichever of Recent and RecentBytes is reached first bounds the
 	// cache. Zero or less takes DefaultRecentBytes.
 	RecentBytes int64
+	// Durability is how the saves that matter survive a failover (docs/design.md, "Redis
+	// failover"). The zero value takes the client's, when NewClient made it from a URL (one
+	// replica under Cluster and Sentinel), and waits for no replica otherwise.
+	Durability Durability
 }
 
 const (
@@ -105,7 +115,10 @@ const (
 // Store is the Redis session store. It is safe for concurrent use.
 type Store struct {
 	rdb redis.UniversalClient
-	opt Options
+	// node is the client rdb wraps, for saves that wait for replicas: WAIT must go down the
+	// connection of the save it waits for.
+	node redis.UniversalClient
+	opt  Options
 
 	// Script arguments that never change, boxed once.
 	ttlArg, lockTTLArg any
@@ -141,10 +154,19 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	if opt.RecentBytes <= 0 {
 		opt.RecentBytes = DefaultRecentBytes
 	}
+	node := rdb
+	if c, ok := rdb.(*Client); ok {
+		node = c.UniversalClient
+		if opt.Durability == (Durability{}) {
+			opt.Durability = c.Durability
+		}
+	}
+	opt.Durability.Timeout = cmp.Or(opt.Durability.Timeout, DefaultWaitTimeout)
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return &Store{
 		rdb:         rdb,
+		node:        node,
 		opt:         opt,
 		ttlArg:      strconv.FormatInt(max(opt.TTL.Milliseconds(), 1), 10),
 		lockTTLArg:  strconv.FormatInt(max(opt.LockTTL.Milliseconds(), 1), 10),
@@ -186,6 +208,10 @@ type Tx struct {
 	// Key is the hop's replay key: Request.Key, or the key derived for a counted hop. Commit stores
 	// it as the record's LastKey.
 	Key string
+	// Durable marks a save that matters: the session it leaves leads to a write (a confirmation
+	// screen). Commit then waits for the replicas Options.Durability asks for, as it always does
+	// for a counted hop, whose next key a lost save would repeat.
+	Durable bool
 
 	sessionID string
 	keys      [2]string // session hash, lock
@@ -194,7 +220,7 @@ type Tx struct {
 
 	guessed bool
 	rev     string // the revision a guess expects; "" for no session at all
-	counted bool   // a guess of a counted hop ...
+	counted bool   // a counted hop (Request.Counted) ...
 	input   string // ... for this input
 }
 
@@ -364,7 +390,7 @@ func (s *Store) acquireAfter(ctx context.Context, guess *Tx) (*Tx, error) {
 
 // acquire takes the session for a hop; guess, when not nil, is the guess the hop had.
 func (s *Store) acquire(ctx context.Context, keys [2]string, sessionID, replayKey string, counted bool, guess *Tx) (*Tx, error) {
-	tx := &Tx{sessionID: sessionID, keys: keys, token: s.newToken()}
+	tx := &Tx{sessionID: sessionID, keys: keys, token: s.newToken(), counted: counted, input: replayKey}
 	var wait *time.Timer
 	for {
 		status, raw, key, err := s.tryAcquire(ctx, tx, replayKey, counted, guess)
@@ -478,8 +504,13 @@ func (s *Store) store(ctx context.Context, tx *Tx, rec Record) (bool, error) {
 	if tx.guessed {
 		return s.compareAndSet(ctx, tx, rec, data)
 	}
-	n, err := saveScript.Run(ctx, s.rdb, tx.keys[:], tx.token, rec.LastKey, data, s.ttlArg, rec.Hops).Int()
+	n, err := s.runSave(ctx, tx, saveScript, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops)
 	s.observe(ctx, err)
+	if errors.Is(err, ErrNotReplicated) {
+		tx.done = true
+		s.recent.forget(tx.keys[0])
+		return false, fmt.Errorf("save session %q: %w", tx.sessionID, err)
+	}
 	if err != nil {
 		s.recent.forget(tx.keys[0])
 		if mayHaveRun(err) {
@@ -496,10 +527,72 @@ func (s *Store) store(ctx context.Context, tx *Tx, rec Record) (bool, error) {
 	return true, nil
 }
 
+// runSave runs a script that saves tx's session and returns its reply. When the save matters (Durable,
+// or a counted hop) and Options.Durability asks for replicas, it waits for them with WAIT, on the
+// connection of the save: WAIT counts the writes of its own connection. A save they did not
+// acknowledge in time returns ErrNotReplicated with the script's reply.
+func (s *Store) runSave(ctx context.Context, tx *Tx, script *redis.Script, args ...any) (int64, error) {
+	want := s.opt.Durability.Replicas
+	if want <= 0 || !(tx.Durable || tx.counted) {
+		return script.Run(ctx, s.rdb, tx.keys[:], args...).Int64()
+	}
+	node, err := s.masterFor(ctx, tx.keys[0])
+	if err != nil {
+		return 0, err
+	}
+	var (
+		saved *redis.Cmd
+		acked *redis.Cmd
+	)
+	saveAndWait := func(p redis.Pipeliner) error {
+		saved = script.EvalSha(ctx, p, tx.keys[:], args...)
+		acked = p.Do(ctx, "wait", want, s.opt.Durability.Timeout.Milliseconds())
+		return nil
+	}
+	_, err = node.Pipelined(ctx, saveAndWait)
+	if redis.HasErrorPrefix(saved.Err(), "NOSCRIPT") {
+		if err = script.Load(ctx, node).Err(); err == nil {
+			_, err = node.Pipelined(ctx, saveAndWait)
+		}
+	}
+	if err != nil {
+		s.reloadClusterState(ctx)
+		return 0, cmp.Or(saved.Err(), err)
+	}
+	n, _ := saved.Int64()
+	if got, _ := acked.Int64(); got < int64(want) {
+		return n, fmt.Errorf("%w: %d of %d within %v", ErrNotReplicated, got, want, s.opt.Durability.Timeout)
+	}
+	return n, nil
+}
+
+// masterFor returns the client of the master that holds key.
+func (s *Store) masterFor(ctx context.Context, key string) (*redis.Client, error) {
+	switch c := s.node.(type) {
+	case *redis.Client:
+		return c, nil
+	case *redis.ClusterClient:
+		node, err := c.MasterForKey(ctx, key)
+		if err != nil {
+			s.reloadClusterState(ctx)
+		}
+		return node, err
+	}
+	return nil, fmt.Errorf("waiting for replicas: not supported on a %T", s.node)
+}
+
+// reloadClusterState refreshes Redis Cluster's slot map after a save that went to a node directly
+// failed (the cluster client's own calls do so through the hook NewClient installs).
+func (s *Store) reloadClusterState(ctx context.Context) {
+	if c, ok := s.node.(*redis.ClusterClient); ok {
+		c.ReloadState(ctx)
+	}
+}
+
 // compareAndSet is store for a guess.
 func (s *Store) compareAndSet(ctx context.Context, tx *Tx, rec Record, data []byte) (bool, error) {
-	n, err := commitScript.Run(ctx, s.rdb, tx.keys[:], tx.rev, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops,
-		tx.Record.Hops).Int()
+	n, err := s.runSave(ctx, tx, commitScript, tx.rev, tx.token, rec.LastKey, data, s.ttlArg, rec.Hops,
+		tx.Record.Hops)
 	s.observe(ctx, err)
 	tx.done = true
 	if err != nil || n != 1 {

@@ -184,6 +184,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if err := requireMigrated(ctx, cfg.databaseURL); err != nil {
 		return err
 	}
+	sessions.SetLogger(log)
 	rdb, err := sessions.NewClient(cfg.redisURL)
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %w", err)

@@ -110,6 +110,9 @@ func DeleteKeys(rdb redis.UniversalClient, pattern string) error {
 		}
 		return iter.Err()
 	}
+	if c, ok := rdb.(*sessions.Client); ok {
+		rdb = c.UniversalClient
+	}
 	if cc, ok := rdb.(*redis.ClusterClient); ok {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return del(ctx, c) })
 	}
