@@ -22,7 +22,7 @@ func cleanRun() checkInput {
 			{channel: "USSD", chfid: "1000000000", receipt: "CX1-1", confirmed: true},
 			{channel: "SMS", chfid: "1000000001", receipt: "CX1-2", smsID: "sms-1"},
 		},
-		sms:   []inboundSMS{{id: "sms-1", from: reply.recipient, accepted: true}},
+		sms:   []inboundSMS{{id: "sms-1", accepted: true}},
 		start: t0, end: t0.Add(time.Minute), deadline: 10 * time.Second, hopDeadline: 5 * time.Second, drained: true,
 		facts: facts{
 			premiumsByReceipt: map[string]int{"CX1-1": 1, "CX1-2": 1},

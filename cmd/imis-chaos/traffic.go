@@ -60,12 +60,10 @@ type hopRecord struct {
 	took     time.Duration
 	outcome  hopOutcome
 	retry    bool // a copy the aggregator sent again
-	session  int64
 }
 
 // sessionRecord is one USSD session or SMS, as the caller lived it.
 type sessionRecord struct {
-	id       int64
 	kind     string
 	provider string
 	start    time.Time
@@ -85,15 +83,14 @@ type renewalAttempt struct {
 	channel   string // USSD or SMS
 	chfid     string
 	receipt   string
-	officer   string // E.164
 	smsID     string // the inbound SMS id, for SMS
 	confirmed bool   // USSD: the caller saw "Policy renewed"/"Already renewed"
 }
 
 // inboundSMS is one SMS the traffic sent the gateways, with its id.
 type inboundSMS struct {
-	id, from, text string
-	accepted       bool // a gateway answered 200 to at least one copy
+	id       string
+	accepted bool // a gateway answered 200 to at least one copy
 }
 
 // recorder collects what the traffic saw, from every goroutine.
@@ -203,7 +200,7 @@ func (t *traffic) runUSSD(ctx context.Context, r *rand.Rand) {
 				t.ussd(ctx, r, kindMembership, wire, t.phone(), []step{{"", "Check membership"}, {"1", "Enter the insurance number"}, {"48213", "No. 48213"}}, nil)
 				continue
 			}
-			a := renewalAttempt{channel: "USSD", chfid: chfid, officer: officer, receipt: t.receipt()}
+			a := renewalAttempt{channel: "USSD", chfid: chfid, receipt: t.receipt()}
 			steps := []step{{"", "Renew policy"}, {"3", "insurance number of any family member"}, {chfid, "Enter the receipt number"},
 				{a.receipt, "Enter the amount paid"}, {"1000", "Confirm the renewal"}, {"1", "renewed: "}}
 			t.ussd(ctx, r, kindRenewal, wire, officer, steps, &a)
@@ -227,7 +224,7 @@ func (t *traffic) ussd(ctx context.Context, r *rand.Rand, kind, wireName, phone 
 	p, _ := registry.Lookup(wireName)
 	wire := p.USSD.Client
 	id := t.nextSession.Add(1)
-	s := sessionRecord{id: id, kind: kind, provider: wireName, start: time.Now(), result: resultOK}
+	s := sessionRecord{kind: kind, provider: wireName, start: time.Now(), result: resultOK}
 	call := providers.Call{Session: fmt.Sprintf("chaos-%s-%d", t.runID, id), MSISDN: phone, ServiceCode: serviceCode}
 	instance := r.IntN(len(t.instances))
 	unexpected := ""
@@ -238,11 +235,11 @@ func (t *traffic) ussd(ctx context.Context, r *rand.Rand, kind, wireName, phone 
 		} else {
 			call.Transcript = strings.TrimPrefix(call.Transcript+"*"+st.input, "*")
 		}
-		reply, outcome := t.hop(ctx, kind, wire, p.Name, call, &instance, id, false)
+		reply, outcome := t.hop(ctx, kind, wire, p.Name, call, &instance, false)
 		if outcome == hopOK && (r.Float64() < t.cfg.retryShare || (renewal != nil && i == len(steps)-1)) {
 			// The aggregator did not get the answer and sends the hop again.
 			instance = 1 - instance
-			if again, o := t.hop(ctx, kind, wire, p.Name, call, &instance, id, true); o == hopOK {
+			if again, o := t.hop(ctx, kind, wire, p.Name, call, &instance, true); o == hopOK {
 				reply = again
 			}
 		}
@@ -273,7 +270,7 @@ func (t *traffic) ussd(ctx context.Context, r *rand.Rand, kind, wireName, phone 
 // (connection refused) or the connection broke, as a load balancer and the
 // aggregator's retry would; *instance is where it was answered.
 func (t *traffic) hop(ctx context.Context, kind string, wire providers.Client, provider string, call providers.Call,
-	instance *int, session int64, retry bool) (providers.Reply, hopOutcome) {
+	instance *int, retry bool) (providers.Reply, hopOutcome) {
 	var outcome hopOutcome
 	for attempt := range 3 {
 		call.URL = t.instances[*instance] + providers.USSDPath(provider, token)
@@ -293,7 +290,7 @@ func (t *traffic) hop(ctx context.Context, kind string, wire providers.Client, p
 		}
 		outcome = o
 		t.rec.hop(hopRecord{kind: kind, instance: *instance, start: start, took: time.Since(start), outcome: o,
-			retry: retry || attempt > 0, session: session})
+			retry: retry || attempt > 0})
 		if o == hopOK || o == hopUnavailable || o == hopBadStatus {
 			return reply, o
 		}
@@ -336,41 +333,34 @@ func (t *traffic) post(ctx context.Context, target, contentType string, body []b
 // posted again, with the same id, to the other instance.
 func (t *traffic) runSMS(ctx context.Context, r *rand.Rand) {
 	for ctx.Err() == nil {
-		n := t.nextSession.Add(1)
-		m := inboundSMS{id: fmt.Sprintf("chaos-sms-%s-%d", t.runID, n)}
-		kind := kindSMSCheck
+		m := inboundSMS{id: fmt.Sprintf("chaos-sms-%s-%d", t.runID, t.nextSession.Add(1))}
+		kind, from, text := kindSMSCheck, t.phone(), "CHECK "+membershipNumbers[r.IntN(len(membershipNumbers))]
 		var renewal *renewalAttempt
-		if chfid, officer, ok := t.nextRenewal(); ok && r.IntN(2) == 0 {
-			kind = kindSMSRenew
-			renewal = &renewalAttempt{channel: "SMS", chfid: chfid, officer: officer, receipt: t.receipt(), smsID: m.id}
-			m.from, m.text = officer, fmt.Sprintf("RENEW %s 1000 %s", chfid, renewal.receipt)
-		} else {
-			m.from, m.text = t.phone(), "CHECK "+membershipNumbers[r.IntN(len(membershipNumbers))]
+		if r.IntN(2) == 0 {
+			if chfid, officer, ok := t.nextRenewal(); ok {
+				kind, from = kindSMSRenew, officer
+				renewal = &renewalAttempt{channel: "SMS", chfid: chfid, receipt: t.receipt(), smsID: m.id}
+				text = fmt.Sprintf("RENEW %s 1000 %s", chfid, renewal.receipt)
+			}
 		}
-		s := sessionRecord{id: n, kind: kind, provider: "africastalking", start: time.Now(), result: resultAbandoned}
-		instance := r.IntN(len(t.instances))
-		form := url.Values{"from": {m.from}, "to": {"15000"}, "text": {m.text}, "id": {m.id},
+		form := url.Values{"from": {from}, "to": {"15000"}, "text": {text}, "id": {m.id},
 			"date": {time.Now().UTC().Format(time.DateTime)}}
+		s := sessionRecord{kind: kind, provider: "africastalking", start: time.Now(), result: resultAbandoned}
+		instance := r.IntN(len(t.instances))
 		for attempt := 0; ; attempt++ {
-			start := time.Now()
-			_, o := t.post(ctx, t.instances[instance]+"/sms/africastalking/"+token+"/inbound",
-				"application/x-www-form-urlencoded", []byte(form.Encode()))
-			t.rec.hop(hopRecord{kind: kind, instance: instance, start: start, took: time.Since(start), outcome: o, retry: attempt > 0, session: n})
+			o := t.postSMS(ctx, kind, instance, form, attempt > 0)
 			instance = 1 - instance
 			if o == hopOK {
 				m.accepted, s.result = true, resultOK
 				if r.Float64() < t.cfg.retryShare {
-					start := time.Now()
-					_, o := t.post(ctx, t.instances[instance]+"/sms/africastalking/"+token+"/inbound",
-						"application/x-www-form-urlencoded", []byte(form.Encode()))
-					t.rec.hop(hopRecord{kind: kind, instance: instance, start: start, took: time.Since(start), outcome: o, retry: true, session: n})
+					t.postSMS(ctx, kind, instance, form, true)
 				}
 				break
 			}
 			if o == hopBadStatus {
 				s.result = resultUnavailable // 503: the database could not record it; the provider retries
 			}
-			if ctx.Err() != nil || !sleep(ctx, time.Second) {
+			if !sleep(ctx, time.Second) {
 				break
 			}
 		}
@@ -384,6 +374,16 @@ func (t *traffic) runSMS(ctx context.Context, r *rand.Rand) {
 		t.rec.mu.Unlock()
 		sleep(ctx, 5*t.cfg.think)
 	}
+}
+
+// postSMS delivers form to an instance's inbound SMS webhook, as Africa's
+// Talking does, and records the request.
+func (t *traffic) postSMS(ctx context.Context, kind string, instance int, form url.Values, retry bool) hopOutcome {
+	start := time.Now()
+	_, o := t.post(ctx, t.instances[instance]+"/sms/africastalking/"+token+"/inbound",
+		"application/x-www-form-urlencoded", []byte(form.Encode()))
+	t.rec.hop(hopRecord{kind: kind, instance: instance, start: start, took: time.Since(start), outcome: o, retry: retry})
+	return o
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
