@@ -1,6 +1,7 @@
 # imis-gateway: two commands on a fresh Debian/Ubuntu machine:
 #   make demo    bring up PostgreSQL and Redis (project-local), build, seed demo data, serve
-#   make test    bring up the same services if needed, run go test -race ./...
+#   make test    bring up the same services if needed, run go test -race ./..., then the Redis tests
+#                again on a real Redis Cluster and a Sentinel group, and their failover test
 # The services are private instances (127.0.0.1:55432 and :56379, data in .local/), see
 # scripts/services.sh --help. A system PostgreSQL or Redis is never used or touched.
 
@@ -25,6 +26,10 @@ LISTEN_ADDR ?= :8080
 # The demo serves every aggregator's wire format, so that `sim --provider ...` works at once.
 USSD_PROVIDERS ?= africastalking,hubtel,nalo,arkesel,infobip,beem
 PKGS        ?= ./...
+# REDIS_HA=0 leaves out the second part of make test (make test-redis-ha), as does a PKGS of a few packages.
+REDIS_HA    ?= 1
+# The packages that talk to Redis, run again on each highly available topology.
+REDIS_PKGS  ?= ./sessions/... ./gateway/
 TESTFLAGS   ?=
 BENCH       ?= .
 FUZZTIME    ?= 30s
@@ -38,14 +43,14 @@ LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT) $(LOAD_DEMO)
 LOAD_OPENIMIS_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 101203401,705338812,48213,070707070,070707081,100000001,101000002 -claims 101203401@+255712111222
 LOAD_SCALE_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 1000000000-1009999996 -claims 101203401@+255712111222
 
-.PHONY: help services services-down services-status build demo test bench load load-openimis load-scale chaos lint fuzz clean
+.PHONY: help services services-down services-status build demo test test-redis-ha bench load load-openimis load-scale chaos lint fuzz clean
 
 help: ## list the targets (default)
 	@echo 'Usage: make <target> [VAR=value]'
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo 'Variables: LISTEN_ADDR (demo, default :8080), PKGS and TESTFLAGS (test), BENCH (bench),'
+	@echo 'Variables: LISTEN_ADDR (demo, default :8080), PKGS, TESTFLAGS and REDIS_HA (test), BENCH (bench),'
 	@echo '           FUZZTIME (fuzz, default 30s), LOAD_PORT and LOAD_ARGS (load),'
 	@echo '           CHAOS_DURATION (chaos, default 3m) and CHAOS_ARGS (bin/imis-chaos -h lists them),'
 	@echo '           LOAD_OPENIMIS_ARGS (load-openimis), LOAD_SCALE_ARGS, LOAD_SCALE_FAMILIES, LOAD_REBUILD (load-scale),'
@@ -74,14 +79,31 @@ demo: services build ## serve the gateway with demo data on LISTEN_ADDR (default
 	NALO_SERVICE_CODE='*384*1234#' ARKESEL_SERVICE_CODE='*384*1234#' BEEM_SERVICE_CODE='*384*1234#' \
 	exec bin/imis-gateway serve --dev
 
-test: ## run the whole suite: go test -race -count=1 ./... against the project services
+test: ## run the whole suite: go test -race ./... on the project services, then make test-redis-ha
 	@start=$$(date +%s); \
 	$(SERVICES) up; \
 	$(SERVICES) toolchain --race; \
 	$(LOAD_ENV); \
 	echo "==> go test -race -count=1 $(TESTFLAGS) $(PKGS)"; \
 	rc=0; go test -race -count=1 $(TESTFLAGS) $(PKGS) || rc=$$?; \
+	if [ "$$rc" = 0 ] && [ '$(REDIS_HA)' != 0 ] && [ '$(PKGS)' = './...' ]; then $(MAKE) test-redis-ha || rc=$$?; fi; \
 	echo "==> make test: exit $$rc after $$(( $$(date +%s) - start ))s"; \
+	exit $$rc
+
+test-redis-ha: ## the Redis tests on a real Redis Cluster and a Sentinel group, then kill their masters
+	@start=$$(date +%s); \
+	$(SERVICES) up >/dev/null; \
+	scripts/redis-ha.sh up; \
+	$(LOAD_ENV); \
+	ha_env=$$(scripts/redis-ha.sh env); eval "$$ha_env"; \
+	rc=0; \
+	for url in "$$IMIS_TEST_REDIS_CLUSTER_URL" "$$IMIS_TEST_REDIS_SENTINEL_URL"; do \
+		echo "==> IMIS_TEST_REDIS_URL=$$url go test -count=1 $(TESTFLAGS) $(REDIS_PKGS)"; \
+		IMIS_TEST_REDIS_URL=$$url go test -count=1 $(TESTFLAGS) $(REDIS_PKGS) || rc=$$?; \
+	done; \
+	echo "==> IMIS_TEST_REDIS_FAILOVER=1 go test -count=1 -run TestFailover -v ./sessions/"; \
+	IMIS_TEST_REDIS_FAILOVER=1 go test -count=1 -run TestFailover -v ./sessions/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)' || rc=$$?; \
+	echo "==> make test-redis-ha: exit $$rc after $$(( $$(date +%s) - start ))s"; \
 	exit $$rc
 
 bench: services ## run the benchmarks (BENCH=regexp) against the project services

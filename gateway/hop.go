@@ -41,7 +41,7 @@ type ussdPipeline struct {
 	deadline time.Duration
 	cfg      map[string]ProviderConfig
 	log      *slog.Logger
-	metrics  *metrics
+	metrics  *Metrics
 }
 
 // hop outcomes, for logs and metrics.
@@ -60,6 +60,8 @@ type result struct {
 	outcome string
 	node    string // the menu node the hop left the session on, if it got that far
 	body    []byte
+	began   bool // the hop is its session's first
+	end     bool // the reply ends the session
 }
 
 // renderFunc renders a reply in the provider's wire format.
@@ -78,7 +80,7 @@ func (p *ussdPipeline) serve(ctx context.Context, hop providers.Hop, render rend
 	res := p.run(ctx, hop, render)
 
 	took := time.Since(start)
-	p.metrics.observeHop(hop.Provider, res.outcome, took)
+	p.metrics.observeHop(hop.Provider, res, took)
 	// An ordinary hop is a debug line: at the default level a line per hop
 	// cost about a sixth of the gateway's CPU, and the metrics count them.
 	level := slog.LevelDebug
@@ -281,7 +283,8 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	rec.Reply = body
 	rec.State = state
 	// Final screens are saved too, so that a retried last hop replays them.
-	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body}, save: rec, durable: st.Writes()}, nil
+	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body, began: first, end: screen.End},
+		save: rec, durable: st.Writes()}, nil
 }
 
 // endOversized answers a hop whose transcript no real session reaches

@@ -38,7 +38,13 @@ func countingClient(t *testing.T) (redis.UniversalClient, *roundTrips) {
 	}
 	t.Cleanup(func() { rdb.Close() })
 	counter := &roundTrips{}
-	rdb.AddHook(counter)
+	if cluster, ok := rdb.UniversalClient.(*redis.ClusterClient); ok {
+		// Counted on the nodes: saves that wait for a replica go to their
+		// master's client directly.
+		cluster.OnNewNode(func(node *redis.Client) { node.AddHook(counter) })
+	} else {
+		rdb.AddHook(counter)
+	}
 	return rdb, counter
 }
 

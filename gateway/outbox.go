@@ -69,6 +69,8 @@ type OutboxOptions struct {
 	// waiting for an unconfigured provider reported; default 1 min.
 	CheckInterval time.Duration
 	Now           func() time.Time // default time.Now
+	// Metrics count the messages sent, failed and put off; nil: counted nowhere.
+	Metrics *Metrics
 }
 
 func (o *OutboxOptions) defaults() {
@@ -130,6 +132,7 @@ func NewOutboxWorker(store OutboxStore, senders map[string]Sender, opts OutboxOp
 			continue
 		}
 		active[name] = s
+		opts.Metrics.showSender(name)
 	}
 	return &OutboxWorker{store: store, senders: active, opts: opts, log: log,
 		wake: newDoorbell(), throttle: map[string]*throttleState{}}
@@ -245,6 +248,7 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	if err == nil {
 		w.clearThrottle(m.Provider)
 		log.Info("sms sent", "message_id", res.MessageID, "parts", res.Parts)
+		w.opts.Metrics.outboundSMS(m.Provider, "sent")
 		w.record(log, "mark sent", w.store.MarkSent(record, m.ID, res.MessageID, res.Status, res.Parts))
 		return
 	}
@@ -257,24 +261,30 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	switch {
 	case se.MaybeSent:
 		log.Warn("sms may have been sent; marked unknown, not resent")
+		w.opts.Metrics.outboundSMS(m.Provider, "unknown")
 		w.record(log, "mark unknown", w.store.MarkUnknown(record, m.ID, se.Reason+"; not resent, to never send it twice"))
 	case se.Throttled:
 		until := w.pause(m.Provider, se.RetryAfter)
 		log.Warn("sms provider throttled; pausing it", "until", until)
+		w.opts.Metrics.sendPutOff(m.Provider, "throttled")
 		w.record(log, "put back", w.store.PutBack(record, m.ID, until, se.Status+": "+se.Reason))
 	case se.Retryable && m.Attempts >= w.opts.MaxAttempts:
 		log.Warn("sms failed; giving up after the last attempt")
+		w.opts.Metrics.outboundSMS(m.Provider, "failed")
 		w.record(log, "mark failed", w.store.MarkFailed(record, m.ID, se.Status,
 			fmt.Sprintf("gave up after %d attempts; last: %s", m.Attempts, se.Reason)))
 	case se.Retryable:
 		next := w.opts.Now().Add(w.backoff(m.Attempts, se.RetryAfter))
 		log.Warn("sms failed; will retry", "next_attempt", next)
+		w.opts.Metrics.sendPutOff(m.Provider, "retry")
 		w.record(log, "mark retry", w.store.MarkRetry(record, m.ID, next, se.Status+": "+se.Reason))
 	case se.Config:
 		log.Error("sms provider refuses the gateway's configuration; the message failed, and every other will until it is fixed")
+		w.opts.Metrics.outboundSMS(m.Provider, "failed")
 		w.record(log, "mark failed", w.store.MarkFailed(record, m.ID, se.Status, se.Reason))
 	default:
 		log.Warn("sms refused by the provider; final")
+		w.opts.Metrics.outboundSMS(m.Provider, "failed")
 		w.record(log, "mark failed", w.store.MarkFailed(record, m.ID, se.Status, se.Reason))
 	}
 }

@@ -63,7 +63,7 @@ func (s *Server) handler(p providers.Provider, kind providers.RouteKind) http.Ha
 	case providers.RouteInboundSMS:
 		return NewInboundSMSHandler(p.SMS, s.sms.Store, s.sms.Wake, s.log)
 	case providers.RouteDeliveryReport:
-		return NewDeliveryReportHandler(p.SMS, s.sms.Store, s.log)
+		return NewDeliveryReportHandler(p.SMS, deliveriesCounted{s.sms.Store, s.metrics}, s.log)
 	}
 	panic(fmt.Sprintf("provider %s declares a route of unknown kind %d", p.Name, kind))
 }

@@ -56,12 +56,16 @@ func newSMSGatewayLogging(t *testing.T, log *slog.Logger, tune ...func(*menus.Op
 func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ...func(*menus.Options)) *smsGateway {
 	t.Helper()
 	ctx := context.Background()
-	store, err := policystore.Open(ctx, databaseURL, policystore.Options{})
+	registry := prometheus.NewRegistry()
+	metrics := gateway.NewMetrics(registry)
+	store, err := policystore.Open(ctx, databaseURL, policystore.Options{Tracer: metrics.PostgresTracer()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
+	metrics.WatchOutbox(store)
 	rdb := redistest.Client(t)
+	rdb.AddHook(metrics.RedisHook())
 
 	at := attest.New(t)
 	at.Respond(func(r attest.Request) attest.Response {
@@ -69,24 +73,23 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 	})
 	client := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: at.URL})
 	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: client},
-		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond}, log)
+		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond, Metrics: metrics}, log)
 	prefix := redistest.Prefix(t)
 	options := menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
 		Languages:   store,
 		Officers:    store,
-		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics},
 		Version:     "test",
 	}
 	for _, f := range tune {
 		f(&options)
 	}
 	engine := menus.New(store, options)
-	registry := prometheus.NewRegistry()
 	logs := &smsLogBuffer{}
 	smsLog := slog.New(slog.NewMultiHandler(log.Handler(), logs.logger().Handler()))
-	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOptions(smsLog, store, registry)),
+	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOptions(smsLog, store, metrics)),
 		gateway.InboundOptions{PollInterval: 20 * time.Millisecond, OnProcessed: outbox.Notify}, log)
 	workCtx, stop := context.WithCancel(ctx)
 	var workers sync.WaitGroup
@@ -99,6 +102,7 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 		Sessions: redistest.NewStore(t, rdb, sessions.Options{Prefix: prefix}),
 		Menus:    engine,
 		Registry: registry,
+		Metrics:  metrics,
 		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
 	}
 	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps,
@@ -108,9 +112,9 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 }
 
 // smsOptions are the SMS handler's settings as serve makes them by default,
-// its metrics registered with registry (nil: none).
-func smsOptions(log *slog.Logger, store *policystore.Store, registry prometheus.Registerer) gateway.SMSOptions {
-	return gateway.SMSOptions{Log: log, Officers: store, Metrics: gateway.NewSMSMetrics(registry)}
+// counted in metrics (nil: nowhere).
+func smsOptions(log *slog.Logger, store *policystore.Store, metrics *gateway.Metrics) gateway.SMSOptions {
+	return gateway.SMSOptions{Log: log, Officers: store, Metrics: metrics}
 }
 
 // instance starts another gateway instance of the same deployment: the same
@@ -118,7 +122,7 @@ func smsOptions(log *slog.Logger, store *policystore.Store, registry prometheus.
 func (g *smsGateway) instance() *testGateway {
 	deps := g.deps
 	deps.Sessions = sessions.New(redistest.Client(g.t), sessions.Options{Prefix: g.prefix})
-	deps.Registry = nil // its own metrics, as another process has
+	deps.Registry, deps.Metrics = nil, nil // its own metrics, as another process has
 	return &testGateway{Server: g.serve(deps), t: g.t, store: g.store, prefix: g.prefix}
 }
 

@@ -80,6 +80,9 @@ type Deps struct {
 	// Registry receives the gateway's metrics and is served on /metrics
 	// (see Config.MetricsOnAdmin); nil makes a private registry.
 	Registry *prometheus.Registry
+	// Metrics are the gateway's metrics, made with NewMetrics(Registry) and
+	// shared with the workers; nil makes them here.
+	Metrics *Metrics
 	// SMS, when set, serves the SMS callbacks of the providers that have a
 	// token: inbound messages are recorded for the inbound processor, delivery
 	// reports applied to the outbox.
@@ -105,6 +108,8 @@ type Server struct {
 	ussd  *ussdPipeline
 	ready []Checker
 	sms   *SMSDeps
+	// metrics count the delivery reports (the hops' are in ussd)
+	metrics *Metrics
 }
 
 // Admin is the handler for operators, to serve on a private address
@@ -127,18 +132,26 @@ func NewServer(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(deps.Registry)
+	}
+	deps.Metrics.watchDependencies(deps.Ready)
+	for name := range cfg.Providers {
+		deps.Metrics.series(name) // shown at 0 from the start
+	}
 	s := &Server{
-		log:   deps.Logger,
-		cfg:   cfg,
-		ready: deps.Ready,
-		sms:   deps.SMS,
+		log:     deps.Logger,
+		cfg:     cfg,
+		ready:   deps.Ready,
+		sms:     deps.SMS,
+		metrics: deps.Metrics,
 		ussd: &ussdPipeline{
 			sessions: deps.Sessions,
 			menus:    deps.Menus,
 			deadline: cfg.HopDeadline,
 			cfg:      cfg.Providers,
 			log:      deps.Logger,
-			metrics:  newMetrics(deps.Registry),
+			metrics:  deps.Metrics,
 		},
 	}
 	metrics := promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{})

@@ -43,8 +43,8 @@ type SMSOptions struct {
 	// Location is the scheme's time zone, which decides whether an officer
 	// still works today; default UTC.
 	Location *time.Location
-	// Metrics counts suppressed messages; nil: counted nowhere.
-	Metrics *SMSMetrics
+	// Metrics counts the messages by command and outcome; nil: counted nowhere.
+	Metrics *Metrics
 }
 
 func (o *SMSOptions) defaults() {
@@ -65,9 +65,6 @@ func (o *SMSOptions) defaults() {
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
-	}
-	if o.Metrics == nil {
-		o.Metrics = NewSMSMetrics(nil)
 	}
 }
 
@@ -103,7 +100,7 @@ func SMSCommands(engine *menus.Engine, opts SMSOptions) InboundHandler {
 			return err
 		}
 		if why != "" {
-			opts.Metrics.suppressed.WithLabelValues(string(why)).Inc()
+			opts.Metrics.smsSuppressedFor(why)
 			log.Info("sms suppressed", "provider", m.Provider, "id", m.MessageID, "from", maskPhone(m.From), "reason", string(why))
 			return policystore.SetInboundOutcome(ctx, tx, m.Provider, m.MessageID, m.Text, "suppressed:"+string(why))
 		}
@@ -116,6 +113,7 @@ func SMSCommands(engine *menus.Engine, opts SMSOptions) InboundHandler {
 			log.Warn("sms command failed", "provider", m.Provider, "id", m.MessageID, "command", reply.Command, "err", err)
 			outcome = "replied:unavailable"
 		}
+		opts.Metrics.inboundSMS(reply.Command, outcome)
 		log.Info("sms answered", "provider", m.Provider, "id", m.MessageID, "from", maskPhone(m.From),
 			"command", reply.Command, "lang", reply.Lang, "encoding", reply.Encoding.String(), "length", reply.Length, "parts", reply.Parts)
 		err = policystore.EnqueueSMS(ctx, tx, policystore.OutboundSMS{
@@ -192,11 +190,14 @@ func (o *SMSOptions) replyBudget(ctx context.Context, phone string) int {
 type RenewalsNotifying struct {
 	*policystore.Store
 	Notify func()
+	// Metrics count the renewals by channel and outcome; nil: counted nowhere.
+	Metrics *Metrics
 }
 
-// Renew renews, then wakes the outbox.
+// Renew renews, counts, then wakes the outbox.
 func (r RenewalsNotifying) Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error) {
 	res, err := r.Store.Renew(ctx, req)
+	r.Metrics.renewal(req.Channel, res, err)
 	if err == nil && !res.Repeated {
 		r.Notify()
 	}

@@ -201,7 +201,7 @@ func TestIdenticalSMSOnSeveralInstancesGetOneReply(t *testing.T) {
 	for range 3 {
 		reg := prometheus.NewRegistry()
 		registries = append(registries, reg)
-		p := gateway.NewInboundProcessor(g.store, gateway.SMSCommands(g.engine, smsOptions(nil, g.store, reg)),
+		p := gateway.NewInboundProcessor(g.store, gateway.SMSCommands(g.engine, smsOptions(nil, g.store, gateway.NewMetrics(reg))),
 			gateway.InboundOptions{PollInterval: 5 * time.Millisecond, BatchSize: 1}, nil)
 		smsRun(t, p.Run)
 	}

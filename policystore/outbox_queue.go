@@ -227,6 +227,42 @@ func (s *Store) OutboxQueued(ctx context.Context) (map[string]int, error) {
 	return counts, nil
 }
 
+// OutboxStats is one provider's queue in the outbox.
+type OutboxStats struct {
+	Provider     string
+	Queued       int           // messages queued, due or waiting for a retry
+	OldestQueued time.Duration // age of the oldest of them
+	OldestDue    time.Duration // how long the most overdue one has been due; 0 when none is
+}
+
+// OutboxStats reads each provider's queue, for the metrics. The ages are
+// PostgreSQL's, so that the gateway's clock does not enter them.
+func (s *Store) OutboxStats(ctx context.Context) ([]OutboxStats, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `
+		SELECT provider, count(*),
+		       extract(epoch FROM now() - min(created_at)),
+		       coalesce(extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE next_attempt_at <= now())), 0)
+		FROM imis_gateway.outbox WHERE status = 'queued' GROUP BY provider`)
+	if err != nil {
+		return nil, fmt.Errorf("policystore: outbox stats: %w", err)
+	}
+	var out []OutboxStats
+	var st OutboxStats
+	var oldest, due float64
+	_, err = pgx.ForEachRow(rows, []any{&st.Provider, &st.Queued, &oldest, &due}, func() error {
+		st.OldestQueued = time.Duration(oldest * float64(time.Second))
+		st.OldestDue = time.Duration(due * float64(time.Second))
+		out = append(out, st)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policystore: outbox stats: %w", err)
+	}
+	return out, nil
+}
+
 // Delivery states as the outbox names them; "" is a status we do not know.
 var outboxDeliveryStates = map[string]bool{"sent": true, "delivered": true, "failed": true}
 

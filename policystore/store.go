@@ -35,6 +35,9 @@ type Options struct {
 	// QueryTimeout bounds every query on top of the caller's context, so a
 	// slow database costs a hop its answer, not its deadline; default 2s.
 	QueryTimeout time.Duration
+	// Tracer, when set, sees every statement (the gateway's metrics:
+	// gateway.Metrics.PostgresTracer).
+	Tracer pgx.QueryTracer
 }
 
 // Store reads and writes the openIMIS database.
@@ -99,6 +102,7 @@ func poolConfig(databaseURL string, opt Options) (*pgxpool.Config, error) {
 	if cfg.MinConns > cfg.MaxConns {
 		cfg.MinConns = cfg.MaxConns
 	}
+	cfg.ConnConfig.Tracer = opt.Tracer
 	if cfg.ConnConfig.ConnectTimeout <= 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}

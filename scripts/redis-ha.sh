@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Highly available Redis topologies for tests and the chaos run, on loopback, with the distribution's
-# redis-server: a Redis Cluster of three masters with a replica each, and a Sentinel group (a master,
-# one replica, three Sentinels). Nothing here touches the services of scripts/services.sh.
+# redis-server: a Redis Cluster of three masters with two replicas each, and a Sentinel group (a
+# master, two replicas, three Sentinels). Two replicas, as in production: after a failover the new
+# master still has one to acknowledge the saves that wait for a replica. Nothing here touches the
+# services of scripts/services.sh.
 set -euo pipefail
 
 usage() {
@@ -20,12 +22,17 @@ Commands:
   master TOPOLOGY         print the port of the current master (cluster: the one serving slot 0)
   kill-master TOPOLOGY    SIGKILL the current master and print its port
   restart PORT            start the node on PORT again after a kill (it rejoins as a replica)
+  freeze-master TOPOLOGY  SIGSTOP the current master (it neither answers nor dies) and print its port
+  thaw PORT               SIGCONT the node on PORT: it comes back believing it is still the master
+  wait [TOPOLOGY]         wait until the topology is whole again (every replica online)
 
 Settings (environment):
   IMIS_STATE_DIR          where the nodes keep their files (default: .local in the checkout);
                           they go under $IMIS_STATE_DIR/redis-ha/
-  IMIS_REDIS_HA_PORT      first port (default 46300; at most 55529: a cluster node also listens on its port + 10000): the cluster uses PORT+1..PORT+6, the Sentinel
-                          group PORT+11 (master), PORT+12 (replica) and PORT+21..PORT+23 (Sentinels)
+  IMIS_REDIS_HA_PORT      first port (default 46300; at most 55500: a cluster node also listens on
+                          its port + 10000): the cluster uses PORT+1..PORT+9, the Sentinel group
+                          PORT+11 (first master), PORT+12..PORT+13 (replicas), PORT+21..PORT+23
+                          (Sentinels)
   IMIS_REDIS_HA_TIMEOUT   cluster-node-timeout and Sentinel down-after-milliseconds, in ms
                           (default 1000): how long a master must be silent before it is replaced
 
@@ -46,8 +53,8 @@ BASE=${IMIS_REDIS_HA_PORT:-46300}
 NODE_TIMEOUT=${IMIS_REDIS_HA_TIMEOUT:-1000}
 MASTER_NAME=imisgw
 
-CLUSTER_PORTS=($((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) $((BASE + 5)) $((BASE + 6)))
-SENTINEL_DATA_PORTS=($((BASE + 11)) $((BASE + 12)))
+CLUSTER_PORTS=($(seq $((BASE + 1)) $((BASE + 9))))
+SENTINEL_DATA_PORTS=($((BASE + 11)) $((BASE + 12)) $((BASE + 13)))
 SENTINEL_PORTS=($((BASE + 21)) $((BASE + 22)) $((BASE + 23)))
 
 cli() { local port=$1; shift; redis-cli -h 127.0.0.1 -p "$port" "$@"; }
@@ -94,7 +101,7 @@ stop_node() {
 cluster_ok() { cli "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
 
 cluster_up() {
-	say "Redis Cluster: three masters with a replica each on ports ${CLUSTER_PORTS[*]}"
+	say "Redis Cluster: three masters with two replicas each on ports ${CLUSTER_PORTS[*]}"
 	for p in "${CLUSTER_PORTS[@]}"; do
 		start_node "$p" "cluster-enabled yes" "cluster-config-file $(node_dir "$p")/nodes.conf" \
 			"cluster-node-timeout $NODE_TIMEOUT" "cluster-require-full-coverage yes"
@@ -102,13 +109,18 @@ cluster_up() {
 	if ! cluster_ok; then
 		local hosts=()
 		for p in "${CLUSTER_PORTS[@]}"; do hosts+=("127.0.0.1:$p"); done
-		redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes >/dev/null
+		redis-cli --cluster create "${hosts[@]}" --cluster-replicas 2 --cluster-yes >/dev/null
 	fi
-	for _ in $(seq 200); do
-		if cluster_ok && [ "$(cluster_replicas_online)" -ge 3 ]; then return 0; fi
+	cluster_ready || die "Redis Cluster did not reach cluster_state:ok with its replicas online"
+}
+
+# cluster_ready waits (up to 30 s) until the cluster serves every slot with two replicas per master.
+cluster_ready() {
+	for _ in $(seq 300); do
+		if cluster_ok && [ "$(cluster_replicas_online)" -ge 6 ]; then return 0; fi
 		sleep 0.1
 	done
-	die "Redis Cluster did not reach cluster_state:ok with its replicas online"
+	return 1
 }
 
 cluster_replicas_online() {
@@ -116,24 +128,32 @@ cluster_replicas_online() {
 }
 
 sentinel_up() {
-	local master=${SENTINEL_DATA_PORTS[0]} replica=${SENTINEL_DATA_PORTS[1]}
-	say "Redis Sentinel: master $master, replica $replica, Sentinels ${SENTINEL_PORTS[*]} (master name $MASTER_NAME)"
+	local master=${SENTINEL_DATA_PORTS[0]} replica
+	say "Redis Sentinel: master $master, replicas ${SENTINEL_DATA_PORTS[*]:1}, Sentinels ${SENTINEL_PORTS[*]} (master name $MASTER_NAME)"
 	start_node "$master"
-	start_node "$replica" "replicaof 127.0.0.1 $master"
+	for replica in "${SENTINEL_DATA_PORTS[@]:1}"; do start_node "$replica" "replicaof 127.0.0.1 $master"; done
 	for p in "${SENTINEL_PORTS[@]}"; do
 		start_node "$p" "sentinel monitor $MASTER_NAME 127.0.0.1 $master 2" \
 			"sentinel down-after-milliseconds $MASTER_NAME $NODE_TIMEOUT" \
 			"sentinel failover-timeout $MASTER_NAME $((NODE_TIMEOUT * 10))" \
 			"sentinel parallel-syncs $MASTER_NAME 1"
 	done
-	for _ in $(seq 200); do
-		if [ "$(cli "$master" info replication 2>/dev/null | grep -c '^slave[0-9]*:.*state=online')" -ge 1 ] &&
+	sentinel_ready || die "the Sentinel group did not settle (two replicas online, three Sentinels that know each other)"
+}
+
+# sentinel_ready waits (up to 30 s) until the Sentinels' master has two replicas online and the
+# Sentinels know each other.
+sentinel_ready() {
+	local master
+	for _ in $(seq 300); do
+		master=$(cmd_master sentinel 2>/dev/null || true)
+		if [ -n "$master" ] && [ "$(cli "$master" info replication 2>/dev/null | grep -c '^slave[0-9]*:.*state=online')" -ge 2 ] &&
 			[ "$(cli "${SENTINEL_PORTS[0]}" sentinel master "$MASTER_NAME" 2>/dev/null | grep -A1 '^num-other-sentinels$' | tail -1)" = 2 ]; then
 			return 0
 		fi
 		sleep 0.1
 	done
-	die "the Sentinel group did not settle (replica online, three Sentinels that know each other)"
+	return 1
 }
 
 topologies() {
@@ -196,8 +216,22 @@ cmd_master() {
 cmd_kill_master() {
 	local port; port=$(cmd_master "${1:-}")
 	[ -n "$port" ] || die "no master found"
-	kill -9 "$(cat "$(node_dir "$port")/redis.pid")"
+	kill -9 "$(node_pid "$port")"
 	echo "$port"
+}
+
+node_pid() { cat "$(node_dir "$1")/redis.pid"; }
+
+cmd_freeze_master() {
+	local port; port=$(cmd_master "${1:-}")
+	[ -n "$port" ] || die "no master found"
+	kill -STOP "$(node_pid "$port")"
+	echo "$port"
+}
+
+cmd_thaw() {
+	[ -n "${1:-}" ] || die "thaw: want a port"
+	kill -CONT "$(node_pid "$1")"
 }
 
 cmd_restart() {
@@ -233,6 +267,9 @@ status) cmd_status ;;
 master) cmd_master "${2:-}" ;;
 kill-master) cmd_kill_master "${2:-}" ;;
 restart) cmd_restart "${2:-}" ;;
+freeze-master) cmd_freeze_master "${2:-}" ;;
+thaw) cmd_thaw "${2:-}" ;;
+wait) for t in $(topologies "${2:-}"); do "${t}_ready" || die "$t: not whole again"; done ;;
 -h | --help | help) usage ;;
 *) usage >&2; exit 2 ;;
 esac

@@ -36,6 +36,8 @@ Commands:
                    check that Go is new enough for go.mod; with --race also make sure a C compiler
                    is present (go test -race needs cgo), installing gcc with apt-get if not
   install          install the PostgreSQL and Redis packages if missing, start nothing
+  ops-tools        install what checks deploy/ (promtool from Debian's prometheus package; systemd-analyze)
+                   when missing, and print their paths
   destroy          stop both services and delete their data (everything under the state directory)
   -h, --help       this text
 
@@ -592,6 +594,28 @@ need_pg_running() {
 	pg_answers || die "the project PostgreSQL on 127.0.0.1:$PG_PORT is not running; run: scripts/services.sh up"
 }
 
+# cmd_ops_tools provides the checkers of deploy/: promtool, unpacked from Debian's prometheus
+# package into the state directory (installing the package would also enable and start a
+# Prometheus server), and systemd-analyze (package systemd). It prints their paths.
+cmd_ops_tools() {
+	local tools=$STATE_DIR/tools
+	if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$tools/usr/bin/promtool" ]; then
+		mkdir -p "$tools"
+		say "unpacking promtool from Debian's prometheus package into $tools"
+		if ! (cd "$tools" && apt-get download prometheus >>"$STATE_DIR/apt.log" 2>&1); then
+			# Stale package lists: apt_install updates them first (apt itself is installed already).
+			apt_install apt
+			(cd "$tools" && apt-get download prometheus >>"$STATE_DIR/apt.log" 2>&1) ||
+				die "apt-get download prometheus failed (output in $STATE_DIR/apt.log)"
+		fi
+		dpkg-deb -x "$(ls "$tools"/prometheus_*.deb | tail -n 1)" "$tools"
+		rm -f "$tools"/prometheus_*.deb
+	fi
+	command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
+	command -v promtool 2>/dev/null || echo "$tools/usr/bin/promtool"
+	command -v systemd-analyze
+}
+
 main() {
 	local cmd=${1:-up}
 	[ "$#" -gt 0 ] && shift
@@ -625,6 +649,7 @@ main() {
 		ensure_packages
 		;;
 	destroy) cmd_destroy ;;
+	ops-tools) cmd_ops_tools ;;
 	-h | --help | help) usage ;;
 	*)
 		usage >&2

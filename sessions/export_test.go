@@ -48,3 +48,9 @@ func (s *Store) Save(ctx context.Context, l *Tx, rec Record) error {
 	}
 	return err
 }
+
+// SessionKey is the Redis key of a session's record under store's prefix.
+func SessionKey(store *Store, provider, sessionID string) string {
+	keys, _ := store.keyNames(provider, sessionID)
+	return keys[0]
+}

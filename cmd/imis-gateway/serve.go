@@ -176,7 +176,9 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		debug.SetMemoryLimit(defaultGOMEMLIMIT)
 	}
 
-	store, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{})
+	metricsRegistry := prometheus.NewRegistry()
+	metrics := gateway.NewMetrics(metricsRegistry)
+	store, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{Tracer: metrics.PostgresTracer()})
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
 	}
@@ -190,6 +192,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	defer rdb.Close()
+	rdb.AddHook(metrics.RedisHook())
 	sessionStore := sessions.New(rdb, sessions.Options{TTL: cfg.sessionTTL, LockTTL: cfg.hopDeadline + 5*time.Second,
 		Recent: cfg.sessionCache, RecentBytes: cfg.sessionCacheBytes})
 	if err := sessionStore.Ping(ctx); err != nil {
@@ -208,8 +211,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	for _, warning := range cfg.sendWarnings {
 		log.Warn(warning)
 	}
-	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{}, log)
-	metricsRegistry := prometheus.NewRegistry()
+	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{Metrics: metrics}, log)
+	metrics.WatchOutbox(store)
 	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
 	engine := menus.New(store, menus.Options{
@@ -222,7 +225,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Lookups:         lookups,
 		Languages:       languages,
 		Officers:        store,
-		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify},
+		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics},
 		SMSProvider:     cfg.smsProvider,
 		Version:         versionString(),
 		AuditUserID:     cfg.auditUserID,
@@ -234,7 +237,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	})
 	smsOpts := cfg.smsLimits
 	smsOpts.Log, smsOpts.PhoneRegion, smsOpts.Location = log, cfg.region, cfg.location
-	smsOpts.Officers, smsOpts.Metrics = store, gateway.NewSMSMetrics(metricsRegistry)
+	smsOpts.Officers, smsOpts.Metrics = store, metrics
 	inbound := gateway.NewInboundProcessor(store, gateway.SMSCommands(engine, smsOpts),
 		gateway.InboundOptions{OnProcessed: outbox.Notify}, log)
 
@@ -243,6 +246,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Sessions: sessionStore,
 		Menus:    engine,
 		Registry: metricsRegistry,
+		Metrics:  metrics,
 		Ready: []gateway.Checker{
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
