@@ -406,8 +406,9 @@ func (r *report) recovery() {
 			}
 			bad++
 			hurt[h.kind] = true
-			if firstBad.IsZero() || h.start.Before(firstBad) {
-				firstBad = h.start
+			// A request sent just before the fault counts from the fault.
+			if begin := later(h.start, f.at); firstBad.IsZero() || begin.Before(firstBad) {
+				firstBad = begin
 			}
 			if end.After(lastBad) {
 				lastBad = end
@@ -437,6 +438,13 @@ func (r *report) recovery() {
 		r.printf("  %s at %s (undone at %s): %d errors, the first at +%s; first clean session of a kind hit, started after it, ended at %s; errors back to 0 at +%s",
 			f.name, at, restored, bad, firstBad.Sub(f.at).Round(100*time.Millisecond), good, lastBad.Sub(f.at).Round(100*time.Millisecond))
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
