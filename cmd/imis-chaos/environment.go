@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/openimis/imis-gateway/providers/africastalking/attest"
 )
 
 // environment is the run's own services: PostgreSQL (scripts/services.sh),
@@ -111,23 +109,23 @@ func startEnvironment(ctx context.Context, cfg config, say func(string, ...any))
 	return env, nil
 }
 
-// gatewayEnv is one instance's environment: the run's services, Africa's
-// Talking and Hubtel callbacks (tokens "dev"), SMS sent to the fake API,
-// and no per-phone limits (the run's callers are few and busy).
+// gatewayEnv is one instance's environment: the run's services, the
+// callbacks of an accumulating and a last-only wire (tokens "dev"), SMS
+// sent to the fake API, and no per-phone limits (the run's callers are few
+// and busy).
 func (env *environment) gatewayEnv(port int) []string {
-	return append(os.Environ(),
+	vars := append(os.Environ(),
 		"DATABASE_URL="+env.databaseURL,
 		"REDIS_URL="+env.redisURL,
 		"LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port),
-		"USSD_PROVIDERS=africastalking,hubtel",
+		"USSD_PROVIDERS="+accumulatedWire().Name+","+lastOnlyWire().Name,
 		"HOP_DEADLINE="+env.cfg.hopDeadline.String(),
-		"AT_USERNAME=chaos", "AT_API_KEY=chaos-key",
-		"AT_API_URL=http://127.0.0.1:"+strconv.Itoa(env.cfg.smsAPIPort),
-		"SMS_PROVIDER=africastalking",
+		"SMS_PROVIDER="+smsWire().Name,
 		"LOOKUP_LIMIT=off", "OFFICER_LOOKUP_LIMIT=off",
 		"SMS_REPLY_BUDGET=0", "SMS_OFFICER_REPLY_BUDGET=0",
 		"LOG_FORMAT=json", "LOG_LEVEL=info",
 	)
+	return append(vars, smsSendingEnv("http://127.0.0.1:"+strconv.Itoa(env.cfg.smsAPIPort))...)
 }
 
 // script runs one of the checkout's scripts against the run's services and
@@ -292,56 +290,4 @@ func portAnswers(port int) bool {
 		c.Close()
 	}
 	return err == nil
-}
-
-// sentSMS is one message the fake SMS API accepted.
-type sentSMS struct {
-	to, message string
-	at          time.Time
-}
-
-// fakeSMSAPI stands for Africa's Talking's SMS API: it accepts every
-// message, as attest's default does, and records it.
-type fakeSMSAPI struct {
-	srv  *http.Server
-	mu   sync.Mutex
-	sent []sentSMS
-}
-
-func startFakeSMSAPI(port int) (*fakeSMSAPI, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		return nil, fmt.Errorf("fake SMS API: %w", err)
-	}
-	f := &fakeSMSAPI{}
-	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second}
-	go f.srv.Serve(ln) //nolint:errcheck // ends with Close
-	return f, nil
-}
-
-func (f *fakeSMSAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/version1/messaging" {
-		http.NotFound(w, r)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	to := r.PostForm.Get("to")
-	f.mu.Lock()
-	f.sent = append(f.sent, sentSMS{to: to, message: r.PostForm.Get("message"), at: time.Now()})
-	n := len(f.sent)
-	f.mu.Unlock()
-	answer := attest.Accepted(to, attest.MessageID(n))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(answer.Status)
-	w.Write([]byte(answer.Body)) //nolint:errcheck
-}
-
-// log returns a copy of what was sent so far.
-func (f *fakeSMSAPI) log() []sentSMS {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]sentSMS(nil), f.sent...)
 }

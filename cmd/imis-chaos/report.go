@@ -36,7 +36,7 @@ type outboxRow struct{ recipient, body, status string }
 
 // replyKeyPrefix starts the outbox dedup key of a reply to an inbound SMS
 // (docs/design.md, "Inbound SMS").
-const replyKeyPrefix = "sms-reply:africastalking:"
+func replyKeyPrefix() string { return "sms-reply:" + smsWire().Name + ":" }
 
 func readFacts(ctx context.Context, db *pgxpool.Pool) (facts, error) {
 	f := facts{premiumsByReceipt: map[string]int{}, renewalPolicies: map[int]int{}, inbound: map[string]inboundRow{},
@@ -80,7 +80,7 @@ func readFacts(ctx context.Context, db *pgxpool.Pool) (facts, error) {
 			err := rows.Scan(&key, &r.recipient, &r.body, &r.status)
 			f.outboxByStatus[r.status]++
 			f.outbox = append(f.outbox, r)
-			if id, ok := strings.CutPrefix(key, replyKeyPrefix); ok {
+			if id, ok := strings.CutPrefix(key, replyKeyPrefix()); ok {
 				f.replies[id] = append(f.replies[id], r)
 			}
 			return err

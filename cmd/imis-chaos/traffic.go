@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,6 +167,36 @@ func (t *traffic) nextRenewal() (chfid, officer string, ok bool) {
 	}
 }
 
+// accumulatedWire is the USSD wire whose hops carry the whole transcript.
+func accumulatedWire() providers.Provider { return smsWire() }
+
+// lastOnlyWire is the first registered USSD wire whose hops carry only the
+// newest input (and the code dialled), found by parsing its own second hop:
+// a caller of such an aggregator whose session Redis lost cannot be
+// recovered from the transcript.
+var lastOnlyWire = sync.OnceValue(func() providers.Provider {
+	for _, p := range registry.USSD() {
+		if p.USSD.NeedsServiceCode {
+			continue
+		}
+		call := providers.Call{URL: "http://127.0.0.1" + providers.USSDPath(p.Name, token), Session: "probe",
+			MSISDN: "+255700000001", ServiceCode: serviceCode, Seq: 2, Input: "1", Transcript: "1"}
+		req, err := p.USSD.Client.Hop(call)
+		if err != nil {
+			continue
+		}
+		httpReq, err := http.NewRequest(req.Method, req.URL, bytes.NewReader(req.Body))
+		if err != nil {
+			continue
+		}
+		httpReq.Header.Set("Content-Type", req.ContentType)
+		if hop, err := p.USSD.Parse(httpReq); err == nil && !hop.Accumulated {
+			return p
+		}
+	}
+	panic("the registry has no last-only USSD wire")
+})
+
 // membershipNumbers are demo insurance numbers whose check ends on a
 // coverage screen.
 var membershipNumbers = []string{"101203401", "705338812", "48213", "120507718", "604120019", "20461301"}
@@ -182,9 +211,9 @@ type step struct{ input, want string }
 // runUSSD runs USSD callers until ctx ends.
 func (t *traffic) runUSSD(ctx context.Context, r *rand.Rand) {
 	for ctx.Err() == nil {
-		wire := "africastalking"
+		wire := accumulatedWire()
 		if r.IntN(5) < 2 {
-			wire = "hubtel"
+			wire = lastOnlyWire()
 		}
 		switch x := r.IntN(20); {
 		case x < 6:
@@ -220,11 +249,10 @@ func (t *traffic) receipt() string {
 // cfg.retryShare, and every confirmation of a renewal) sends the same hop
 // again to the other instance. renewal, when set, learns whether the
 // confirmation was shown.
-func (t *traffic) ussd(ctx context.Context, r *rand.Rand, kind, wireName, phone string, steps []step, renewal *renewalAttempt) {
-	p, _ := registry.Lookup(wireName)
+func (t *traffic) ussd(ctx context.Context, r *rand.Rand, kind string, p providers.Provider, phone string, steps []step, renewal *renewalAttempt) {
 	wire := p.USSD.Client
 	id := t.nextSession.Add(1)
-	s := sessionRecord{kind: kind, provider: wireName, start: time.Now(), result: resultOK}
+	s := sessionRecord{kind: kind, provider: p.Name, start: time.Now(), result: resultOK}
 	call := providers.Call{Session: fmt.Sprintf("chaos-%s-%d", t.runID, id), MSISDN: phone, ServiceCode: serviceCode}
 	instance := r.IntN(len(t.instances))
 	unexpected := ""
@@ -343,17 +371,15 @@ func (t *traffic) runSMS(ctx context.Context, r *rand.Rand) {
 				text = fmt.Sprintf("RENEW %s 1000 %s", chfid, renewal.receipt)
 			}
 		}
-		form := url.Values{"from": {from}, "to": {"15000"}, "text": {text}, "id": {m.id},
-			"date": {time.Now().UTC().Format(time.DateTime)}}
-		s := sessionRecord{kind: kind, provider: "africastalking", start: time.Now(), result: resultAbandoned}
+		s := sessionRecord{kind: kind, provider: smsWire().Name, start: time.Now(), result: resultAbandoned}
 		instance := r.IntN(len(t.instances))
 		for attempt := 0; ; attempt++ {
-			o := t.postSMS(ctx, kind, instance, form, attempt > 0)
+			o := t.postSMS(ctx, kind, instance, from, text, m.id, attempt > 0)
 			instance = 1 - instance
 			if o == hopOK {
 				m.accepted, s.result = true, resultOK
 				if r.Float64() < t.cfg.retryShare {
-					t.postSMS(ctx, kind, instance, form, true)
+					t.postSMS(ctx, kind, instance, from, text, m.id, true)
 				}
 				break
 			}
@@ -376,12 +402,12 @@ func (t *traffic) runSMS(ctx context.Context, r *rand.Rand) {
 	}
 }
 
-// postSMS delivers form to an instance's inbound SMS webhook, as Africa's
-// Talking does, and records the request.
-func (t *traffic) postSMS(ctx context.Context, kind string, instance int, form url.Values, retry bool) hopOutcome {
+// postSMS delivers an SMS to an instance's inbound SMS webhook, as the SMS
+// wire does, and records the request.
+func (t *traffic) postSMS(ctx context.Context, kind string, instance int, from, text, id string, retry bool) hopOutcome {
+	target, form := inboundSMSRequest(t.instances[instance], from, text, id)
 	start := time.Now()
-	_, o := t.post(ctx, t.instances[instance]+"/sms/africastalking/"+token+"/inbound",
-		"application/x-www-form-urlencoded", []byte(form.Encode()))
+	_, o := t.post(ctx, target, "application/x-www-form-urlencoded", []byte(form.Encode()))
 	t.rec.hop(hopRecord{kind: kind, instance: instance, start: start, took: time.Since(start), outcome: o, retry: retry})
 	return o
 }
