@@ -69,6 +69,8 @@ type OutboxOptions struct {
 	// waiting for an unconfigured provider reported; default 1 min.
 	CheckInterval time.Duration
 	Now           func() time.Time // default time.Now
+	// Trace, when set, records every attempt in the conversation trace.
+	Trace *Tracer
 }
 
 func (o *OutboxOptions) defaults() {
@@ -242,6 +244,7 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	sendCtx, cancel := context.WithTimeout(record, w.opts.SendTimeout)
 	res, err := sender.Send(sendCtx, m.Recipient, m.Body)
 	cancel()
+	w.opts.Trace.smsOut(m, res, err)
 	if err == nil {
 		w.clearThrottle(m.Provider)
 		log.Info("sms sent", "message_id", res.MessageID, "parts", res.Parts)

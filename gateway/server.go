@@ -84,6 +84,9 @@ type Deps struct {
 	// token: inbound messages are recorded for the inbound processor, delivery
 	// reports applied to the outbox.
 	SMS *SMSDeps
+	// Trace, when set, records every hop and SMS callback in the
+	// conversation trace.
+	Trace *Tracer
 }
 
 // SMSDeps are what the SMS callbacks need.
@@ -127,6 +130,11 @@ func NewServer(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
+	if deps.SMS != nil && deps.Trace != nil {
+		traced := *deps.SMS
+		traced.Store = tracedSMSStore{deps.SMS.Store, deps.Trace}
+		deps.SMS = &traced
+	}
 	s := &Server{
 		log:   deps.Logger,
 		cfg:   cfg,
@@ -139,6 +147,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 			cfg:      cfg.Providers,
 			log:      deps.Logger,
 			metrics:  newMetrics(deps.Registry),
+			trace:    deps.Trace,
 		},
 	}
 	metrics := promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{})

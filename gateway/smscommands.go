@@ -192,11 +192,14 @@ func (o *SMSOptions) replyBudget(ctx context.Context, phone string) int {
 type RenewalsNotifying struct {
 	*policystore.Store
 	Notify func()
+	// Trace, when set, records each renewal and refusal.
+	Trace *Tracer
 }
 
 // Renew renews, then wakes the outbox.
 func (r RenewalsNotifying) Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error) {
 	res, err := r.Store.Renew(ctx, req)
+	r.Trace.renewal(req, res, err)
 	if err == nil && !res.Repeated {
 		r.Notify()
 	}
