@@ -40,6 +40,8 @@ type Config struct {
 	// so that the public listener does not show them; otherwise the public
 	// handler serves them too.
 	MetricsOnAdmin bool
+	// Support turns the support page on, on the Admin handler only.
+	Support SupportConfig
 }
 
 // ProviderConfig is one aggregator's settings.

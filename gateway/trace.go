@@ -182,6 +182,9 @@ func (t *Tracer) Run(ctx context.Context) error {
 	maintain := time.NewTicker(traceMaintainEvery)
 	defer maintain.Stop()
 	batch := make([]TraceLine, 0, t.opts.BatchSize)
+	// A batch in hand when the stop comes is still written, within
+	// WriteTimeout.
+	writeCtx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case l := <-t.lines:
@@ -197,7 +200,7 @@ func (t *Tracer) Run(ctx context.Context) error {
 			t.drain(batch)
 			return nil
 		}
-		batch = t.write(ctx, batch)
+		batch = t.write(writeCtx, batch)
 	}
 }
 
