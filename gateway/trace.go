@@ -26,7 +26,7 @@ import (
 // A hop never waits for it. Record only puts a line in a bounded buffer, and
 // drops it when the buffer is full; Tracer.Run writes the buffer in batches
 // (COPY) on its own connection pool. A slow or failed PostgreSQL loses trace
-// lines, counted in imis_gateway_trace_lines_dropped_total, never a hop.
+// lines, counted in imisgw_trace_lines_dropped_total, never a hop.
 
 // Kinds of trace lines, the column kind.
 const (
@@ -139,10 +139,10 @@ func NewTracer(db TraceDB, opts TraceOptions, log *slog.Logger) *Tracer {
 	t := &Tracer{db: db, opts: opts, log: log, lines: make(chan TraceLine, opts.Buffer)}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "imis_gateway_trace_lines_written_total",
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "imisgw_trace_lines_written_total",
 				Help: "Lines of the conversation trace written to PostgreSQL."},
 				func() float64 { return float64(t.written.Load()) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "imis_gateway_trace_lines_dropped_total",
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "imisgw_trace_lines_dropped_total",
 				Help: "Lines of the conversation trace lost: the buffer was full, or PostgreSQL failed or was slow to write them."},
 				func() float64 { return float64(t.dropped.Load()) }),
 		)
