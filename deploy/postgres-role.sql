@@ -37,3 +37,8 @@ BEGIN
     pg_get_serial_sequence('"tblInsureePolicy"', 'InsureePolicyID'),
     pg_get_serial_sequence('"tblPremium"', 'PremiumId'));
 END $$;
+
+-- The conversation trace's daily partitions: made ahead and dropped past
+-- TRACE_RETENTION by a function that runs as its owner (the role may not
+-- create or drop tables itself).
+GRANT EXECUTE ON FUNCTION imis_gateway.trace_maintain(integer, integer) TO imis_gateway_app;

@@ -27,6 +27,7 @@ func (s *Server) adminRoutes(metrics http.Handler) http.Handler {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", s.readyz(true))
 	r.Method(http.MethodGet, "/metrics", metrics)
+	r.Get("/support", s.support())
 	return r
 }
 

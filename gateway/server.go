@@ -42,6 +42,8 @@ type Config struct {
 	// so that the public listener does not show them; otherwise the public
 	// handler serves them too.
 	MetricsOnAdmin bool
+	// Support turns the support page on, on the Admin handler only.
+	Support SupportConfig
 }
 
 // ProviderConfig is one aggregator's settings.
@@ -89,6 +91,9 @@ type Deps struct {
 	// token: inbound messages are recorded for the inbound processor, delivery
 	// reports applied to the outbox.
 	SMS *SMSDeps
+	// Trace, when set, records every hop and SMS callback in the
+	// conversation trace.
+	Trace *Tracer
 }
 
 // SMSDeps are what the SMS callbacks need.
@@ -144,6 +149,11 @@ func NewServer(deps Deps, cfg Config) *Server {
 	for name := range cfg.Providers {
 		deps.Metrics.series(name) // shown at 0 from the start
 	}
+	if deps.SMS != nil && deps.Trace != nil {
+		traced := *deps.SMS
+		traced.Store = tracedSMSStore{deps.SMS.Store, deps.Trace}
+		deps.SMS = &traced
+	}
 	s := &Server{
 		log:     deps.Logger,
 		cfg:     cfg,
@@ -157,6 +167,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 			cfg:      cfg.Providers,
 			log:      deps.Logger,
 			metrics:  deps.Metrics,
+			trace:    deps.Trace,
 		},
 	}
 	metrics := promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{})

@@ -1,5 +1,5 @@
 // Command imis-gateway is the openIMIS USSD and SMS gateway: one binary with
-// the subcommands serve, migrate, seed-demo, sim and version.
+// the subcommands serve, migrate, seed-demo, sim, trace and version.
 package main
 
 import (
@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"migrate":   {"apply the gateway's database migrations", migrate},
 	"seed-demo": {"load deterministic demo data into a development database", seedDemo},
 	"sim":       {"dial the running gateway like a phone, in the terminal", simulate},
+	"trace":     {"show what a caller saw and did: USSD screens, SMS, renewals", traceCmd},
 	"version":   {"print the version", version},
 }
 

@@ -75,6 +75,8 @@ var serveEnv = slices.Concat([][2]string{
 	{"RENEWAL_MAX_OVERPAYMENT", "how much more than the amount due a renewal may be paid, in currency units such as 500 or 500.50 (default 0: any amount above the amount due is refused)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
+	{"TRACE_RETENTION", "days the conversation trace (hops, SMS, renewals, for the support page) is kept, e.g. 30d (default 30d; 0 records nothing and drops what was recorded)"},
+	{"SUPPORT_TOKEN", "if set, serve the support page on ADMIN_ADDR/support to whoever gives this secret as password (basic auth) or bearer token; unset, the page is off"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 and GOMEMLIMIT=64MiB unless set"},
 })
@@ -129,6 +131,8 @@ func providerEnv() [][2]string {
 type serveConfig struct {
 	databaseURL, redisURL, listen string
 	adminAddr                     string
+	traceRetentionDays            int // 0: no trace
+	supportToken                  string
 	providers                     map[string]gateway.ProviderConfig
 	senders                       map[string]gateway.Sender
 	sendWarnings                  []string // said once the logger is up
@@ -211,7 +215,19 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	for _, warning := range cfg.sendWarnings {
 		log.Warn(warning)
 	}
-	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{Metrics: metrics}, log)
+	traceStore, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{MaxConns: traceConnections})
+	if err != nil {
+		return fmt.Errorf("PostgreSQL (trace): %w", err)
+	}
+	defer traceStore.Close()
+	var trace *gateway.Tracer
+	if cfg.traceRetentionDays > 0 {
+		trace = gateway.NewTracer(traceStore.Pool(), gateway.TraceOptions{RetentionDays: cfg.traceRetentionDays,
+			PhoneRegion: cfg.region, Registerer: metricsRegistry}, log)
+	} else if err := gateway.MaintainTrace(ctx, traceStore.Pool(), 0); err != nil {
+		return fmt.Errorf("TRACE_RETENTION=0: could not drop the trace recorded so far: %w", err)
+	}
+	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{Metrics: metrics, Trace: trace}, log)
 	metrics.WatchOutbox(store)
 	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
@@ -225,7 +241,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Lookups:         lookups,
 		Languages:       languages,
 		Officers:        store,
-		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics},
+		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics, Trace: trace},
 		SMSProvider:     cfg.smsProvider,
 		Version:         versionString(),
 		AuditUserID:     cfg.auditUserID,
@@ -251,7 +267,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
-		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify, Outbox: store},
+		SMS:   &gateway.SMSDeps{Store: store, Wake: inbound.Notify, Outbox: store},
+		Trace: trace,
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
@@ -259,6 +276,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
 		SimulatorDev:   cfg.dev,
 		MetricsOnAdmin: cfg.adminAddr != "",
+		Support:        gateway.SupportConfig{Token: cfg.supportToken, Trace: traceStore.Pool(), PhoneRegion: cfg.region},
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -268,6 +286,9 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck // returns nil on cancel
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	workers.Go(func() { languages.Run(workCtx, policystore.DefaultLanguageRefresh, log) })
+	if trace != nil {
+		workers.Go(func() { trace.Run(workCtx) }) //nolint:errcheck // returns nil on cancel
+	}
 	defer func() { stopWork(); workers.Wait() }()
 
 	listeners, err := openListeners(cfg, srv, log)
@@ -385,6 +406,10 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	if _, _, err := net.SplitHostPort(cfg.adminAddr); cfg.adminAddr != "" && err != nil {
 		problems = append(problems, fmt.Sprintf("ADMIN_ADDR %q: want host:port such as 127.0.0.1:9090", cfg.adminAddr))
 	}
+	cfg.traceRetentionDays = parseRetention(getenv, &problems)
+	if cfg.supportToken = getenv("SUPPORT_TOKEN"); cfg.supportToken != "" && cfg.adminAddr == "" {
+		problems = append(problems, "SUPPORT_TOKEN needs ADMIN_ADDR: the support page is never served on the public listener")
+	}
 	cfg.providers = loadProviders(getenv, dev, &problems)
 	var err error
 	if cfg.trustedProxies, err = gateway.ParsePrefixes(getenv("TRUSTED_PROXIES")); err != nil {
@@ -500,6 +525,31 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 	}
 	return out
 }
+
+// parseRetention reads TRACE_RETENTION, in days: "30d" or "30"; 0 or
+// "off" turns the trace off.
+func parseRetention(getenv func(string) string, problems *[]string) int {
+	v := strings.TrimSpace(getenv("TRACE_RETENTION"))
+	switch v {
+	case "":
+		return defaultTraceRetentionDays
+	case "off":
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err != nil || n < 0 {
+		*problems = append(*problems, fmt.Sprintf("TRACE_RETENTION %q: want days such as 30d, 0 for no trace", v))
+		return defaultTraceRetentionDays
+	}
+	return n
+}
+
+// defaultTraceRetentionDays is how long the trace is kept unless told.
+const defaultTraceRetentionDays = 30
+
+// traceConnections: the trace writes batches and the support page reads on
+// a pool of their own, so that neither ever takes a connection a hop waits for.
+const traceConnections = 2
 
 // parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
 // units written as an officer types one in RENEW: digits, at most two
