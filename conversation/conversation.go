@@ -102,6 +102,7 @@ func Parse(name, text string) (*Conversation, error) {
 		if err != nil {
 			return nil, err
 		}
+		i = h.Line - 1
 		switch {
 		case !h.Dial && !open && len(c.Hops) == 0:
 			return nil, fail("the first hop must be %q: a conversation starts by dialling", dialWord)

@@ -60,10 +60,10 @@ func checkConversations(ctx context.Context, env *environment, args []string) er
 			fmt.Fprintf(env.stdout, "FAIL %s\n", problem)
 			continue
 		}
-		fmt.Fprintf(env.stdout, "ok   %s (%d hops)\n", path, n)
+		fmt.Fprintf(env.stdout, "ok   %s (%s)\n", path, plural(n, "hop"))
 	}
-	fmt.Fprintf(env.stdout, "%s: %d passed, %d failed (%d hops, %s)\n",
-		plural(len(paths), "conversation"), len(paths)-failed, failed, hops, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.stdout, "%s: %d passed, %d failed (%s, %s)\n",
+		plural(len(paths), "conversation"), len(paths)-failed, failed, plural(hops, "hop"), time.Since(start).Round(time.Millisecond))
 	if failed > 0 {
 		return errConversationsFailed
 	}
