@@ -164,8 +164,8 @@ func (m *Mismatch) String() string {
 }
 
 // diffLines aligns want and got on their longest common subsequence of
-// matching lines and marks the rest: screens are a few lines, so the
-// quadratic table costs nothing.
+// matching lines and marks the rest; a matching line shows as the file
+// writes it. Screens are a few lines, so the quadratic table costs nothing.
 func diffLines(want, got []string) []string {
 	// common[i][j] is the length of the longest common subsequence of
 	// want[i:] and got[j:].
@@ -187,7 +187,7 @@ func diffLines(want, got []string) []string {
 	for i < len(want) || j < len(got) {
 		switch {
 		case i < len(want) && j < len(got) && lineMatches(want[i], got[j]):
-			out = append(out, "  "+got[j])
+			out = append(out, "  "+want[i])
 			i, j = i+1, j+1
 		case j == len(got) || (i < len(want) && common[i+1][j] >= common[i][j+1]):
 			out = append(out, "- "+want[i])
