@@ -25,14 +25,33 @@ var errConversationsFailed = errors.New("conversations failed")
 // language), and prints the first screen of each that differs.
 func checkConversations(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "check-conversations",
-		"Arguments: folders (their *"+conversationExt+" files, in name order) and conversation files.\n\n"+
-			"Play each conversation file against a running gateway, in the aggregator's wire format the\n"+
-			"file names, with a fresh session id for each dial, and compare every screen with the file's.\n"+
-			"For the first screen of a file that differs, print the file, the hop and a diff (- expected,\n"+
-			"+ got); then a summary line. Exits non-zero when any file fails.\n"+
-			"A file is written by hand or recorded with 'imis-gateway sim --record FILE'; its format, and the\n"+
-			"placeholders {receipt} (a fresh receipt number per run) and {date} (any text), are in\n"+
-			"docs/conversations.md.",
+		"  imis-gateway check-conversations [--url URL] DIR|FILE...\n\n"+
+			"Play conversation files (a folder: its *"+conversationExt+" files, in name order) against a running gateway,\n"+
+			"one after the other, in the wire format of the aggregator each file names, with a fresh session\n"+
+			"id for each dial, and compare every screen with the file's. For the first screen of a file that\n"+
+			"differs, print the file, the hop and a diff (- expected, + got); then a summary line. Exits\n"+
+			"non-zero when any file fails. Record a file with 'imis-gateway sim --record FILE', or write one:\n\n"+
+			"  # The family head checks his membership.   (a comment)\n"+
+			"  phone: +255712111222\n"+
+			"  provider: africastalking\n"+
+			"  code: *384*1234#\n\n"+
+			"  dial 1*101203401             (a new session, pre-dialled: *384*1234*1*101203401#)\n"+
+			"  Juma Hassan Mrisho           (the screen expected, line by line)\n"+
+			"  No. 101203401\n"+
+			"  CHF Family Basic: covered until {date}    ({word}: any text)\n"+
+			"  [end]                        (the gateway ends the session)\n"+
+			"  ---                          (between hops)\n"+
+			"  dial\n"+
+			"  Health insurance\n"+
+			"  1. Check membership\n"+
+			"  2. Claim status\n"+
+			"  3. Language\n"+
+			"  ---\n"+
+			"  > 1                          (an input)\n"+
+			"  Enter the insurance number:\n"+
+			"  0 Back 00 Menu\n\n"+
+			"{receipt}, in inputs and screens, is a fresh receipt number each run. The whole format is in\n"+
+			"docs/conversations.md of the source.",
 		[][2]string{{"<NAME>_CALLBACK_TOKEN", "callback token of each provider when --token is not given (" + simTokenExample() + ")"}})
 	base := fs.String("url", "http://localhost:8080", "base URL of the gateway")
 	token := fs.String("token", "", "callback token for every file (default <NAME>_CALLBACK_TOKEN of the file's provider, else \""+devToken+"\")")
