@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/openimis/imis-gateway/providers/registry"
 )
 
 // Conversation is one file: who dials what, through which aggregator, and
@@ -90,7 +92,7 @@ func Parse(name, text string) (*Conversation, error) {
 		*field = value
 	}
 	for _, f := range []struct{ key, value, example string }{
-		{keyPhone, c.Phone, "+255712111222"}, {keyProvider, c.Provider, "africastalking"}, {keyCode, c.Code, "*384*1234#"},
+		{keyPhone, c.Phone, "+255712111222"}, {keyProvider, c.Provider, registry.Default().Name}, {keyCode, c.Code, "*384*1234#"},
 	} {
 		if f.value == "" {
 			return nil, fmt.Errorf("%s: the header lacks %q (e.g. \"%s: %s\")", name, f.key, f.key, f.example)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openimis/imis-gateway/conversation"
+	"github.com/openimis/imis-gateway/providers/registry"
 )
 
 // conversationExt is how the files of a folder given to check-conversations end.
@@ -33,7 +34,7 @@ func checkConversations(ctx context.Context, env *environment, args []string) er
 			"non-zero when any file fails. Record a file with 'imis-gateway sim --record FILE', or write one:\n\n"+
 			"  # The family head checks his membership.   (a comment)\n"+
 			"  phone: +255712111222\n"+
-			"  provider: africastalking\n"+
+			"  provider: "+registry.Default().Name+"\n"+
 			"  code: *384*1234#\n\n"+
 			"  dial 1*101203401             (a new session, pre-dialled: *384*1234*1*101203401#)\n"+
 			"  Juma Hassan Mrisho           (the screen expected, line by line)\n"+
