@@ -27,9 +27,12 @@ type PolicyDue struct {
 type Consent int
 
 const (
-	// ConsentUnrecorded: the database has no "tblFamilySMS", or the
-	// family has no current row in it, or its "ApprovalOfSMS" is NULL.
-	ConsentUnrecorded Consent = iota
-	ConsentGiven              // "ApprovalOfSMS" true
-	ConsentRefused            // "ApprovalOfSMS" false
+	// ConsentNotKept: the database has no "tblFamilySMS" (or it was not
+	// read).
+	ConsentNotKept Consent = iota
+	// ConsentNoRow: the family has no current "tblFamilySMS" row, or its
+	// "ApprovalOfSMS" is NULL.
+	ConsentNoRow
+	ConsentGiven   // "ApprovalOfSMS" true
+	ConsentRefused // "ApprovalOfSMS" false
 )

@@ -167,18 +167,19 @@ ORDER BY p."ExpiryDate", p."PolicyID"`
 // PoliciesDue lists the policies due for a reminder: current, Active,
 // expiring from from to until (scheme-local dates, inclusive), not renewed
 // yet; in the locations of area when area is not nil. withConsent reads
-// each family's current "tblFamilySMS" row where the table exists.
+// each family's current "tblFamilySMS" row where the table exists
+// (otherwise Consent is openimis.ConsentNotKept).
 // Expiry first.
 func (s *Store) PoliciesDue(ctx context.Context, from, until time.Time, area []int, withConsent bool) ([]openimis.PolicyDue, error) {
 	ctx, cancel := context.WithTimeout(ctx, reminderQueryTimeout)
 	defer cancel()
-	consentCols, consentJoin := "NULL::boolean, NULL::text", ""
+	consentCols, consentJoin, consentKept := "NULL::boolean, NULL::text", "", false
 	if withConsent {
 		cols, ok, err := s.familySMSColumns(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		if consentKept = ok; ok {
 			language := "NULL::text"
 			if cols["languageofsms"] != "" {
 				language = "sms." + cols["languageofsms"] + "::text"
@@ -210,7 +211,9 @@ func (s *Store) PoliciesDue(ctx context.Context, from, until time.Time, area []i
 		d.HeadName = openimis.PersonName(other, last)
 		d.ProductCode = strings.TrimSpace(d.ProductCode)
 		switch {
+		case !consentKept:
 		case approval == nil:
+			d.Consent = openimis.ConsentNoRow
 		case *approval:
 			d.Consent = openimis.ConsentGiven
 		default:

@@ -98,7 +98,7 @@ func TestPoliciesDue(t *testing.T) {
 				consent   []openimis.Consent
 				languages []string
 			}{
-				{"within 14 days", 14, nil, []int{1, 9, 6}, []openimis.Consent{openimis.ConsentRefused, openimis.ConsentGiven, openimis.ConsentUnrecorded}, []string{"sw", "", ""}},
+				{"within 14 days", 14, nil, []int{1, 9, 6}, []openimis.Consent{openimis.ConsentRefused, openimis.ConsentGiven, openimis.ConsentNoRow}, []string{"sw", "", ""}},
 				{"within 30 days", 30, nil, []int{1, 9, 6, 15}, nil, nil},
 				{"today only", 0, nil, nil, nil, nil},
 				{"in an area", 30, []int{10, 13}, []int{6, 15}, nil, nil},
@@ -131,8 +131,7 @@ func TestPoliciesDue(t *testing.T) {
 }
 
 // TestPoliciesDueLeavesRenewedOnesOut: a policy renewed (a later policy of
-// the product) is due no more; without consent columns the consent is
-// unrecorded, and without the table too.
+// the product) is due no more; without "tblFamilySMS" no consent is kept.
 func TestPoliciesDueLeavesRenewedOnesOut(t *testing.T) {
 	s := seededStore(t, migrations.FlavorDjango)
 	q, err := quote(t, s, "604120019", "", today)
@@ -145,8 +144,8 @@ func TestPoliciesDueLeavesRenewedOnesOut(t *testing.T) {
 	exec(t, s, `DROP TABLE "tblFamilySMS"`)
 	expireIn(t, s, 3, 1)
 	due, err := s.PoliciesDue(context.Background(), today, today.AddDate(0, 0, 14), nil, true)
-	if err != nil || len(due) != 1 || due[0].PolicyID != 1 || due[0].Consent != openimis.ConsentUnrecorded {
-		t.Errorf("due = %+v, %v; want policy 1 alone, consent unrecorded", due, err)
+	if err != nil || len(due) != 1 || due[0].PolicyID != 1 || due[0].Consent != openimis.ConsentNotKept {
+		t.Errorf("due = %+v, %v; want policy 1 alone, consent not kept", due, err)
 	}
 }
 
