@@ -153,8 +153,39 @@ func (o *ReminderOptions) defaults() {
 	}
 }
 
-// Reminders is the renewal reminders job, and the DUE command's source.
+// DueFamilies lists the families due for renewal in an officer's area
+// (menus.RenewalsDue, SMS DUE), as the reminders job finds them.
+type DueFamilies struct {
+	Store *policystore.Store
+	// Days is REMINDER_DAYS; 0: the database's renewal interval.
+	Days int
+}
+
+// FamiliesDue lists the policies of officer's area due from today.
+func (d DueFamilies) FamiliesDue(ctx context.Context, officer openimis.Officer, today time.Time) ([]openimis.PolicyDue, time.Time, error) {
+	days, _, err := d.interval(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	until := openimis.DateOf(today).AddDate(0, 0, days)
+	if len(officer.Area) == 0 {
+		return nil, until, nil
+	}
+	due, err := d.Store.PoliciesDue(ctx, today, until, officer.Area, false)
+	return inArea(due, officer), until, err
+}
+
+// interval is REMINDER_DAYS, else the database's renewal interval.
+func (d DueFamilies) interval(ctx context.Context) (int, string, error) {
+	if d.Days > 0 {
+		return d.Days, "REMINDER_DAYS", nil
+	}
+	return d.Store.RenewalInterval(ctx)
+}
+
+// Reminders is the renewal reminders job.
 type Reminders struct {
+	due    DueFamilies
 	store  *policystore.Store
 	engine *menus.Engine
 	langs  menus.LanguageStore
@@ -165,7 +196,7 @@ type Reminders struct {
 // language each phone chose in langs.
 func NewReminders(store *policystore.Store, engine *menus.Engine, langs menus.LanguageStore, opt ReminderOptions) *Reminders {
 	opt.defaults()
-	return &Reminders{store: store, engine: engine, langs: langs, opt: opt}
+	return &Reminders{due: DueFamilies{Store: store, Days: opt.Days}, store: store, engine: engine, langs: langs, opt: opt}
 }
 
 // ReminderReport is what a run did.
@@ -227,7 +258,7 @@ func (r *Reminders) Run(ctx context.Context) (ReminderReport, error) {
 
 func (r *Reminders) run(ctx context.Context, rep *ReminderReport) error {
 	var err error
-	if rep.Days, rep.DaysSource, err = r.interval(ctx); err != nil {
+	if rep.Days, rep.DaysSource, err = r.due.interval(ctx); err != nil {
 		return err
 	}
 	rep.From = openimis.DateOf(r.opt.Now().In(r.opt.Location))
@@ -246,14 +277,6 @@ func (r *Reminders) run(ctx context.Context, rep *ReminderReport) error {
 		return r.remindOfficers(ctx, due, rep)
 	}
 	return nil
-}
-
-// interval is REMINDER_DAYS, else the database's renewal interval.
-func (r *Reminders) interval(ctx context.Context) (int, string, error) {
-	if r.opt.Days > 0 {
-		return r.opt.Days, "REMINDER_DAYS", nil
-	}
-	return r.store.RenewalInterval(ctx)
 }
 
 func (r *Reminders) skip(rep *ReminderReport, reason string) {
@@ -370,21 +393,6 @@ func inArea(due []openimis.PolicyDue, o openimis.Officer) []openimis.PolicyDue {
 		}
 	}
 	return out
-}
-
-// FamiliesDue lists the policies of officer's area due from today
-// (menus.RenewalsDue, for SMS DUE).
-func (r *Reminders) FamiliesDue(ctx context.Context, officer openimis.Officer, today time.Time) ([]openimis.PolicyDue, time.Time, error) {
-	days, _, err := r.interval(ctx)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	until := openimis.DateOf(today).AddDate(0, 0, days)
-	if len(officer.Area) == 0 {
-		return nil, until, nil
-	}
-	due, err := r.store.PoliciesDue(ctx, today, until, officer.Area, false)
-	return inArea(due, officer), until, err
 }
 
 // RunDaily runs the job every day at At, until ctx ends, and once at
