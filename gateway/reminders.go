@@ -85,7 +85,10 @@ func ParseWindow(s string) (Window, error) {
 func (w Window) String() string { return w.From.String() + "-" + w.To.String() }
 
 // Contains reports whether t's time of day is in the window.
-func (w Window) Contains(t time.Time) bool { c := clockOf(t); return w.From <= c && c < w.To }
+func (w Window) Contains(t time.Time) bool { return w.Includes(clockOf(t)) }
+
+// Includes reports whether c is in the window.
+func (w Window) Includes(c Clock) bool { return w.From <= c && c < w.To }
 
 // ReminderOptions configure Reminders. Zero values take the defaults.
 type ReminderOptions struct {

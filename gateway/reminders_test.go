@@ -41,14 +41,15 @@ func (g *smsGateway) sentAtLeast(to string, n int) map[string][]string {
 }
 
 // makeDue moves the expiry of the demo policies 1, 9 and 15 to five days
-// from today, next to policy 6's nine.
+// from today, next to policy 6's nine, and that of any other policy
+// expiring within two months a year later (the demo's policies on
+// half-year cycles end on 30 June and 31 December).
 func makeDue(t *testing.T, store *policystore.Store) {
 	t.Helper()
-	_, err := store.Pool().Exec(context.Background(), `UPDATE "tblPolicy" SET "ExpiryDate" = $1 WHERE "PolicyID" IN (1, 9, 15)`,
-		openimis.DateOf(time.Now()).AddDate(0, 0, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	today := openimis.DateOf(time.Now())
+	sqlExec(t, store, `UPDATE "tblPolicy" SET "ExpiryDate" = "ExpiryDate" + 366
+		WHERE "ExpiryDate" BETWEEN $1 AND $2 AND "PolicyID" NOT IN (1, 6, 9, 15)`, today.AddDate(0, 0, -1), today.AddDate(0, 0, 60))
+	sqlExec(t, store, `UPDATE "tblPolicy" SET "ExpiryDate" = $1 WHERE "PolicyID" IN (1, 9, 15)`, today.AddDate(0, 0, 5))
 }
 
 func newReminders(store *policystore.Store, engine *menus.Engine, opt gateway.ReminderOptions) *gateway.Reminders {

@@ -1,5 +1,5 @@
 // Command imis-gateway is the openIMIS USSD and SMS gateway: one binary with
-// the subcommands serve, migrate, seed-demo, sim and version.
+// the subcommands serve, migrate, seed-demo, reminders, sim and version.
 package main
 
 import (
@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"serve":     {"serve USSD and SMS webhooks", serve},
 	"migrate":   {"apply the gateway's database migrations", migrate},
 	"seed-demo": {"load deterministic demo data into a development database", seedDemo},
+	"reminders": {"run the renewal reminders job once, now ('reminders run')", reminders},
 	"sim":       {"dial the running gateway like a phone, in the terminal", simulate},
 	"version":   {"print the version", version},
 }
