@@ -1,6 +1,6 @@
 // Command imis-gateway is the openIMIS USSD and SMS gateway: one binary with
-// the subcommands serve, migrate, seed-demo, sim, check-conversations,
-// trace and version.
+// the subcommands serve, migrate, seed-demo, reminders, sim,
+// check-conversations, trace and version.
 package main
 
 import (
@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"serve":               {"serve USSD and SMS webhooks", serve},
 	"migrate":             {"apply the gateway's database migrations", migrate},
 	"seed-demo":           {"load deterministic demo data into a development database", seedDemo},
+	"reminders":           {"run the renewal reminders job once, now ('reminders run')", reminders},
 	"sim":                 {"dial the running gateway like a phone, in the terminal", simulate},
 	"check-conversations": {"play conversation files against the running gateway and show what differs", checkConversations},
 	"trace":               {"show what a caller saw and did: USSD screens, SMS, renewals", traceCmd},

@@ -73,6 +73,12 @@ var serveEnv = slices.Concat([][2]string{
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
 	{"SMS_OFFICER_REPLY_BUDGET", "the same for an enrolment officer's phone (default 100; 0 turns it off)"},
 	{"RENEWAL_MAX_OVERPAYMENT", "how much more than the amount due a renewal may be paid, in currency units such as 500 or 500.50 (default 0: any amount above the amount due is refused)"},
+	{"REMINDERS", "on or off: the daily renewal reminders by SMS to family heads (default on; see README)"},
+	{"REMINDER_AT", "when the daily reminders job runs, in TIME_ZONE (default 09:00)"},
+	{"REMINDER_WINDOW", "the part of the day, in TIME_ZONE, in which the scheduled job may queue reminders (default 08:00-20:00)"},
+	{"REMINDER_DAYS", "days before expiry a policy is due for its reminder (default: core_ModuleConfiguration's policy_renewal_interval, else tblIMISDefaults.PolicyRenewalInterval, else 14)"},
+	{"REMINDER_WITHOUT_CONSENT_ROW", "send or skip: reminders to families without a current tblFamilySMS row (default send)"},
+	{"REMINDER_OFFICER_DIGEST", "on or off: each officer's daily SMS listing the families due in the officer's area (default off)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
 	{"TRACE_RETENTION", "days the conversation trace (hops, SMS, renewals, for the support page) is kept, e.g. 30d (default 30d; 0 records nothing and drops what was recorded)"},
@@ -148,7 +154,9 @@ type serveConfig struct {
 	hopDeadline, sessionTTL       time.Duration
 	sessionCache                  int
 	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
-	smsProvider                   string             // sends USSD renewals' confirmations
+	smsProvider                   string             // sends USSD renewals' confirmations, and reminders
+	reminders                     gateway.ReminderOptions
+	remindersOn                   bool
 	sessionCacheBytes             int64
 	logLevel                      slog.Level
 	logFormat                     string
@@ -231,6 +239,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	metrics.WatchOutbox(store)
 	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
+	due := gateway.DueFamilies{Store: store, Days: cfg.reminders.Days}
 	engine := menus.New(store, menus.Options{
 		Location:        cfg.location,
 		PhoneRegion:     cfg.region,
@@ -242,6 +251,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Languages:       languages,
 		Officers:        store,
 		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics, Trace: trace},
+		Due:             due,
 		SMSProvider:     cfg.smsProvider,
 		Version:         versionString(),
 		AuditUserID:     cfg.auditUserID,
@@ -288,6 +298,15 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	workers.Go(func() { languages.Run(workCtx, policystore.DefaultLanguageRefresh, log) })
 	if trace != nil {
 		workers.Go(func() { trace.Run(workCtx) }) //nolint:errcheck // returns nil on cancel
+	}
+	if cfg.remindersOn {
+		reminders := newReminders(cfg, store, engine, languages, metrics, outbox.Notify, log)
+		if sendsSMS(cfg) {
+			workers.Go(func() { reminders.RunDaily(workCtx) })
+		} else {
+			log.Warn("renewal reminders are on, but " + cfg.smsProvider + " is not configured to send SMS: no reminder is queued " +
+				"(configure it, or set REMINDERS=off)")
+		}
 	}
 	defer func() { stopWork(); workers.Wait() }()
 
@@ -461,6 +480,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		}
 	}
 	cfg.smsLimits = loadSMSLimits(getenv, &problems)
+	cfg.remindersOn, cfg.reminders = loadReminders(getenv, &problems)
 	cfg.sessionCacheBytes = sessions.DefaultRecentBytes
 	if v := getenv("SESSION_CACHE_MB"); v != "" {
 		// 0 is not "off" here: SESSION_CACHE=0 says that, and one switch is enough.
