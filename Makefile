@@ -1,7 +1,8 @@
 # imis-gateway: two commands on a fresh Debian/Ubuntu machine:
 #   make demo    bring up PostgreSQL and Redis (project-local), build, seed demo data, serve
-#   make test    bring up the same services if needed, run go test -race ./..., then the Redis tests
-#                again on a real Redis Cluster and a Sentinel group, and their failover test
+#   make test    bring up the same services (and Chromium for the browser tests) if needed, run
+#                go test -race ./..., then the Redis tests again on a real Redis Cluster and a
+#                Sentinel group, and their failover test
 # The services are private instances (127.0.0.1:55432 and :56379, data in .local/), see
 # scripts/services.sh --help. A system PostgreSQL or Redis is never used or touched.
 
@@ -33,6 +34,8 @@ REDIS_PKGS  ?= ./sessions/... ./gateway/
 TESTFLAGS   ?=
 BENCH       ?= .
 FUZZTIME    ?= 30s
+CHAOS_DURATION ?= 3m
+CHAOS_ARGS  ?=
 LOAD_PORT   ?= 18080
 # The demo's numbers: four membership checks, and claims from the head's phone of 101203401;
 # load-openimis adds numbers of openIMIS's own demo data, load-scale looks up ten million numbers.
@@ -41,7 +44,7 @@ LOAD_ARGS   ?= -url http://127.0.0.1:$(LOAD_PORT) $(LOAD_DEMO)
 LOAD_OPENIMIS_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 101203401,705338812,48213,070707070,070707081,100000001,101000002 -claims 101203401@+255712111222
 LOAD_SCALE_ARGS ?= -url http://127.0.0.1:$(LOAD_PORT) -chfids 1000000000-1009999996 -claims 101203401@+255712111222
 
-.PHONY: help services services-down services-status build demo test test-redis-ha bench load load-openimis load-scale lint fuzz clean
+.PHONY: help services services-down services-status build demo test test-redis-ha bench load load-openimis load-scale chaos lint fuzz clean
 
 help: ## list the targets (default)
 	@echo 'Usage: make <target> [VAR=value]'
@@ -50,6 +53,7 @@ help: ## list the targets (default)
 	@echo
 	@echo 'Variables: LISTEN_ADDR (demo, default :8080), PKGS, TESTFLAGS and REDIS_HA (test), BENCH (bench),'
 	@echo '           FUZZTIME (fuzz, default 30s), LOAD_PORT and LOAD_ARGS (load),'
+	@echo '           CHAOS_DURATION (chaos, default 3m) and CHAOS_ARGS (bin/imis-chaos -h lists them),'
 	@echo '           LOAD_OPENIMIS_ARGS (load-openimis), LOAD_SCALE_ARGS, LOAD_SCALE_FAMILIES, LOAD_REBUILD (load-scale),'
 	@echo '           IMIS_PG_PORT, IMIS_REDIS_PORT, IMIS_STATE_DIR (services; see scripts/services.sh --help)'
 
@@ -80,6 +84,7 @@ test: ## run the whole suite: go test -race ./... on the project services, then 
 	@start=$$(date +%s); \
 	$(SERVICES) up; \
 	$(SERVICES) toolchain --race; \
+	$(SERVICES) browser; \
 	$(LOAD_ENV); \
 	echo "==> go test -race -count=1 $(TESTFLAGS) $(PKGS)"; \
 	rc=0; go test -race -count=1 $(TESTFLAGS) $(PKGS) || rc=$$?; \
@@ -115,6 +120,10 @@ load-openimis: services build ## load run on openIMIS's own dump, restored witho
 
 load-scale: services build ## load run on ten million insurees (the database is built once, in minutes)
 	@LOAD_DATABASE=scale LOAD_PORT='$(LOAD_PORT)' LOAD_ARGS='$(LOAD_SCALE_ARGS)' scripts/load.sh
+
+chaos: build ## chaos run: two gateways under traffic while Redis, PostgreSQL and a gateway are killed; see RELIABILITY.md
+	go build -o bin/imis-chaos ./cmd/imis-chaos
+	@bin/imis-chaos -duration '$(CHAOS_DURATION)' $(CHAOS_ARGS)
 
 lint: ## gofmt check and go vet
 	@$(SERVICES) toolchain

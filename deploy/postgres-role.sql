@@ -37,3 +37,19 @@ BEGIN
     pg_get_serial_sequence('"tblInsureePolicy"', 'InsureePolicyID'),
     pg_get_serial_sequence('"tblPremium"', 'PremiumId'));
 END $$;
+
+-- The conversation trace's daily partitions: made ahead and dropped past
+-- TRACE_RETENTION by a function that runs as its owner (the role may not
+-- create or drop tables itself).
+GRANT EXECUTE ON FUNCTION imis_gateway.trace_maintain(integer, integer) TO imis_gateway_app;
+-- openIMIS: renewal reminders read the policy module's renewal interval and
+-- the families' SMS consent, where those tables exist.
+DO $$
+BEGIN
+  IF to_regclass('"core_ModuleConfiguration"') IS NOT NULL THEN
+    GRANT SELECT ON "core_ModuleConfiguration" TO imis_gateway_app;
+  END IF;
+  IF to_regclass('"tblFamilySMS"') IS NOT NULL THEN
+    GRANT SELECT ON "tblFamilySMS" TO imis_gateway_app;
+  END IF;
+END $$;

@@ -44,6 +44,7 @@ type harness struct {
 	// prefix of the session keys; default: unique to the test. Two gateways
 	// with one prefix (and one database) are two instances of one deployment.
 	prefix string
+	trace  *gateway.Tracer // default: none
 	// resumeWindow is sessions.Options.ResumeWindow: zero takes the
 	// default, negative turns resuming off.
 	resumeWindow time.Duration
@@ -89,6 +90,7 @@ func newGateway(t testing.TB, h harness) *testGateway {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sess.Ping},
 		},
+		Trace: h.trace,
 	}, gateway.Config{HopDeadline: h.deadline, Providers: allProviders()})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -42,6 +42,7 @@ type ussdPipeline struct {
 	cfg      map[string]ProviderConfig
 	log      *slog.Logger
 	metrics  *Metrics
+	trace    *Tracer
 }
 
 // hop outcomes, for logs and metrics.
@@ -62,6 +63,9 @@ type result struct {
 	body    []byte
 	began   bool // the hop is its session's first
 	end     bool // the reply ends the session
+	// asked is the node whose question input answered ("" on a session's
+	// first hop, whose input is the pre-dialled route), for the trace.
+	asked, input string
 }
 
 // renderFunc renders a reply in the provider's wire format.
@@ -77,10 +81,12 @@ func (p *ussdPipeline) serve(ctx context.Context, hop providers.Hop, render rend
 	ctx, cancel := context.WithTimeout(ctx, p.deadline-p.deadline/10)
 	defer cancel()
 
-	res := p.run(ctx, hop, render)
+	var shown providers.Reply
+	res := p.run(ctx, hop, func(r providers.Reply) []byte { shown = r; return render(r) })
 
 	took := time.Since(start)
 	p.metrics.observeHop(hop.Provider, res, took)
+	p.trace.hop(start, hop, res, shown, took)
 	// An ordinary hop is a debug line: at the default level a line per hop
 	// cost about a sixth of the gateway's CPU, and the metrics count them.
 	level := slog.LevelDebug
@@ -289,8 +295,9 @@ func (p *ussdPipeline) step(ctx context.Context, hop providers.Hop, tx *sessions
 	rec.Reply = body
 	rec.State = state
 	// Final screens are saved too, so that a retried last hop replays them.
-	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body, began: first, end: screen.End},
-		save: rec, durable: st.Writes(), resume: p.resumeAfter(from, st, screen)}, nil
+	return answer{result: result{outcome: outcomeAnswered, node: st.Node, body: body, began: first, end: screen.End,
+		asked: from.Node, input: strings.Join(inputs, "*")}, save: rec, durable: st.Writes(),
+		resume: p.resumeAfter(from, st, screen)}, nil
 }
 
 // endOversized answers a hop whose transcript no real session reaches

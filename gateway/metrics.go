@@ -42,6 +42,8 @@ type Metrics struct {
 	deliveryReports *prometheus.CounterVec
 	renewals        *prometheus.CounterVec
 	renewalRefusals *prometheus.CounterVec
+	remindersQueued *prometheus.CounterVec
+	remindersSkip   *prometheus.CounterVec
 
 	redisDuration *prometheus.HistogramVec
 	redisErrors   *prometheus.CounterVec
@@ -120,6 +122,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		renewalRefusals: counter("imisgw_renewal_refusals_total",
 			"Renewals refused, by channel and reason (openimis.RefusalReason: unknown_number, receipt_used, ...).",
 			"channel", "reason"),
+		remindersQueued: counter("imisgw_reminders_queued_total",
+			"Renewal reminders queued in the outbox, by kind: family (to a family head, once per policy and expiry date), "+
+				"officer (an officer's daily list of families due).",
+			"kind"),
+		remindersSkip: counter("imisgw_reminders_skipped_total",
+			"Renewal reminders not queued, by reason: no_phone (the head has no mobile number), no_consent (\"tblFamilySMS\" "+
+				"says no), no_consent_row (no row, and REMINDER_WITHOUT_CONSENT_ROW=skip), officer_no_sms (the officer's "+
+				"\"PhoneCommunication\" is off), or why the renewal would be refused (renewal_exists, product_not_renewable, ...).",
+			"reason"),
 		redisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "imisgw_redis_command_duration_seconds",
 			Help:    "Round trip of a Redis command (or pipeline), by command name, failures included.",
@@ -144,6 +155,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.pgErrors.WithLabelValues(kind)
 	}
 	m.redisErrors.WithLabelValues("dial")
+	for _, kind := range []string{reminderFamily, reminderOfficer} {
+		m.remindersQueued.WithLabelValues(kind)
+	}
+	for _, reason := range []string{skipNoPhone, skipNoConsent, skipNoConsentRow} {
+		m.remindersSkip.WithLabelValues(reason)
+	}
 	for _, channel := range []string{"ussd", "sms"} {
 		for _, outcome := range []string{"renewed", "repeated", "refused", "failed"} {
 			m.renewals.WithLabelValues(channel, outcome)
@@ -152,7 +169,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.hopDuration, m.hops, m.started, m.ended, m.conflicts,
 			m.smsSuppressed, m.smsInbound, m.smsOutbound, m.smsSendRetries, m.deliveryReports,
-			m.renewals, m.renewalRefusals, m.redisDuration, m.redisErrors, m.pgDuration, m.pgErrors,
+			m.renewals, m.renewalRefusals, m.remindersQueued, m.remindersSkip, m.redisDuration, m.redisErrors, m.pgDuration, m.pgErrors,
 			collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	return m
@@ -293,6 +310,22 @@ func (m *Metrics) renewal(channel string, res openimis.RenewalResult, err error)
 		outcome = "repeated"
 	}
 	m.renewals.WithLabelValues(channel, outcome).Inc()
+}
+
+// reminderQueued counts a reminder of kind (reminderFamily, reminderOfficer) queued.
+func (m *Metrics) reminderQueued(kind string) {
+	if m == nil {
+		return
+	}
+	m.remindersQueued.WithLabelValues(kind).Inc()
+}
+
+// reminderSkipped counts a reminder not queued, and why.
+func (m *Metrics) reminderSkipped(reason string) {
+	if m == nil {
+		return
+	}
+	m.remindersSkip.WithLabelValues(reason).Inc()
 }
 
 // deliveriesCounted counts the delivery reports its store accepts.

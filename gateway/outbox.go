@@ -71,6 +71,8 @@ type OutboxOptions struct {
 	Now           func() time.Time // default time.Now
 	// Metrics count the messages sent, failed and put off; nil: counted nowhere.
 	Metrics *Metrics
+	// Trace, when set, records every attempt in the conversation trace.
+	Trace *Tracer
 }
 
 func (o *OutboxOptions) defaults() {
@@ -245,6 +247,7 @@ func (w *OutboxWorker) send(ctx context.Context, m policystore.OutboxMessage) {
 	sendCtx, cancel := context.WithTimeout(record, w.opts.SendTimeout)
 	res, err := sender.Send(sendCtx, m.Recipient, m.Body)
 	cancel()
+	w.opts.Trace.smsOut(m, res, err)
 	if err == nil {
 		w.clearThrottle(m.Provider)
 		log.Info("sms sent", "message_id", res.MessageID, "parts", res.Parts)

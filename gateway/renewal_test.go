@@ -38,6 +38,8 @@ type smsGateway struct {
 	// options built the menus engine (with its dependencies): another
 	// instance can build its own.
 	options menus.Options
+	// trace records what the gateway does, written every few milliseconds.
+	trace *gateway.Tracer
 }
 
 // newSMSGateway builds the gateway; tune changes the menus' options.
@@ -72,15 +74,16 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 		return attest.Accepted(r.Form.Get("to"), attest.MessageID(at.Count()))
 	})
 	client := africastalking.NewSMSClient(africastalking.SMSConfig{Username: "imis", APIKey: "k3y", BaseURL: at.URL})
+	trace := gateway.NewTracer(store.Pool(), gateway.TraceOptions{FlushInterval: 10 * time.Millisecond}, log)
 	outbox := gateway.NewOutboxWorker(store, map[string]gateway.Sender{africastalking.Name: client},
-		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond, Metrics: metrics}, log)
+		gateway.OutboxOptions{PollInterval: 20 * time.Millisecond, Metrics: metrics, Trace: trace}, log)
 	prefix := redistest.Prefix(t)
 	options := menus.Options{
 		CHFIDMaxLen: store.Columns().CHFIDMaxLen,
 		Claims:      store,
 		Languages:   store,
 		Officers:    store,
-		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics},
+		Renewals:    gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics, Trace: trace},
 		Version:     "test",
 	}
 	for _, f := range tune {
@@ -95,6 +98,7 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 	var workers sync.WaitGroup
 	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
+	workers.Go(func() { trace.Run(workCtx) })   //nolint:errcheck
 	t.Cleanup(func() { stop(); workers.Wait() })
 
 	deps := gateway.Deps{
@@ -104,9 +108,10 @@ func newSMSGatewayOn(t *testing.T, databaseURL string, log *slog.Logger, tune ..
 		Registry: registry,
 		Metrics:  metrics,
 		SMS:      &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+		Trace:    trace,
 	}
 	g := &smsGateway{testGateway: &testGateway{t: t, store: store, prefix: prefix}, at: at, deps: deps,
-		engine: engine, registry: registry, logs: logs, options: options}
+		engine: engine, registry: registry, logs: logs, options: options, trace: trace}
 	g.Server = g.serve(deps)
 	return g
 }

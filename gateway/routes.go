@@ -5,8 +5,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/openimis/imis-gateway/providers/registry"
 )
 
 // routes maps the public HTTP surface: the gateway's own routes here, and
@@ -18,12 +16,7 @@ func (s *Server) routes(metrics http.Handler) http.Handler {
 	if !s.cfg.MetricsOnAdmin {
 		r.Method(http.MethodGet, "/metrics", metrics)
 	}
-	if s.cfg.Simulator {
-		if p, ok := registry.Simulator(); ok {
-			r.Get("/simulator", simulator(p.USSD.Client.Page, s.cfg.SimulatorToken))
-		}
-	}
-
+	s.mountSimulator(r)
 	s.mountProviders(r)
 	return r
 }
@@ -34,6 +27,7 @@ func (s *Server) adminRoutes(metrics http.Handler) http.Handler {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", s.readyz(true))
 	r.Method(http.MethodGet, "/metrics", metrics)
+	r.Get("/support", s.support())
 	return r
 }
 

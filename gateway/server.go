@@ -31,15 +31,19 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when checking allow-lists.
 	TrustedProxies []netip.Prefix
-	// Simulator serves the browser phone simulator on /simulator (a
-	// provider's page, which needs that provider's routes); SimulatorToken
-	// is written into the page, which only development should do.
-	Simulator      bool
-	SimulatorToken string
+	// Simulator serves the browser phone simulator on /simulator: a phone
+	// that speaks the wire of each enabled provider. SimulatorDev is for
+	// development only: the page is given the callback tokens, a language
+	// picker and an SMS pane, whose endpoints change any phone's language
+	// and show any phone's SMS.
+	Simulator    bool
+	SimulatorDev bool
 	// MetricsOnAdmin serves /metrics on the Admin handler only (ADMIN_ADDR),
 	// so that the public listener does not show them; otherwise the public
 	// handler serves them too.
 	MetricsOnAdmin bool
+	// Support turns the support page on, on the Admin handler only.
+	Support SupportConfig
 }
 
 // ProviderConfig is one aggregator's settings.
@@ -87,6 +91,9 @@ type Deps struct {
 	// token: inbound messages are recorded for the inbound processor, delivery
 	// reports applied to the outbox.
 	SMS *SMSDeps
+	// Trace, when set, records every hop and SMS callback in the
+	// conversation trace.
+	Trace *Tracer
 }
 
 // SMSDeps are what the SMS callbacks need.
@@ -97,6 +104,9 @@ type SMSDeps struct {
 	}
 	// Wake tells the inbound processor a new message is waiting.
 	Wake func()
+	// Outbox, when set, shows the simulator's SMS pane (Config.SimulatorDev)
+	// the replies queued for its phone.
+	Outbox SimulatorOutbox
 }
 
 // Server is the gateway's public http.Handler; Admin is its operators'.
@@ -139,6 +149,11 @@ func NewServer(deps Deps, cfg Config) *Server {
 	for name := range cfg.Providers {
 		deps.Metrics.series(name) // shown at 0 from the start
 	}
+	if deps.SMS != nil && deps.Trace != nil {
+		traced := *deps.SMS
+		traced.Store = tracedSMSStore{deps.SMS.Store, deps.Trace}
+		deps.SMS = &traced
+	}
 	s := &Server{
 		log:     deps.Logger,
 		cfg:     cfg,
@@ -152,6 +167,7 @@ func NewServer(deps Deps, cfg Config) *Server {
 			cfg:      cfg.Providers,
 			log:      deps.Logger,
 			metrics:  deps.Metrics,
+			trace:    deps.Trace,
 		},
 	}
 	metrics := promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{})

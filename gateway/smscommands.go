@@ -192,12 +192,15 @@ type RenewalsNotifying struct {
 	Notify func()
 	// Metrics count the renewals by channel and outcome; nil: counted nowhere.
 	Metrics *Metrics
+	// Trace, when set, records each renewal and refusal.
+	Trace *Tracer
 }
 
 // Renew renews, counts, then wakes the outbox.
 func (r RenewalsNotifying) Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error) {
 	res, err := r.Store.Renew(ctx, req)
 	r.Metrics.renewal(req.Channel, res, err)
+	r.Trace.renewal(req, res, err)
 	if err == nil && !res.Repeated {
 		r.Notify()
 	}

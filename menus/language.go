@@ -2,6 +2,7 @@ package menus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -60,4 +61,35 @@ func (e *Engine) LanguageOf(ctx context.Context, phone string) (string, error) {
 		return e.opt.DefaultLang, nil
 	}
 	return lang, nil
+}
+
+// Language is a language the gateway speaks: its code and its name in
+// itself ("fr", "Français").
+type Language struct{ Code, Name string }
+
+// Languages lists the languages the engine speaks, in the Language menu's
+// order, named by the engine's catalog.
+func (e *Engine) Languages() []Language {
+	out := make([]Language, len(languages))
+	for i, lang := range languages {
+		out[i] = Language{Code: lang, Name: e.cat.text(lang, msgLanguageName, nil)}
+	}
+	return out
+}
+
+// ErrNoLanguageStore is SetLanguageOf's error when the engine remembers no
+// languages (Options.Languages is nil).
+var ErrNoLanguageStore = errors.New("menus: no language store")
+
+// SetLanguageOf remembers lang for phone (as the aggregator sends it), as
+// the Language menu and SMS LANG do: the browser simulator's language picker
+// uses it.
+func (e *Engine) SetLanguageOf(ctx context.Context, phone, lang string) error {
+	if e.opt.Languages == nil {
+		return ErrNoLanguageStore
+	}
+	if !Supported(lang) {
+		return fmt.Errorf("menus: language %q is not spoken", lang)
+	}
+	return e.setLanguage(e.newCall(ctx, Caller{Phone: phone}, lang), lang)
 }

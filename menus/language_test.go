@@ -3,6 +3,7 @@ package menus
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -139,5 +140,46 @@ func TestSessionLanguage(t *testing.T) {
 	_, scr, _ = e.Next(ctx, Caller{Phone: stranger.Phone, Lang: "en"}, State{Node: NodeMain}, "9")
 	if !strings.HasPrefix(scr.Text, "Invalid choice.\nHealth insurance") {
 		t.Errorf("no State.Lang: %q", scr.Text)
+	}
+}
+
+func TestLanguages(t *testing.T) {
+	e := newFullEngine(newFake(), newFakeClaims(), &fakeLanguages{}, Options{})
+	want := []Language{{"en", "English"}, {"fr", "Français"}, {"sw", "Kiswahili"}, {"ne", "नेपाली"}}
+	if got := e.Languages(); !slices.Equal(got, want) {
+		t.Errorf("Languages() = %v, want %v", got, want)
+	}
+}
+
+func TestSetLanguageOf(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		langs   LanguageStore
+		phone   string
+		lang    string
+		wantErr bool
+		wantKey string // where the choice is remembered
+	}{
+		{"local number remembered as E.164", &fakeLanguages{}, "0712 345 678", "fr", false, "+255712345678"},
+		{"E.164", &fakeLanguages{}, "+255712111222", "ne", false, "+255712111222"},
+		{"a language not spoken", &fakeLanguages{}, "+255712111222", "de", true, ""},
+		{"no language store", nil, "+255712111222", "fr", true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newFullEngine(newFake(), newFakeClaims(), c.langs, Options{})
+			err := e.SetLanguageOf(context.Background(), c.phone, c.lang)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err %v, want an error: %v", err, c.wantErr)
+			}
+			if c.wantKey == "" {
+				return
+			}
+			if got, _ := e.LanguageOf(context.Background(), c.phone); got != c.lang {
+				t.Errorf("LanguageOf = %q, want %q", got, c.lang)
+			}
+			if stored := c.langs.(*fakeLanguages).byKey[c.wantKey]; stored != c.lang {
+				t.Errorf("stored %v", c.langs.(*fakeLanguages).byKey)
+			}
+		})
 	}
 }

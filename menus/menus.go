@@ -58,6 +58,14 @@ type RenewalService interface {
 	Renew(ctx context.Context, req openimis.RenewalRequest) (openimis.RenewalResult, error)
 }
 
+// RenewalsDue lists the families due for renewal (SMS DUE).
+type RenewalsDue interface {
+	// FamiliesDue returns the policies due for renewal from today in the
+	// officer's area, expiry first, and the last day of the renewal
+	// interval, by which they are due.
+	FamiliesDue(ctx context.Context, officer openimis.Officer, today time.Time) (due []openimis.PolicyDue, until time.Time, err error)
+}
+
 // LanguageStore remembers the language each phone number chose. Phone
 // numbers are E.164 strings ("+255712345678").
 type LanguageStore interface {
@@ -173,6 +181,9 @@ type Options struct {
 	// together, and without either renewal is hidden.
 	Officers OfficerDirectory
 	Renewals RenewalService
+	// Due makes SMS DUE, an officer's families due for renewal (with
+	// Officers); nil hides it.
+	Due RenewalsDue
 	// SMSProvider sends the confirmation SMS of a renewal made by USSD (one
 	// made by SMS is confirmed through the provider its RENEW came by): a
 	// provider that can send SMS. Empty: the USSD session's own provider.

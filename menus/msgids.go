@@ -115,6 +115,12 @@ const (
 	msgSMSUsageClaims msg = "sms.usage.claims"
 	msgSMSUsageLang   msg = "sms.usage.lang"
 	msgSMSUsageHelp   msg = "sms.usage.help"
+	msgSMSUsageDue    msg = "sms.usage.due"
+
+	msgReminderFamily  msg = "reminder.family"
+	msgReminderDue     msg = "reminder.due"
+	msgReminderDueLine msg = "reminder.due.line"
+	msgReminderDueNone msg = "reminder.due.none"
 
 	msgFormatDate   msg = "format.date"
 	msgFormatNumber msg = "format.number"

@@ -68,6 +68,9 @@ func (e *Engine) smsCommands() []smsCommand {
 	if e.renewals() {
 		cmds = append(cmds, smsCommand{keyword: "RENEW", minArgs: 3, maxArgs: 4, usage: msgSMSUsageRenew, officers: true, run: e.smsRenew})
 	}
+	if e.opt.Due != nil && e.opt.Officers != nil {
+		cmds = append(cmds, smsCommand{keyword: "DUE", maxArgs: 0, usage: msgSMSUsageDue, officers: true, run: e.smsDue})
+	}
 	cmds = append(cmds, smsCommand{keyword: "CHECK", minArgs: 1, maxArgs: 1, usage: msgSMSUsageCheck, run: e.smsCheck})
 	if e.opt.Claims != nil {
 		cmds = append(cmds, smsCommand{keyword: "CLAIMS", minArgs: 1, maxArgs: 1, usage: msgSMSUsageClaims, run: e.smsClaims})

@@ -251,10 +251,22 @@ const maxConversions = 16
 // covered up to the product's "MemberCount" (chooseCovered). The period is
 // RenewalPeriod's.
 func PlanRenewal(f Family, officer Officer, chfid, productCode string, today time.Time) (RenewalPlan, error) {
-	today = DateOf(today)
 	if !officer.Covers(f.Location) {
 		return RenewalPlan{}, OutsideArea(officer, f.ID, f.Location)
 	}
+	return planFamily(f, chfid, productCode, today)
+}
+
+// QuoteRenewal is the quote PlanRenewal gives any officer of the family's
+// area: what the family would pay, for a renewal reminder, which no
+// officer asks for.
+func QuoteRenewal(f Family, chfid, productCode string, today time.Time) (RenewalQuote, error) {
+	p, err := planFamily(f, chfid, productCode, today)
+	return p.Quote, err
+}
+
+func planFamily(f Family, chfid, productCode string, today time.Time) (RenewalPlan, error) {
+	today = DateOf(today)
 	candidates := previousCandidates(f.Policies, today)
 	prod, err := f.productRenewed(candidates, productCode, today)
 	if err != nil {

@@ -122,10 +122,6 @@ type Client struct {
 	Hangup func(c Call) (Request, error)
 	// Read reads the gateway's answer to a hop.
 	Read func(body []byte) (Reply, error)
-	// Page, when set, is a browser phone that dials this wire: an HTML
-	// html/template given {{.Token}}, the callback token (empty unless in
-	// development), served on /simulator.
-	Page string
 }
 
 // Call is where a simulated subscriber stands when a request is built.

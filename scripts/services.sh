@@ -35,6 +35,8 @@ Commands:
   toolchain [--race]
                    check that Go is new enough for go.mod; with --race also make sure a C compiler
                    is present (go test -race needs cgo), installing gcc with apt-get if not
+  browser          install Chromium (the distribution's package) if missing, for the browser tests
+                   (internal/browsertest); when it cannot be, say so: those tests are then skipped
   install          install the PostgreSQL and Redis packages if missing, start nothing
   ops-tools        install what checks deploy/ (promtool from Debian's prometheus package; systemd-analyze)
                    when missing, and print their paths
@@ -208,6 +210,21 @@ ensure_cc() {
 	fi
 	say "no C compiler, which go test -race needs (cgo)"
 	apt_install gcc libc6-dev
+}
+
+# ---------------------------------------------------------------------------------------------
+# Browser
+
+# Where Debian's chromium package puts it, and where internal/browsertest looks.
+CHROMIUM=/usr/bin/chromium
+
+# ensure_browser installs Chromium for the browser tests. A machine that cannot install it still
+# runs every other test (the browser tests skip, saying why), so failing here only warns.
+ensure_browser() {
+	[ -x "$CHROMIUM" ] && return 0
+	if ! (apt_install chromium) || [ ! -x "$CHROMIUM" ]; then
+		say "Chromium could not be installed at $CHROMIUM: the browser tests will be skipped"
+	fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -644,6 +661,7 @@ main() {
 		check_go
 		if [ "${1:-}" = --race ]; then ensure_cc; fi
 		;;
+	browser) ensure_browser ;;
 	install)
 		plan_layout
 		ensure_packages

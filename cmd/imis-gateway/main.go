@@ -1,5 +1,6 @@
 // Command imis-gateway is the openIMIS USSD and SMS gateway: one binary with
-// the subcommands serve, migrate, seed-demo, sim and version.
+// the subcommands serve, migrate, seed-demo, reminders, sim,
+// check-conversations, trace and version.
 package main
 
 import (
@@ -21,7 +22,7 @@ func main() {
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, errUsage) {
+		if !errors.Is(err, errUsage) && !errors.Is(err, errConversationsFailed) {
 			fmt.Fprintln(os.Stderr, "imis-gateway:", err)
 		}
 		os.Exit(1)
@@ -37,11 +38,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":     {"serve USSD and SMS webhooks", serve},
-	"migrate":   {"apply the gateway's database migrations", migrate},
-	"seed-demo": {"load deterministic demo data into a development database", seedDemo},
-	"sim":       {"dial the running gateway like a phone, in the terminal", simulate},
-	"version":   {"print the version", version},
+	"serve":               {"serve USSD and SMS webhooks", serve},
+	"migrate":             {"apply the gateway's database migrations", migrate},
+	"seed-demo":           {"load deterministic demo data into a development database", seedDemo},
+	"reminders":           {"run the renewal reminders job once, now ('reminders run')", reminders},
+	"sim":                 {"dial the running gateway like a phone, in the terminal", simulate},
+	"check-conversations": {"play conversation files against the running gateway and show what differs", checkConversations},
+	"trace":               {"show what a caller saw and did: USSD screens, SMS, renewals", traceCmd},
+	"version":             {"print the version", version},
 }
 
 // environment is what a subcommand may touch of the outside world.
@@ -79,14 +83,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func usage(w io.Writer) {
 	names := make([]string, 0, len(commands))
+	width := 0
 	for name := range commands {
 		names = append(names, name)
+		width = max(width, len(name))
 	}
 	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString("imis-gateway: USSD and SMS gateway for openIMIS\n\nUsage:\n  imis-gateway <command> [flags]\n\nCommands:\n")
 	for _, name := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", name, commands[name].summary)
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, name, commands[name].summary)
 	}
 	b.WriteString("\nRun 'imis-gateway <command> --help' for a command's flags and environment variables.\n")
 	io.WriteString(w, b.String()) //nolint:errcheck

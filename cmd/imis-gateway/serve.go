@@ -74,8 +74,16 @@ var serveEnv = slices.Concat([][2]string{
 	{"SMS_REPLY_BUDGET", "SMS replies a phone gets per hour; later messages go unanswered (default 20; 0 turns it off)"},
 	{"SMS_OFFICER_REPLY_BUDGET", "the same for an enrolment officer's phone (default 100; 0 turns it off)"},
 	{"RENEWAL_MAX_OVERPAYMENT", "how much more than the amount due a renewal may be paid, in currency units such as 500 or 500.50 (default 0: any amount above the amount due is refused)"},
+	{"REMINDERS", "on or off: the daily renewal reminders by SMS to family heads (default on; see README)"},
+	{"REMINDER_AT", "when the daily reminders job runs, in TIME_ZONE (default 09:00)"},
+	{"REMINDER_WINDOW", "the part of the day, in TIME_ZONE, in which the scheduled job may queue reminders (default 08:00-20:00)"},
+	{"REMINDER_DAYS", "days before expiry a policy is due for its reminder (default: core_ModuleConfiguration's policy_renewal_interval, else tblIMISDefaults.PolicyRenewalInterval, else 14)"},
+	{"REMINDER_WITHOUT_CONSENT_ROW", "send or skip: reminders to families without a current tblFamilySMS row (default send)"},
+	{"REMINDER_OFFICER_DIGEST", "on or off: each officer's daily SMS listing the families due in the officer's area (default off)"},
 	{"SIMULATOR", "\"on\" serves the browser phone simulator on /simulator outside --dev too"},
 	{"ADMIN_ADDR", "if set, serve /metrics, /healthz and a detailed /readyz on this private address (e.g. 127.0.0.1:9090), and /metrics no longer on the public one"},
+	{"TRACE_RETENTION", "days the conversation trace (hops, SMS, renewals, for the support page) is kept, e.g. 30d (default 30d; 0 records nothing and drops what was recorded)"},
+	{"SUPPORT_TOKEN", "if set, serve the support page on ADMIN_ADDR/support to whoever gives this secret as password (basic auth) or bearer token; unset, the page is off"},
 	{"PPROF_ADDR", "if set, serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)"},
 	{"GOGC, GOMEMLIMIT", "Go's garbage collector settings; serve uses GOGC=400 and GOMEMLIMIT=64MiB unless set"},
 })
@@ -130,6 +138,8 @@ func providerEnv() [][2]string {
 type serveConfig struct {
 	databaseURL, redisURL, listen string
 	adminAddr                     string
+	traceRetentionDays            int // 0: no trace
+	supportToken                  string
 	providers                     map[string]gateway.ProviderConfig
 	senders                       map[string]gateway.Sender
 	sendWarnings                  []string // said once the logger is up
@@ -146,7 +156,9 @@ type serveConfig struct {
 	resumeWindow                  time.Duration // sessions.Options: negative is off
 	sessionCache                  int
 	smsLimits                     gateway.SMSOptions // RepeatWindow and the reply budgets
-	smsProvider                   string             // sends USSD renewals' confirmations
+	smsProvider                   string             // sends USSD renewals' confirmations, and reminders
+	reminders                     gateway.ReminderOptions
+	remindersOn                   bool
 	sessionCacheBytes             int64
 	logLevel                      slog.Level
 	logFormat                     string
@@ -213,10 +225,23 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	for _, warning := range cfg.sendWarnings {
 		log.Warn(warning)
 	}
-	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{Metrics: metrics}, log)
+	traceStore, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{MaxConns: traceConnections})
+	if err != nil {
+		return fmt.Errorf("PostgreSQL (trace): %w", err)
+	}
+	defer traceStore.Close()
+	var trace *gateway.Tracer
+	if cfg.traceRetentionDays > 0 {
+		trace = gateway.NewTracer(traceStore.Pool(), gateway.TraceOptions{RetentionDays: cfg.traceRetentionDays,
+			PhoneRegion: cfg.region, Registerer: metricsRegistry}, log)
+	} else if err := gateway.MaintainTrace(ctx, traceStore.Pool(), 0); err != nil {
+		return fmt.Errorf("TRACE_RETENTION=0: could not drop the trace recorded so far: %w", err)
+	}
+	outbox := gateway.NewOutboxWorker(store, cfg.senders, gateway.OutboxOptions{Metrics: metrics, Trace: trace}, log)
 	metrics.WatchOutbox(store)
 	lookups := gateway.WatchLookups(sessions.NewLookupLimiter(rdb, cfg.lookups, ""), metricsRegistry, log)
 
+	due := gateway.DueFamilies{Store: store, Days: cfg.reminders.Days}
 	engine := menus.New(store, menus.Options{
 		Location:        cfg.location,
 		PhoneRegion:     cfg.region,
@@ -227,7 +252,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Lookups:         lookups,
 		Languages:       languages,
 		Officers:        store,
-		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics},
+		Renewals:        gateway.RenewalsNotifying{Store: store, Notify: outbox.Notify, Metrics: metrics, Trace: trace},
+		Due:             due,
 		SMSProvider:     cfg.smsProvider,
 		Version:         versionString(),
 		AuditUserID:     cfg.auditUserID,
@@ -253,14 +279,16 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			{Name: "postgres", Ping: store.Ping},
 			{Name: "redis", Ping: sessionStore.Ping},
 		},
-		SMS: &gateway.SMSDeps{Store: store, Wake: inbound.Notify},
+		SMS:   &gateway.SMSDeps{Store: store, Wake: inbound.Notify, Outbox: store},
+		Trace: trace,
 	}, gateway.Config{
 		HopDeadline:    cfg.hopDeadline,
 		Providers:      cfg.providers,
 		TrustedProxies: cfg.trustedProxies,
 		Simulator:      cfg.dev || env.getenv("SIMULATOR") == "on",
-		SimulatorToken: simulatorToken(cfg),
+		SimulatorDev:   cfg.dev,
 		MetricsOnAdmin: cfg.adminAddr != "",
+		Support:        gateway.SupportConfig{Token: cfg.supportToken, Trace: traceStore.Pool(), PhoneRegion: cfg.region},
 	})
 
 	// The workers outlive the HTTP server by the time it takes to finish the
@@ -270,6 +298,18 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	workers.Go(func() { outbox.Run(workCtx) })  //nolint:errcheck // returns nil on cancel
 	workers.Go(func() { inbound.Run(workCtx) }) //nolint:errcheck
 	workers.Go(func() { languages.Run(workCtx, policystore.DefaultLanguageRefresh, log) })
+	if trace != nil {
+		workers.Go(func() { trace.Run(workCtx) }) //nolint:errcheck // returns nil on cancel
+	}
+	if cfg.remindersOn {
+		reminders := newReminders(cfg, store, engine, languages, metrics, outbox.Notify, log)
+		if sendsSMS(cfg) {
+			workers.Go(func() { reminders.RunDaily(workCtx) })
+		} else {
+			log.Warn("renewal reminders are on, but " + cfg.smsProvider + " is not configured to send SMS: no reminder is queued " +
+				"(configure it, or set REMINDERS=off)")
+		}
+	}
 	defer func() { stopWork(); workers.Wait() }()
 
 	listeners, err := openListeners(cfg, srv, log)
@@ -387,6 +427,10 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 	if _, _, err := net.SplitHostPort(cfg.adminAddr); cfg.adminAddr != "" && err != nil {
 		problems = append(problems, fmt.Sprintf("ADMIN_ADDR %q: want host:port such as 127.0.0.1:9090", cfg.adminAddr))
 	}
+	cfg.traceRetentionDays = parseRetention(getenv, &problems)
+	if cfg.supportToken = getenv("SUPPORT_TOKEN"); cfg.supportToken != "" && cfg.adminAddr == "" {
+		problems = append(problems, "SUPPORT_TOKEN needs ADMIN_ADDR: the support page is never served on the public listener")
+	}
 	cfg.providers = loadProviders(getenv, dev, &problems)
 	var err error
 	if cfg.trustedProxies, err = gateway.ParsePrefixes(getenv("TRUSTED_PROXIES")); err != nil {
@@ -443,6 +487,7 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		}
 	}
 	cfg.smsLimits = loadSMSLimits(getenv, &problems)
+	cfg.remindersOn, cfg.reminders = loadReminders(getenv, &problems)
 	cfg.sessionCacheBytes = sessions.DefaultRecentBytes
 	if v := getenv("SESSION_CACHE_MB"); v != "" {
 		// 0 is not "off" here: SESSION_CACHE=0 says that, and one switch is enough.
@@ -463,16 +508,6 @@ func loadServeConfig(getenv func(string) string, dev bool, listen string) (serve
 		return cfg, fmt.Errorf("configuration:\n  %s\nRun 'imis-gateway serve --help' for the variables", strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
-}
-
-// simulatorToken is the token written into the browser simulator's page:
-// only in development, where the token is no secret.
-func simulatorToken(cfg serveConfig) string {
-	p, ok := registry.Simulator()
-	if !cfg.dev || !ok {
-		return ""
-	}
-	return cfg.providers[p.Name].Token
 }
 
 // loadProviders reads USSD_PROVIDERS and each enabled provider's settings. A
@@ -517,6 +552,31 @@ func loadProviders(getenv func(string) string, dev bool, problems *[]string) map
 	}
 	return out
 }
+
+// parseRetention reads TRACE_RETENTION, in days: "30d" or "30"; 0 or
+// "off" turns the trace off.
+func parseRetention(getenv func(string) string, problems *[]string) int {
+	v := strings.TrimSpace(getenv("TRACE_RETENTION"))
+	switch v {
+	case "":
+		return defaultTraceRetentionDays
+	case "off":
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err != nil || n < 0 {
+		*problems = append(*problems, fmt.Sprintf("TRACE_RETENTION %q: want days such as 30d, 0 for no trace", v))
+		return defaultTraceRetentionDays
+	}
+	return n
+}
+
+// defaultTraceRetentionDays is how long the trace is kept unless told.
+const defaultTraceRetentionDays = 30
+
+// traceConnections: the trace writes batches and the support page reads on
+// a pool of their own, so that neither ever takes a connection a hop waits for.
+const traceConnections = 2
 
 // parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
 // units written as an officer types one in RENEW: digits, at most two

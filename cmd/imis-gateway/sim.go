@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/openimis/imis-gateway/conversation"
 	"github.com/openimis/imis-gateway/providers/registry"
 	"github.com/openimis/imis-gateway/providers/simphone"
 )
@@ -28,17 +30,20 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 	code := fs.String("code", "*384*1234#", "USSD service code dialled")
 	route := fs.String("route", "", "pre-dialled route after the service code, e.g. 1*48213 for *384*1234*1*48213#")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each screen")
+	record := fs.String("record", "", "write the session, each input and screen, to this conversation file\n"+
+		"(for check-conversations; see docs/conversations.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if p, ok := registry.Lookup(*provider); ok && *token == "" {
-		*token = env.getenv(p.EnvPrefix + "CALLBACK_TOKEN")
-	}
-	*token = cmp.Or(*token, devToken)
-	phone, err := simphone.New(*provider, *base, *token, *msisdn, *code, &http.Client{Timeout: *timeout})
+	phone, err := simphone.New(*provider, *base, callbackToken(env, *provider, *token), *msisdn, *code, &http.Client{Timeout: *timeout})
 	if err != nil {
 		return err
 	}
+	recorder, closeRecord, err := startRecording(*record, *msisdn, *provider, *code)
+	if err != nil {
+		return err
+	}
+	defer closeRecord()
 	fmt.Fprintf(env.stdout, "Dialling %s from %s through %s (gateway %s)\n", *code, *msisdn, *provider, *base)
 
 	in := bufio.NewScanner(env.stdin)
@@ -46,6 +51,9 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 		screen, err := phone.Dial(ctx, *route)
 		if err != nil {
 			// Nothing a retry would fix: the wrong URL, token or provider.
+			return err
+		}
+		if err := recorder.Dial(*route, screen); err != nil {
 			return err
 		}
 		for err == nil {
@@ -61,7 +69,9 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 			if line == "q" {
 				return nil
 			}
-			screen, err = phone.Send(ctx, line)
+			if screen, err = phone.Send(ctx, line); err == nil {
+				err = recorder.Send(line, screen)
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(env.stdout, "!! %v\n", err)
@@ -72,6 +82,34 @@ func simulate(ctx context.Context, env *environment, args []string) error {
 			return in.Err()
 		}
 	}
+}
+
+// startRecording opens the conversation file sim --record names; without
+// one, the recorder it returns writes nowhere.
+func startRecording(path, msisdn, provider, code string) (*conversation.Recorder, func(), error) {
+	if path == "" {
+		r, err := conversation.NewRecorder(io.Discard, msisdn, provider, code)
+		return r, func() {}, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := conversation.NewRecorder(f, msisdn, provider, code)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return r, func() { f.Close() }, nil
+}
+
+// callbackToken is the token to call provider's callbacks with: given is
+// --token, else the provider's <NAME>_CALLBACK_TOKEN, else serve --dev's.
+func callbackToken(env *environment, provider, given string) string {
+	if p, ok := registry.Lookup(provider); ok && given == "" {
+		given = env.getenv(p.EnvPrefix + "CALLBACK_TOKEN")
+	}
+	return cmp.Or(given, devToken)
 }
 
 // simTokenExample names the first two providers' token variables:

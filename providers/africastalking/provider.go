@@ -1,7 +1,6 @@
 package africastalking
 
 import (
-	_ "embed"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -30,7 +29,7 @@ var Provider = providers.Provider{
 		TryHop: func(url string) string {
 			return "curl -s -d sessionId=demo-1 -d serviceCode='*384*1234#' --data-urlencode phoneNumber=+255712111222 -d text= " + url
 		},
-		Client: providers.Client{Hop: clientHop, Hangup: clientHangup, Read: readReply, Page: simulatorPage},
+		Client: providers.Client{Hop: clientHop, Hangup: clientHangup, Read: readReply},
 	},
 	SMS: &providers.SMS{
 		Routes: []providers.HTTPRoute{
@@ -114,8 +113,3 @@ func readReply(body []byte) (providers.Reply, error) {
 	}
 	return providers.Reply{}, fmt.Errorf("malformed reply %q", text)
 }
-
-// simulatorPage is a browser phone speaking AT's wire.
-//
-//go:embed simulator.html
-var simulatorPage string

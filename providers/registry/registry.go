@@ -59,13 +59,3 @@ func Names(ps []providers.Provider) []string {
 	}
 	return names
 }
-
-// Simulator is the first provider whose wire has a browser phone
-// (providers.Client.Page): the page served on /simulator.
-func Simulator() (providers.Provider, bool) {
-	i := slices.IndexFunc(all, func(p providers.Provider) bool { return p.USSD != nil && p.USSD.Client.Page != "" })
-	if i < 0 {
-		return providers.Provider{}, false
-	}
-	return all[i], true
-}

@@ -1,0 +1,4 @@
+package gateway
+
+// WithheldInput is withheldInput, for the table test in package gateway_test.
+var WithheldInput = withheldInput
