@@ -22,7 +22,7 @@ import (
 // sessions are served again at most failoverRecovery after a master is killed or frozen (2.5 to 3 s
 // on an idle machine; the bound leaves room for a loaded one), and no save that waited for a
 // replica and was acknowledged is lost.
-const failoverRecovery = 15 * time.Second
+const failoverRecovery = 30 * time.Second
 
 // TestFailover replaces the master that holds the sessions while hops go on, for each topology, and
 // checks the bounds above, in two ways:
