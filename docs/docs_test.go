@@ -113,7 +113,7 @@ func TestCitedHeadingsExist(t *testing.T) {
 	}
 }
 
-// markdownLink is a relative link: [text](path.md#anchor) or (path#anchor).
+// markdownLink is a relative link: [text](a file, then an optional #anchor).
 var markdownLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 func TestMarkdownLinksResolve(t *testing.T) {
