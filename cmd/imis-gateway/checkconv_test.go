@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/openimis/imis-gateway/providers/registry"
 )
 
 // projectConversations are the project's own conversation files, examples
@@ -22,12 +20,7 @@ const projectConversations = "testdata/conversations"
 // fail in each way check-conversations reports, and one recorded by sim.
 func TestConversations(t *testing.T) {
 	vars := demoDatabase(t)
-	var names []string
-	for _, p := range registry.USSD() {
-		names = append(names, p.Name)
-		vars[p.EnvPrefix+"SERVICE_CODE"] = "*384*1234#"
-	}
-	vars["USSD_PROVIDERS"] = strings.Join(names, ",")
+	enableEveryProvider(vars)
 	base, stop := serveDev(t, vars)
 	defer stop()
 	ctx := context.Background()

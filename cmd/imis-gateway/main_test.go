@@ -168,12 +168,7 @@ func TestMigrateSeedServeAndDial(t *testing.T) {
 // in every USSD provider's wire format, on a server that serves them all.
 func TestSimDialsEveryProvider(t *testing.T) {
 	vars := demoDatabase(t)
-	var names []string
-	for _, p := range registry.USSD() {
-		names = append(names, p.Name)
-		vars[p.EnvPrefix+"SERVICE_CODE"] = "*384*1234#"
-	}
-	vars["USSD_PROVIDERS"] = strings.Join(names, ",")
+	names := enableEveryProvider(vars)
 	base, stop := serveDev(t, vars)
 	defer stop()
 	for _, name := range names {
@@ -192,6 +187,18 @@ func TestSimDialsEveryProvider(t *testing.T) {
 // demoDatabase migrates (twice: the second run must be a harmless no-op) and
 // seeds a new database as a new user would, and returns the variables to
 // serve it with.
+// enableEveryProvider sets vars to serve every USSD provider's wire on the
+// demo's service code, and returns their names.
+func enableEveryProvider(vars map[string]string) []string {
+	var names []string
+	for _, p := range registry.USSD() {
+		names = append(names, p.Name)
+		vars[p.EnvPrefix+"SERVICE_CODE"] = "*384*1234#"
+	}
+	vars["USSD_PROVIDERS"] = strings.Join(names, ",")
+	return names
+}
+
 func demoDatabase(t *testing.T) map[string]string {
 	t.Helper()
 	vars := map[string]string{
