@@ -159,8 +159,22 @@ if psql_load -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'SELECT p
 fi
 redis-cli -u "$REDIS_URL" config resetstat >/dev/null
 
+# The CPU each process spends per hop (imis-loadgen -cpu): the gateway, PostgreSQL's postmaster
+# with its backends (the parent of its checkpointer), Redis; and, as a part of PostgreSQL's, the
+# backends that write the conversation trace (the gateway's "imis-gateway trace" connections).
+watched=gateway=$server_pid
+pg_checkpointer=$(psql_load -XAtc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" || true)
+if [ -n "$pg_checkpointer" ] && [ -r "/proc/$pg_checkpointer/stat" ]; then
+	watched+=,postgres=$(sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*/\1/' "/proc/$pg_checkpointer/stat")
+fi
+trace_backends=$(psql_load -XAtc "SELECT string_agg(pid::text, '+') FROM pg_stat_activity
+	WHERE application_name = 'imis-gateway trace'" || true)
+[ -n "$trace_backends" ] && watched+=,postgres/trace=$trace_backends
+redis_pid=$(redis-cli -u "$REDIS_URL" info server | tr -d '\r' | sed -n 's/^process_id://p')
+[ -n "$redis_pid" ] && watched+=,redis=$redis_pid
+
 # shellcheck disable=SC2086 # LOAD_ARGS is a list of flags on purpose
-set -- ${LOAD_ARGS:--url $GATEWAY_URL} "${ceiling[@]}"
+set -- ${LOAD_ARGS:--url $GATEWAY_URL} "${ceiling[@]}" -cpu "$watched"
 say "bin/imis-loadgen $*"
 rc=0
 bin/imis-loadgen "$@" || rc=$?

@@ -77,6 +77,31 @@ type config struct {
 	// phonePerClient: each client calls from one number (-phones client)
 	// rather than a new one per session.
 	phonePerClient bool
+	// watched are the processes whose CPU per hop the gateway's run
+	// reports (-cpu): the gateway, PostgreSQL, Redis.
+	watched []watchedProcess
+}
+
+// watchedProcess is processes measured together with their children, by
+// name. A name with a slash (postgres/trace) is a part of another's, shown
+// but not added to the total.
+type watchedProcess struct {
+	name string
+	pids []int
+}
+
+func (p watchedProcess) part() bool { return strings.Contains(p.name, "/") }
+
+func (p watchedProcess) cpu() (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range p.pids {
+		d, err := treeCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // holder is an insurance number and a phone that may see its claims.
@@ -115,6 +140,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mix := fs.String("mix", "membership=8,claims=1,unknown=1", "relative weights of the session kinds (membership, claims, unknown)")
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout")
 	phones := fs.String("phones", "session", "session: every session from a new phone number; client: one number per client")
+	cpu := fs.String("cpu", "", "comma-separated name=pid[+pid...] of processes whose CPU time per hop, children included, the gateway's run\n"+
+		"reports (Linux), e.g. gateway=1234,postgres=1200,redis=1100 (PostgreSQL's postmaster: its backends are its children);\n"+
+		"a name with a slash is a part of another, not added to the total: postgres/trace=1300")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, `Usage: imis-loadgen [flags]
        imis-loadgen ceiling [-listen address]
@@ -166,6 +194,9 @@ Flags:`)
 	if cfg.claims, err = parseHolders(*claims); err != nil {
 		return err
 	}
+	if cfg.watched, err = parseWatched(*cpu); err != nil {
+		return err
+	}
 	if cfg.mix, err = parseMix(*mix, len(cfg.claims) > 0); err != nil {
 		return err
 	}
@@ -173,12 +204,12 @@ Flags:`)
 	var ceilingRes *result
 	if cfg.ceiling != "" {
 		fmt.Fprintf(stderr, "ceiling %s\n", cfg.ceiling)
-		if ceilingRes, err = load(ctx, cfg, cfg.ceiling, stderr); err != nil {
+		if ceilingRes, err = load(ctx, cfg, cfg.ceiling, nil, stderr); err != nil {
 			return fmt.Errorf("ceiling: %w", err)
 		}
 	}
 	fmt.Fprintf(stderr, "gateway %s\n", cfg.endpoint)
-	res, err := load(ctx, cfg, cfg.endpoint, stderr)
+	res, err := load(ctx, cfg, cfg.endpoint, cfg.watched, stderr)
 	if err != nil {
 		return err
 	}
@@ -257,6 +288,34 @@ func parseHolders(s string) ([]holder, error) {
 	return out, nil
 }
 
+// parseWatched reads "gateway=1234,postgres=1200,postgres/trace=1300+1301"
+// and checks that each process can be measured.
+func parseWatched(s string) ([]watchedProcess, error) {
+	var out []watchedProcess
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, pids, ok := strings.Cut(part, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--cpu %q: want name=pid", part)
+		}
+		p := watchedProcess{name: name}
+		for pid := range strings.SplitSeq(pids, "+") {
+			n, err := strconv.Atoi(pid)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("--cpu %q: want name=pid", part)
+			}
+			p.pids = append(p.pids, n)
+		}
+		if _, err := p.cpu(); err != nil {
+			return nil, fmt.Errorf("--cpu %s: %w", name, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // parseMix reads "membership=8,claims=1,unknown=1"; claims sessions need
 // holders, so without them their weight is dropped.
 func parseMix(s string, withClaims bool) ([]weighted, error) {
@@ -305,6 +364,15 @@ type result struct {
 	firstErr  string
 	elapsed   time.Duration
 	ownCPU    time.Duration // the generator's own CPU time over the measured run
+	// watchedCPU is each watched process's CPU time over the measured run,
+	// in the order of -cpu; a process that could not be read at the end is
+	// left out.
+	watchedCPU []processCPUTime
+}
+
+type processCPUTime struct {
+	watchedProcess
+	cpu time.Duration
 }
 
 // clientStats is one client's share of a result, merged at the end.
@@ -315,7 +383,7 @@ type clientStats struct {
 	firstErr           string
 }
 
-func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) (*result, error) {
+func load(ctx context.Context, cfg config, endpoint string, watched []watchedProcess, progress io.Writer) (*result, error) {
 	target, err := url.Parse(endpoint)
 	if err != nil || target.Scheme != "http" || target.Host == "" {
 		return nil, fmt.Errorf("the URL must be an http:// URL (got %q)", endpoint)
@@ -376,15 +444,24 @@ func load(ctx context.Context, cfg config, endpoint string, progress io.Writer) 
 		return nil, ctx.Err()
 	}
 	measuring.Store(true)
+	startWatched := make([]time.Duration, len(watched))
+	for i, p := range watched {
+		startWatched[i], _ = p.cpu()
+	}
 	start, startCPU := time.Now(), processCPU()
 	fmt.Fprintf(progress, "  measuring for %s...\n", cfg.duration)
 	sleep(ctx, cfg.duration)
 	measuring.Store(false)
 	elapsed, ownCPU := time.Since(start), processCPU()-startCPU
+	res := &result{sessions: map[string]int64{}, elapsed: elapsed, ownCPU: ownCPU}
+	for i, p := range watched {
+		if end, err := p.cpu(); err == nil {
+			res.watchedCPU = append(res.watchedCPU, processCPUTime{p, end - startWatched[i]})
+		}
+	}
 	stop.Store(true)
 	wg.Wait()
 
-	res := &result{sessions: map[string]int64{}, elapsed: elapsed, ownCPU: ownCPU}
 	for _, st := range all {
 		res.latencies = append(res.latencies, st.latencies...)
 		res.lookups = append(res.lookups, st.lookups...)
@@ -588,9 +665,21 @@ func (r *result) print(w io.Writer, cfg config) {
 	if r.limited > 0 {
 		fmt.Fprintf(w, "look-ups refused by the gateway's per-phone limit: %d (the run measures refusals, not answers)\n", r.limited)
 	}
+	perHop := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(hops) }
 	if hops > 0 && r.ownCPU > 0 {
 		fmt.Fprintf(w, "load generator CPU %.0f µs per hop (%.0f%% of one core)\n",
-			float64(r.ownCPU.Microseconds())/float64(hops), 100*r.ownCPU.Seconds()/r.elapsed.Seconds())
+			perHop(r.ownCPU), 100*r.ownCPU.Seconds()/r.elapsed.Seconds())
+	}
+	if hops > 0 && len(r.watchedCPU) > 0 {
+		var parts []string
+		total := r.ownCPU
+		for _, p := range r.watchedCPU {
+			parts = append(parts, fmt.Sprintf("%s %.1f", p.name, perHop(p.cpu)))
+			if !p.part() {
+				total += p.cpu
+			}
+		}
+		fmt.Fprintf(w, "CPU µs per hop: %s; with the generator %.1f\n", strings.Join(parts, ", "), perHop(total))
 	}
 	if r.firstErr != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.firstErr)

@@ -6,6 +6,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,6 +107,35 @@ func TestOnePhonePerClient(t *testing.T) {
 	}
 }
 
+// TestCPUPerHop measures this test's own process, which serves the stand-in
+// gateway, as a watched process would be.
+func TestCPUPerHop(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("-cpu reads Linux's /proc")
+	}
+	g := newFakeGateway(t)
+	self := strconv.Itoa(os.Getpid())
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"imis-loadgen", "-url", g.URL, "-token", "tok", "-clients", "4",
+		"-duration", "500ms", "-warmup", "10ms", "-cpu", "gateway=" + self + ",gateway/again=" + self + "+" + self}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	// A part (a name with a slash) is shown, not added: the total is the
+	// gateway's and the generator's, and both are this process.
+	m := regexp.MustCompile(`CPU µs per hop: gateway ([0-9.]+), gateway/again ([0-9.]+); with the generator ([0-9.]+)`).
+		FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no CPU per hop in the report:\n%s", out.String())
+	}
+	gateway, _ := strconv.ParseFloat(m[1], 64)
+	twice, _ := strconv.ParseFloat(m[2], 64)
+	total, _ := strconv.ParseFloat(m[3], 64)
+	if gateway <= 0 || twice < 1.5*gateway || total > 2.5*gateway {
+		t.Errorf("gateway %v µs, counted twice %v µs, total %v µs per hop:\n%s", gateway, twice, total, out.String())
+	}
+}
+
 func TestLoadCountsFailures(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("END Service temporarily unavailable, please try again."))
@@ -118,7 +151,8 @@ func TestLoadCountsFailures(t *testing.T) {
 func TestFlagsRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"-mix", "membership=x"}, {"-mix", "sleep=1"}, {"-mix", "claims=1"}, {"-claims", "101203401"},
-		{"-phones", "none"}, {"-clients", "0"},
+		{"-phones", "none"}, {"-clients", "0"}, {"-cpu", "gateway"}, {"-cpu", "gateway=0"}, {"-cpu", "=1"}, {"-cpu", "pg=1+x"},
+		{"-cpu", "gone=2147483646"},
 	} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), append([]string{"imis-loadgen"}, args...), &out, &errOut); err == nil {
