@@ -9,6 +9,7 @@
 package policystore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type Options struct {
 	// Tracer, when set, sees every statement (the gateway's metrics:
 	// gateway.Metrics.PostgresTracer).
 	Tracer pgx.QueryTracer
+	// ApplicationName names the connections in pg_stat_activity unless the
+	// URL sets application_name; default "imis-gateway".
+	ApplicationName string
 }
 
 // Store reads and writes the openIMIS database.
@@ -107,7 +111,7 @@ func poolConfig(databaseURL string, opt Options) (*pgxpool.Config, error) {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "imis-gateway"
+		cfg.ConnConfig.RuntimeParams["application_name"] = cmp.Or(opt.ApplicationName, "imis-gateway")
 	}
 	// The gateway's queries read a few rows by key. On a database without
 	// planner statistics their estimated cost passes jit_above_cost, and

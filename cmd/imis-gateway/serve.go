@@ -225,7 +225,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	for _, warning := range cfg.sendWarnings {
 		log.Warn(warning)
 	}
-	traceStore, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{MaxConns: traceConnections})
+	traceStore, err := policystore.Open(ctx, cfg.databaseURL, policystore.Options{MaxConns: traceConnections,
+		ApplicationName: traceApplicationName})
 	if err != nil {
 		return fmt.Errorf("PostgreSQL (trace): %w", err)
 	}
@@ -577,6 +578,10 @@ const defaultTraceRetentionDays = 30
 // traceConnections: the trace writes batches and the support page reads on
 // a pool of their own, so that neither ever takes a connection a hop waits for.
 const traceConnections = 2
+
+// traceApplicationName tells the trace's connections from the hops' in
+// pg_stat_activity (and in a pgbouncer's pools).
+const traceApplicationName = "imis-gateway trace"
 
 // parseMaxOverpayment reads RENEWAL_MAX_OVERPAYMENT, an amount in currency
 // units written as an officer types one in RENEW: digits, at most two
