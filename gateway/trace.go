@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -9,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openimis/imis-gateway/menus"
@@ -113,7 +114,7 @@ func (o *TraceOptions) defaults() {
 
 // TraceDB is what the Tracer needs of PostgreSQL (*pgxpool.Pool).
 type TraceDB interface {
-	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error)
+	Acquire(ctx context.Context) (*pgxpool.Conn, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
@@ -124,6 +125,7 @@ type Tracer struct {
 	opts    TraceOptions
 	log     *slog.Logger
 	lines   chan TraceLine
+	enc     traceEncoder // the writer's, reused batch after batch
 	written atomic.Uint64
 	dropped atomic.Uint64
 	errs    quietErrors
@@ -224,9 +226,6 @@ func (t *Tracer) drain(batch []TraceLine) {
 	}
 }
 
-var traceColumns = []string{"at", "kind", "phone", "provider", "session_id", "node", "asked", "input", "screen",
-	"ended", "outcome", "took_us", "message_id", "link", "chfid", "receipt", "detail"}
-
 // write copies batch to the table and returns it emptied; a batch that
 // fails is counted dropped.
 func (t *Tracer) write(ctx context.Context, batch []TraceLine) []TraceLine {
@@ -235,11 +234,12 @@ func (t *Tracer) write(ctx context.Context, batch []TraceLine) []TraceLine {
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.opts.WriteTimeout)
 	defer cancel()
-	rows := make([][]any, len(batch))
-	for i, l := range batch {
-		rows[i] = t.row(l)
+	for i := range batch {
+		if e164, ok := openimis.NormalizePhone(batch[i].Phone, t.opts.PhoneRegion); ok {
+			batch[i].Phone = e164
+		}
 	}
-	n, err := t.db.CopyFrom(ctx, pgx.Identifier{"imis_gateway", "trace"}, traceColumns, pgx.CopyFromRows(rows))
+	n, err := t.copy(ctx, t.enc.encode(batch))
 	if err != nil {
 		t.dropped.Add(uint64(len(batch)))
 		if t.errs.due(time.Now(), time.Minute) {
@@ -251,26 +251,15 @@ func (t *Tracer) write(ctx context.Context, batch []TraceLine) []TraceLine {
 	return batch[:0]
 }
 
-func (t *Tracer) row(l TraceLine) []any {
-	phone := l.Phone
-	if e164, ok := openimis.NormalizePhone(phone, t.opts.PhoneRegion); ok {
-		phone = e164
+// copy sends one encoded batch on a connection of the trace's pool.
+func (t *Tracer) copy(ctx context.Context, stream []byte) (int64, error) {
+	conn, err := t.db.Acquire(ctx)
+	if err != nil {
+		return 0, err
 	}
-	var ended any
-	var took any
-	if l.Kind == TraceHop {
-		ended, took = l.Ended, int32(min(l.Took.Microseconds(), 1<<31-1))
-	}
-	return []any{l.At, l.Kind, nullable(phone), l.Provider, nullable(l.SessionID), nullable(l.Node),
-		nullable(l.Asked), nullable(l.Input), nullable(l.Screen), ended, nullable(l.Outcome), took,
-		nullable(l.MessageID), nullable(l.Link), nullable(l.CHFID), nullable(l.Receipt), nullable(l.Detail)}
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	defer conn.Release()
+	tag, err := conn.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(stream), traceCopySQL)
+	return tag.RowsAffected(), err
 }
 
 // maintain makes the coming days' partitions and drops those past

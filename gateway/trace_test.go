@@ -203,3 +203,76 @@ func describe(tl gateway.Timeline) string {
 	}
 	return b.String()
 }
+
+// TestTraceWritesEveryFieldAsRecorded: lines of every kind go through the
+// binary COPY stream and come back field for field; bytes PostgreSQL would
+// refuse in text (not UTF-8, NUL) are replaced rather than losing the batch.
+// A search by phone finds the session's first hop, and the next through it.
+func TestTraceWritesEveryFieldAsRecorded(t *testing.T) {
+	store := smsStore(t)
+	trace := gateway.NewTracer(store.Pool(), gateway.TraceOptions{FlushInterval: 5 * time.Millisecond}, nil)
+	if err := gateway.MaintainTrace(context.Background(), store.Pool(), 30); err != nil {
+		t.Fatal(err)
+	}
+	lines := []gateway.TraceLine{
+		{At: time.Now().Truncate(time.Microsecond), Kind: gateway.TraceHop, Phone: "0712 111 222", Provider: "hubtel",
+			SessionID: "s-1", Node: "membership.ask", Input: "1", Screen: "Enter the number:\nÉcran ñ ✓",
+			Outcome: "answered", Took: 1234567 * time.Microsecond},
+		{At: time.Now().Truncate(time.Microsecond), Kind: gateway.TraceHop, Phone: "+255712111222", Provider: "hubtel",
+			SessionID: "s-1", Node: "main", Asked: "membership.ask", Input: "\xff\x00bad", Screen: "bye", Ended: true,
+			Outcome: "answered"},
+		{At: time.Now().Truncate(time.Microsecond), Kind: gateway.TraceRenewal, Phone: "+255712345678",
+			Provider: "africastalking", MessageID: "m-9", Link: "renewal:abc", CHFID: "604120019", Receipt: "RC-1",
+			Outcome: "renewed", Detail: "sms, paid 37000"},
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { trace.Run(ctx); close(done) }() //nolint:errcheck
+	for _, l := range lines {
+		trace.Record(l)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for written, _ := trace.Counts(); written < uint64(len(lines)); written, _ = trace.Counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("written %d of %d lines", written, len(lines))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	<-done
+
+	found := map[string]gateway.TraceLine{}
+	for _, q := range []gateway.TraceQuery{{Phone: "+255712111222"}, {Receipt: "RC-1"}} {
+		q.Since = time.Now().Add(-time.Hour)
+		tl, err := gateway.SearchTrace(context.Background(), store.Pool(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range tl.Items {
+			if item.Session != nil {
+				for _, h := range item.Session.Hops {
+					found[h.Input] = h
+				}
+			} else {
+				found[item.Line.Kind] = *item.Line
+			}
+		}
+	}
+	normalised, replaced := lines[0], lines[1]
+	normalised.Phone, replaced.Input = "+255712111222", "\uFFFD\uFFFDbad"
+	want := map[string]gateway.TraceLine{"1": normalised, replaced.Input: replaced, "renewal": lines[2]}
+	for key, w := range want {
+		got, ok := found[key]
+		if !ok {
+			t.Errorf("line %q not found; found %v", key, found)
+			continue
+		}
+		if !got.At.Equal(w.At) {
+			t.Errorf("%q: at %v, want %v", key, got.At, w.At)
+		}
+		got.At, w.At = time.Time{}, time.Time{}
+		if got != w {
+			t.Errorf("%q:\n got %+v\nwant %+v", key, got, w)
+		}
+	}
+}
