@@ -138,7 +138,9 @@ func (q TraceQuery) predicate() (string, any, error) {
 		if e164, ok := openimis.NormalizePhone(v, region); ok {
 			v = e164
 		}
-		return `phone = $2`, v, nil
+		// A session's first hop is enough: its other hops follow it. The
+		// condition is that of the index trace_phone_first (migration 00011).
+		return `phone = $2 AND (kind <> 'hop' OR asked IS NULL)`, v, nil
 	case strings.TrimSpace(q.SessionID) != "":
 		return `session_id = $2`, v, nil
 	case strings.TrimSpace(q.CHFID) != "":
