@@ -12,13 +12,18 @@ import (
 	"github.com/openimis/imis-gateway/sessions/redistest"
 )
 
-// roundTrips counts the commands and pipelines a Redis client sends.
+// roundTrips counts the commands and pipelines a Redis client sends for
+// hops. A Cluster client's own reloads of the slot map (CLUSTER SLOTS, sent
+// on a node's client when its map is old or a node did not answer, as on a
+// loaded machine) are go-redis's, not a hop's, and are not counted.
 type roundTrips struct{ n atomic.Int64 }
 
 func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
+		if cmd.Name() != "cluster" {
+			h.n.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
