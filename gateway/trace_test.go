@@ -211,9 +211,6 @@ func describe(tl gateway.Timeline) string {
 func TestTraceWritesEveryFieldAsRecorded(t *testing.T) {
 	store := smsStore(t)
 	trace := gateway.NewTracer(store.Pool(), gateway.TraceOptions{FlushInterval: 5 * time.Millisecond}, nil)
-	if err := gateway.MaintainTrace(context.Background(), store.Pool(), 30); err != nil {
-		t.Fatal(err)
-	}
 	lines := []gateway.TraceLine{
 		{At: time.Now().Truncate(time.Microsecond), Kind: gateway.TraceHop, Phone: "0712 111 222", Provider: "hubtel",
 			SessionID: "s-1", Node: "membership.ask", Input: "1", Screen: "Enter the number:\nÉcran ñ ✓",
